@@ -1,0 +1,1 @@
+"""One module per `gce-values` subcommand, imported lazily by gce_values.cli."""

@@ -1,0 +1,156 @@
+"""The annotated values schema: loading it and answering questions about it.
+
+Everything else (Helm's values.schema.json, values.yaml, the chart's rule templates, the README
+table, the validator's messages) reads the schema through this module.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gce_values import resources
+
+# Keys that only document or extend the schema; Helm does not need them.
+_DOC_KEYS = frozenset({"description", "examples", "default", "title", "$id"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A cross-field rule from ``x-rules``; ``spec`` keeps the kind's own fields."""
+
+    id: str
+    kind: str
+    message: str
+    severity: str
+    key: str
+    spec: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Removed:
+    """A key of a predecessor chart and what to do instead (``x-removed``)."""
+
+    key: str
+    hint: str
+    replaced_by: str | None
+
+
+class ValuesSchema:
+    """The parsed schema document with helpers keyed by value paths (tuples of keys)."""
+
+    def __init__(self, document: dict[str, Any], source: Path | None = None) -> None:
+        self.document = document
+        self.source = source
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        props: dict[str, Any] = self.document.get("properties", {})
+        return props
+
+    def helm_schema(self) -> dict[str, Any]:
+        """The schema without documentation and extensions: what Helm enforces."""
+        return _strip(self.document)
+
+    def defaults(self) -> dict[str, Any]:
+        """The default value of every key, nested like values.yaml."""
+        return _defaults_of(self.document)
+
+    def node(self, path: tuple[str, ...]) -> dict[str, Any] | None:
+        """The schema node that describes the value at ``path``, if the schema names it."""
+        node: dict[str, Any] = self.document
+        for key in path:
+            props = node.get("properties")
+            if isinstance(props, dict) and key in props:
+                node = props[key]
+                continue
+            extra = node.get("additionalProperties")
+            if isinstance(extra, dict):
+                node = extra
+                continue
+            return None
+        return node
+
+    def allowed_keys(self, path: tuple[str, ...]) -> list[str]:
+        """The keys the schema declares for the mapping at ``path``."""
+        node = self.node(path)
+        if not node:
+            return []
+        return list(node.get("properties", {}))
+
+    def removed(self) -> dict[str, Removed]:
+        """Keys of the predecessor charts, by dotted path."""
+        return {
+            key: Removed(key=key, hint=entry["hint"], replaced_by=entry.get("replacedBy"))
+            for key, entry in self.document.get("x-removed", {}).items()
+        }
+
+    def rules(self) -> list[Rule]:
+        """The cross-field rules, in the order the schema lists them."""
+        out = []
+        for raw in self.document.get("x-rules", []):
+            spec = {k: v for k, v in raw.items() if k not in {"id", "kind", "message", "severity", "key"}}
+            out.append(
+                Rule(
+                    id=raw["id"],
+                    kind=raw["kind"],
+                    message=" ".join(raw["message"].split()),
+                    severity=raw.get("severity", "error"),
+                    key=raw["key"] if "key" in raw else raw["keys"][0],
+                    spec=spec,
+                )
+            )
+        return out
+
+    def leaves(self) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+        """Every documented value, depth first in schema order (objects with properties recurse)."""
+        yield from _walk(self.document, ())
+
+
+def _walk(node: dict[str, Any], prefix: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+    for key, child in node.get("properties", {}).items():
+        path = (*prefix, key)
+        yield path, child
+        if "properties" in child:
+            yield from _walk(child, path)
+
+
+def _strip(node: Any) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key.startswith("x-") or key in _DOC_KEYS:
+                continue
+            if key in {"properties", "patternProperties", "definitions"}:
+                out[key] = {name: _strip(sub) for name, sub in value.items()}
+            else:
+                out[key] = _strip(value)
+        return out
+    if isinstance(node, list):
+        return [_strip(item) for item in node]
+    return node
+
+
+def _defaults_of(node: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, child in node.get("properties", {}).items():
+        if "properties" in child:
+            values[key] = _defaults_of(child)
+        else:
+            values[key] = copy.deepcopy(child.get("default"))
+    return values
+
+
+@functools.lru_cache(maxsize=4)
+def load(path: Path | None = None) -> ValuesSchema:
+    """Load and cache the schema (the packaged or checked-out one unless ``path`` is given)."""
+    source = path or resources.schema_path()
+    with open(source, encoding="utf-8") as handle:
+        document = yaml.safe_load(handle)
+    return ValuesSchema(document, source)
