@@ -13,6 +13,7 @@ import click
 
 # name -> (module under gce_values.commands, attribute, one-line help shown by --help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "completion": ("completion", "completion", "Print a shell completion script (bash, zsh or fish)."),
     "schema": ("schema_cmd", "schema", "Generate or check the files derived from the values schema."),
 }
 
@@ -69,7 +70,7 @@ def cli() -> None:
 def main() -> None:
     """Entry point: run the CLI, turning unexpected exceptions into exit code 3 without a traceback."""
     try:
-        code = cli.main(standalone_mode=False)
+        code = cli.main(prog_name="gce-values", standalone_mode=False)
     except click.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(2)
