@@ -88,7 +88,7 @@ $(VENV)/.base:
 
 # The locked dependencies, then this project itself (editable, no deps: the
 # lock must already hold them, which `pip check` confirms).
-$(VENV)/.done: $(VENV)/.base requirements/dev.txt pyproject.toml
+$(VENV)/.done: $(VENV)/.base requirements/dev.txt pyproject.toml $(wildcard setup.py)
 	$(VENV_BIN)/pip install $(PIP_QUIET) --require-hashes -r requirements/dev.txt
 	$(VENV_BIN)/pip install $(PIP_QUIET) --no-deps -e .
 	$(VENV_BIN)/pip check

@@ -1,0 +1,46 @@
+"""Fixtures shared by the whole test suite."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Environment variable -> (key in helm_bins, default path relative to the repo).
+# `make test` sets the variables; the defaults are where `make setup` puts the
+# binaries, so a plain `.venv/bin/pytest` after `make setup` works too.
+_HELM_LOCATIONS = {
+    "HELM3": ("v3", ".tools/bin/helm3"),
+    "HELM4": ("v4", ".tools/bin/helm4"),
+}
+
+
+@pytest.fixture(scope="session")
+def helm_bins() -> dict[str, Path]:
+    """Paths of the real helm binaries: ``{"v3": ..., "v4": ...}``.
+
+    The chart must work with both the SLATE server's Helm 3 and current
+    Helm 4, so tests run against both.  A missing binary fails the test
+    rather than skipping it: silently skipping would let the chart go
+    untested against Helm.
+    """
+    bins: dict[str, Path] = {}
+    missing: list[str] = []
+    for env_var, (key, default) in _HELM_LOCATIONS.items():
+        value = os.environ.get(env_var)
+        path = Path(value) if value else REPO_ROOT / default
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            source = f"${env_var}" if value else f"default, ${env_var} unset"
+            missing.append(f"{path} ({source})")
+        bins[key] = path
+    if missing:
+        pytest.fail(
+            "helm binary not found or not executable: "
+            + "; ".join(missing)
+            + ". Run `make setup` (or `make test`), which installs them.",
+            pytrace=False,
+        )
+    return bins
