@@ -46,7 +46,7 @@ CHECKOV_VENV := $(TOOLS)/checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 
 # Code checked by `make lint` (only the directories that exist yet).
-LINT_PATHS := $(wildcard tools tests)
+LINT_PATHS := $(wildcard tools tests bench setup.py chart/globus-compute-endpoint/files/*.py)
 
 # What the tests are told about the tools (absolute, so tests may chdir).
 TEST_ENV := HELM3=$(abspath $(HELM3)) HELM4=$(abspath $(HELM4)) CHECKOV=$(abspath $(CHECKOV))
@@ -142,3 +142,13 @@ package: $(HELM4) ## helm package the chart into dist/ with a .sha256 beside it.
 slate-catalog: ## Lay the chart out for a SLATE catalog pull request: make slate-catalog DEST=dir
 	@test -n "$(DEST)" || { echo "usage: make slate-catalog DEST=path/to/slate-catalog-incubator" >&2; exit 2; }
 	$(PY) tools/export_slate_catalog.py $(CHART_DIR) $(DEST)
+
+# ---------------------------------------------------------------------------
+# Benchmark (numbers in bench/results.md; nothing asserts a time)
+# ---------------------------------------------------------------------------
+
+.PHONY: bench
+
+bench: $(VENV)/.done $(HELM4) ## Time gce-values validate against helm lint/template and check-jsonschema.
+	$(VENV_BIN)/python bench/run_bench.py --gce-values $(VENV_BIN)/gce-values \
+	  --helm $(HELM4) --check-jsonschema $(VENV_BIN)/check-jsonschema $(BENCH_ARGS)

@@ -59,7 +59,7 @@ def _rule_template(rule: Rule) -> str:
     if rule.kind == "required":
         cond = f'eq (toString ({_values_expr(rule.key)} | default "")) ""'
     elif rule.kind == "exactlyOne":
-        trues = " ".join(f"(eq (toString {_values_expr(k)}) \"true\")" for k in spec["keys"])
+        trues = " ".join(f'(eq (toString {_values_expr(k)}) "true")' for k in spec["keys"])
         cond = f"ne (len (without (list {trues}) false)) 1"
     elif rule.kind == "lessOrEqual":
         low, high = spec["keys"]
