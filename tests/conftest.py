@@ -13,6 +13,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # `make test` sets the variables; the defaults are where `make setup` puts the
 # binaries, so a plain `.venv/bin/pytest` after `make setup` works too.
 _HELM_LOCATIONS = {
+    "HELM38": ("v3.8", ".tools/bin/helm38"),
     "HELM3": ("v3", ".tools/bin/helm3"),
     "HELM4": ("v4", ".tools/bin/helm4"),
 }
@@ -20,10 +21,10 @@ _HELM_LOCATIONS = {
 
 @pytest.fixture(scope="session")
 def helm_bins() -> dict[str, Path]:
-    """Paths of the real helm binaries: ``{"v3": ..., "v4": ...}``.
+    """Paths of the real helm binaries: ``{"v3.8": ..., "v3": ..., "v4": ...}``.
 
-    The chart must work with both the SLATE server's Helm 3 and current
-    Helm 4, so tests run against both.  A missing binary fails the test
+    The chart must work with the SLATE server's Helm 3.8.1, the last Helm 3
+    and current Helm 4, so tests run against all three.  A missing binary fails the test
     rather than skipping it: silently skipping would let the chart go
     untested against Helm.
     """

@@ -26,7 +26,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FETCH_HELM = REPO_ROOT / "tools" / "fetch_helm.py"
 
-EXPECTED_HELM_VERSIONS = {"v3": "v3.17.2", "v4": "v4.3.1"}
+EXPECTED_HELM_VERSIONS = {"v3.8": "v3.8.1", "v3": "v3.17.2", "v4": "v4.3.1"}
 
 FAKE_HELM = b"#!/bin/sh\necho fake-helm-ok\n"
 FAKE_HELM_SHA256 = hashlib.sha256(FAKE_HELM).hexdigest()
