@@ -148,6 +148,31 @@ slate-catalog: ## Lay the chart out for a SLATE catalog pull request: make slate
 	$(PY) tools/export_slate_catalog.py $(CHART_DIR) $(DEST)
 
 # ---------------------------------------------------------------------------
+# Endpoint image (images/endpoint/): for operators, needs docker or podman
+# ---------------------------------------------------------------------------
+
+# Nothing else here needs a container engine; tests lint the recipe instead.
+# The tag is the endpoint version the chart was tested with (its appVersion),
+# the repository the chart's default image.repository.  Building, pushing and
+# pointing the chart at your own registry: images/endpoint/README.md.
+CONTAINER_ENGINE ?= docker
+GCE_VERSION ?= $(shell sed -n 's/^appVersion: *"*\([^"]*\)"* *$$/\1/p' $(CHART_DIR)/Chart.yaml)
+IMAGE_REPOSITORY ?= $(shell awk '/^image:/ { in_image = 1 } in_image && /^  repository:/ { print $$2; exit }' $(CHART_DIR)/values.yaml)
+IMAGE_SOURCE ?=
+IMAGE_REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+
+.PHONY: image
+
+image: ## Build the endpoint image [CONTAINER_ENGINE=podman] [IMAGE_REPOSITORY=registry/name]
+	@test -n "$(GCE_VERSION)" -a -n "$(IMAGE_REPOSITORY)" || { echo "make image: no appVersion or image.repository in $(CHART_DIR)" >&2; exit 2; }
+	$(CONTAINER_ENGINE) build \
+	  --build-arg GCE_VERSION=$(GCE_VERSION) \
+	  --build-arg IMAGE_SOURCE=$(IMAGE_SOURCE) \
+	  --build-arg IMAGE_REVISION=$(IMAGE_REVISION) \
+	  --tag $(IMAGE_REPOSITORY):$(GCE_VERSION) \
+	  images/endpoint
+
+# ---------------------------------------------------------------------------
 # Benchmark (numbers in bench/results.md; nothing asserts a time)
 # ---------------------------------------------------------------------------
 
@@ -156,3 +181,19 @@ slate-catalog: ## Lay the chart out for a SLATE catalog pull request: make slate
 bench: $(VENV)/.done $(HELM4) ## Time gce-values validate against helm lint/template and check-jsonschema.
 	$(VENV_BIN)/python bench/run_bench.py --gce-values $(VENV_BIN)/gce-values \
 	  --helm $(HELM4) --check-jsonschema $(VENV_BIN)/check-jsonschema $(BENCH_ARGS)
+
+# ---------------------------------------------------------------------------
+# Live-cluster tests (tests/e2e; see tests/e2e/README.md)
+# ---------------------------------------------------------------------------
+
+# They install the chart into a real cluster, so they run only here, never
+# from `make test` (which reports them as skipped).  A leading ~/ is expanded
+# even when the shell did not (e.g. KUBECONFIG='~/.kube/config').
+E2E_KUBECONFIG = $(if $(KUBECONFIG),$(abspath $(patsubst ~/%,$(HOME)/%,$(KUBECONFIG))))
+
+.PHONY: e2e
+
+e2e: $(VENV)/.done $(HELM38) $(HELM3) $(HELM4) ## Live-cluster tests: make e2e KUBECONFIG=~/.kube/config [E2E_NAMESPACE=ns] [E2E_IMAGE=repo:tag]
+	@test -n "$(E2E_KUBECONFIG)" || { echo "usage: make e2e KUBECONFIG=~/.kube/config [E2E_NAMESPACE=ns] [E2E_IMAGE=repo:tag]" >&2; exit 2; }
+	@test -f "$(E2E_KUBECONFIG)" || { echo "make e2e: KUBECONFIG $(E2E_KUBECONFIG) is not a file" >&2; exit 2; }
+	E2E_RUN=1 KUBECONFIG=$(E2E_KUBECONFIG) $(TEST_ENV) $(VENV_BIN)/pytest tests/e2e $(PYTEST_ARGS)

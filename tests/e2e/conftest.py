@@ -1,0 +1,173 @@
+"""Fixtures of the live-cluster tests, and the skip that keeps them off machines without a cluster.
+
+The skip is applied at collection time, so a skipped test never sets up a fixture: pytest-helm-charts'
+``kube_cluster`` raises when KUBECONFIG is missing, and nothing here may touch a cluster unasked.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from e2e import manifests
+from e2e.kube import CommandFailed, E2eCluster, Helm, Kubectl
+from e2e.release import CHART, InstallRelease, Release, e2e_values, release_workers
+from e2e.settings import Credentials, E2eSettings, SettingsError, load_settings, skip_reason
+
+# Every object a test creates by itself carries this label, so teardown finds it.
+TEST_LABEL = "gce-e2e/test"
+
+E2E_DIR = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test under tests/e2e as skipped, with how to run it, unless the run opted in."""
+    reason = skip_reason(os.environ, config.getoption("kubeconfig", default=None))
+    if reason is None:
+        return
+    marker = pytest.mark.skip(reason=reason)
+    for item in items:
+        if E2E_DIR in item.path.resolve().parents:
+            item.add_marker(marker)
+
+
+@pytest.fixture(scope="session")
+def e2e_settings() -> E2eSettings:
+    try:
+        return load_settings(os.environ)
+    except SettingsError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def kubectl_bin() -> Path:
+    """kubectl from $KUBECTL or PATH; missing, it fails the test (the run asked for a cluster)."""
+    configured = os.environ.get("KUBECTL")
+    found = configured or shutil.which("kubectl")
+    if not found or not os.access(found, os.X_OK):
+        pytest.fail(
+            f"kubectl not found ({'$KUBECTL=' + configured if configured else 'not on PATH'}); "
+            "install it or set KUBECTL=/path/to/kubectl",
+            pytrace=False,
+        )
+    return Path(found)
+
+
+@pytest.fixture(scope="module")
+def cluster(kube_cluster: Any, helm_bins: dict[str, Path], e2e_settings: E2eSettings, kubectl_bin: Path) -> E2eCluster:
+    """pytest-helm-charts' cluster (from KUBECONFIG) with kubectl and the project's helm pointed at it.
+
+    kubectl and helm get the kubeconfig path expanded: unlike pykube, they do not expand ``~``.
+    """
+    kubeconfig = Path(kube_cluster.kube_config_path).expanduser()
+    return E2eCluster(
+        settings=e2e_settings,
+        kubectl=Kubectl(kubectl_bin, kubeconfig),
+        helm=Helm(helm_bins[e2e_settings.helm_version], kubeconfig),
+    )
+
+
+def random_name(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(3)}"
+
+
+@pytest.fixture
+def namespace(cluster: E2eCluster, namespace_factory_function_scope: Any) -> str:
+    """E2E_NAMESPACE as given (never created or deleted: on SLATE it is the group's), else a fresh
+    namespace that pytest-helm-charts deletes after the test (waiting at most two minutes)."""
+    if cluster.settings.namespace:
+        return cluster.settings.namespace
+    name = random_name("gce-e2e")
+    namespace_factory_function_scope(name)
+    return name
+
+
+@pytest.fixture(params=["same", "separate"])
+def worker_namespace(request: pytest.FixtureRequest, cluster: E2eCluster, namespace: str) -> str:
+    """The worker pods' namespace: the release's own, or a second one (the chart's workerNamespace)."""
+    if request.param == "same":
+        return namespace
+    if cluster.settings.namespace:
+        pytest.skip("a separate worker namespace needs a second namespace; E2E_NAMESPACE (SLATE) gives one")
+    name = random_name("gce-e2e-workers")
+    request.getfixturevalue("namespace_factory_function_scope")(name)
+    return name
+
+
+@pytest.fixture
+def run_labels() -> dict[str, str]:
+    """Labels for the pods and secrets a test creates by itself, so teardown can find and delete them."""
+    return {TEST_LABEL: random_name("run")}
+
+
+def _remove_release(cluster: E2eCluster, release: Release) -> None:
+    """Uninstall with the cleanup hook; should the hook fail, uninstall again without it and delete the
+    worker pods it should have (they have no owner: in a shared namespace nothing else would)."""
+    helm = cluster.helm
+    if helm.is_installed(release.name, release.namespace):
+        if helm.uninstall(release.name, release.namespace, check=False).returncode == 0:
+            return
+        helm.uninstall(release.name, release.namespace, no_hooks=True)
+    if release.objects:
+        workers = release.worker_identity()
+        left = release_workers(cluster.kubectl, workers)
+        if left:
+            cluster.kubectl.delete_pods(workers.namespace, left)
+
+
+@pytest.fixture
+def install_release(
+    cluster: E2eCluster, namespace: str, run_labels: dict[str, str], tmp_path: Path
+) -> Iterator[InstallRelease]:
+    """Install the chart; afterwards uninstall every release still there and delete what the test made.
+
+    Teardown tries every step even when one fails, each bounded by a timeout, and then reports all
+    failures at once.
+    """
+    installed: list[Release] = []
+    helm, kubectl = cluster.helm, cluster.kubectl
+
+    def install(
+        worker_namespace: str | None = None, endpoint_uuid: str | None = None, credentials: Credentials | None = None
+    ) -> Release:
+        name = random_name("gce-e2e")
+        release = Release(name, namespace, endpoint_uuid or str(uuid.uuid4()), secret_name=f"{name}-credentials")
+        installed.append(release)  # from here on, teardown cleans up after it
+        if credentials is not None:
+            kubectl.create(manifests.credentials_secret(release.secret_name, namespace, credentials, run_labels))
+        values_file = tmp_path / f"{name}.yaml"
+        values = e2e_values(cluster.settings, release.endpoint_uuid, release.secret_name, worker_namespace)
+        values_file.write_text(yaml.safe_dump(values), encoding="utf-8")
+        helm.install(name, CHART, namespace, values_file)
+        release.objects = manifests.parse_objects(helm.manifest(name, namespace))
+        release.hooks = manifests.parse_objects(helm.hooks(name, namespace))
+        return release
+
+    yield install
+
+    if not installed:
+        return
+    errors: list[str] = []
+    namespaces = {namespace}
+    for release in installed:
+        namespaces.update(manifests.namespaces_of(release.objects + release.hooks, release.namespace))
+        try:
+            _remove_release(cluster, release)
+        except CommandFailed as exc:
+            errors.append(str(exc))
+    selector = ",".join(f"{key}={value}" for key, value in run_labels.items())
+    for ns in sorted(namespaces):
+        try:
+            kubectl.delete("pods,secrets", ns, selector, wait=False)
+        except CommandFailed as exc:
+            errors.append(str(exc))
+    if errors:
+        pytest.fail("cleanup after the test failed:\n" + "\n".join(errors), pytrace=False)
