@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from chartrender import HelmRenderer
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # Environment variable -> (key in helm_bins, default path relative to the repo).
@@ -45,3 +47,17 @@ def helm_bins() -> dict[str, Path]:
             pytrace=False,
         )
     return bins
+
+
+@pytest.fixture(scope="session")
+def chart(helm_bins: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> HelmRenderer:
+    """The chart rendered by the real helm binaries; each distinct render runs once per session."""
+    return HelmRenderer(helm_bins, tmp_path_factory.mktemp("helm-values"))
+
+
+@pytest.fixture(scope="session")
+def probe_chart(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A throwaway chart (no defaults) whose only output is ``.Values`` as JSON: how helm reads values."""
+    from validate_support import write_probe_chart
+
+    return write_probe_chart(tmp_path_factory.mktemp("probe-chart"))

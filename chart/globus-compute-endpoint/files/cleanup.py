@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 WORKER_LABEL = "parsl-job-id"
@@ -39,28 +40,63 @@ def select_workers(pods: Iterable[Any], prefix: str, owner_key: str, owner_value
     return sorted(pod.metadata.name for pod in pods if is_our_worker(pod, prefix, owner_key, owner_value))
 
 
+@dataclass(frozen=True)
+class Settings:
+    """What the chart tells the job through its environment."""
+
+    release_namespace: str
+    deployment: str
+    endpoint_selector: str
+    worker_namespace: str
+    worker_prefix: str
+    owner_key: str
+    owner_value: str
+    timeout_seconds: float
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        return cls(
+            release_namespace=env["GCE_RELEASE_NAMESPACE"],
+            deployment=env["GCE_DEPLOYMENT"],
+            endpoint_selector=env["GCE_ENDPOINT_SELECTOR"],
+            worker_namespace=env["GCE_WORKER_NAMESPACE"],
+            worker_prefix=env["GCE_WORKER_PREFIX"],
+            owner_key=env["GCE_OWNER_ANNOTATION"],
+            owner_value=env["GCE_OWNER_VALUE"],
+            timeout_seconds=float(env.get("GCE_TIMEOUT_SECONDS", "100")),
+        )
+
+
 def _remaining(deadline: float) -> float:
     return max(0.0, deadline - time.monotonic())
 
 
-def stop_endpoint(apps: Any, core: Any, namespace: str, deployment: str, selector: str, deadline: float) -> None:
+def stop_endpoint(apps: Any, core: Any, settings: Settings, deadline: float) -> None:
     """Scale the endpoint to zero and wait (until the deadline) for its pod to go."""
     try:
-        apps.patch_namespaced_deployment_scale(deployment, namespace, {"spec": {"replicas": 0}})
+        apps.patch_namespaced_deployment_scale(
+            settings.deployment, settings.release_namespace, {"spec": {"replicas": 0}}
+        )
     except Exception as exc:  # noqa: BLE001 - best effort, reported
-        log(f"could not scale deployment {deployment} to 0: {exc}")
+        log(f"could not scale deployment {settings.deployment} to 0: {exc}")
         return
-    log(f"scaled deployment {deployment} to 0; waiting for the endpoint to stop")
+    log(f"scaled deployment {settings.deployment} to 0; waiting for the endpoint to stop")
     while _remaining(deadline) > 0:
-        if not core.list_namespaced_pod(namespace, label_selector=selector).items:
+        if not core.list_namespaced_pod(settings.release_namespace, label_selector=settings.endpoint_selector).items:
             return
         time.sleep(2)
     log("the endpoint pod is still running at the deadline")
 
 
-def delete_workers(core: Any, namespace: str, prefix: str, owner_key: str, owner_value: str, deadline: float) -> int:
+def _our_workers(core: Any, settings: Settings) -> list[str]:
+    pods = core.list_namespaced_pod(settings.worker_namespace, label_selector=WORKER_LABEL).items
+    return select_workers(pods, settings.worker_prefix, settings.owner_key, settings.owner_value)
+
+
+def delete_workers(core: Any, settings: Settings, deadline: float) -> int:
     """Delete this release's worker pods and wait for them to go; returns how many remain."""
-    names = select_workers(core.list_namespaced_pod(namespace, label_selector=WORKER_LABEL).items, prefix, owner_key, owner_value)
+    namespace = settings.worker_namespace
+    names = _our_workers(core, settings)
     for name in names:
         try:
             core.delete_namespaced_pod(name, namespace)
@@ -68,8 +104,7 @@ def delete_workers(core: Any, namespace: str, prefix: str, owner_key: str, owner
         except Exception as exc:  # noqa: BLE001 - best effort, reported
             log(f"could not delete worker pod {namespace}/{name}: {exc}")
     while names and _remaining(deadline) > 0:
-        pods = core.list_namespaced_pod(namespace, label_selector=WORKER_LABEL).items
-        names = select_workers(pods, prefix, owner_key, owner_value)
+        names = _our_workers(core, settings)
         if names:
             time.sleep(2)
     return len(names)
@@ -78,15 +113,13 @@ def delete_workers(core: Any, namespace: str, prefix: str, owner_key: str, owner
 def main() -> int:
     from kubernetes import client, config  # in the endpoint image; imported here so tests need not load it
 
-    env = os.environ
-    deadline = time.monotonic() + float(env.get("GCE_TIMEOUT_SECONDS", "100"))
     try:
-        config.load_incluster_config()
+        settings = Settings.from_env(os.environ)
+        deadline = time.monotonic() + settings.timeout_seconds
+        config.load_incluster_config()  # type: ignore[no-untyped-call]  # kubernetes has no annotations
         core, apps = client.CoreV1Api(), client.AppsV1Api()
-        stop_endpoint(apps, core, env["GCE_RELEASE_NAMESPACE"], env["GCE_DEPLOYMENT"], env["GCE_ENDPOINT_SELECTOR"], deadline)
-        left = delete_workers(
-            core, env["GCE_WORKER_NAMESPACE"], env["GCE_WORKER_PREFIX"], env["GCE_OWNER_ANNOTATION"], env["GCE_OWNER_VALUE"], deadline
-        )
+        stop_endpoint(apps, core, settings, deadline)
+        left = delete_workers(core, settings, deadline)
     except Exception as exc:  # noqa: BLE001 - never block the uninstall
         log(f"cleanup failed: {type(exc).__name__}: {exc}")
         return 0
