@@ -11,10 +11,19 @@ import sys
 
 import click
 
+from gce_values.errors import InputError
+
 # name -> (module under gce_values.commands, attribute, one-line help shown by --help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "completion": ("completion", "completion", "Print a shell completion script (bash, zsh or fish)."),
+    "init": ("init", "init", "Write a new, commented conf with a fresh endpoint UUID."),
+    "install": ("install", "install", "Validate a conf, then install it with slate (or helm)."),
+    "migrate": ("migrate", "migrate", "Convert a conf for a predecessor chart, reporting every change."),
+    "render": ("render", "render", "Print the merged, validated conf, or helm's manifests of it."),
     "schema": ("schema_cmd", "schema", "Generate or check the files derived from the values schema."),
+    "secret": ("secret", "secret", "Write or check the credentials env file (client_creds.env)."),
+    "smoke": ("smoke", "smoke", "Run hello_world on a live endpoint and wait for its result."),
+    "validate": ("validate", "validate", "Check confs against the chart's schema and rules, as Helm reads them."),
 }
 
 EXIT_CODES_HELP = """\b
@@ -73,6 +82,9 @@ def main() -> None:
         code = cli.main(prog_name="gce-values", standalone_mode=False)
     except click.Abort:
         click.echo("Aborted.", err=True)
+        sys.exit(2)
+    except InputError as exc:
+        click.echo(f"gce-values: {exc}", err=True)
         sys.exit(2)
     except click.ClickException as exc:
         exc.show()

@@ -1,0 +1,176 @@
+"""`gce-values init`: a new conf that is valid, commented like values.yaml, and never clobbers a file."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gce_cli import REPO_ROOT, run, run_on_terminal
+from gce_values.schema import load
+from gce_values.validator import read_source, validate_sources
+
+VALUES_YAML = REPO_ROOT / "chart" / "globus-compute-endpoint" / "values.yaml"
+SCHEMA_JSON = REPO_ROOT / "chart" / "globus-compute-endpoint" / "values.schema.json"
+
+
+def _load(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def _assert_valid(path: Path) -> None:
+    result = validate_sources([read_source(str(path))])
+    assert result.ok, [f"{p.key}: {p.message}" for p in result.errors]
+
+
+def _comments_outside_slate_block(text: str) -> list[str]:
+    kept, inside = [], False
+    for line in text.splitlines():
+        if line.strip() == "### SLATE-START ###":
+            inside = True
+        elif line.strip() == "### SLATE-END ###":
+            inside = False
+        elif not inside and line.lstrip().startswith("#"):
+            kept.append(line)
+    return kept
+
+
+def test_writes_a_valid_conf_with_the_answers(tmp_path: Path) -> None:
+    conf = tmp_path / "my-conf.yaml"
+    ran = run("init", "-o", str(conf), "--instance", "atlas-ml", "--secret", "atlas-creds")
+    assert ran.code == 0, ran.output
+    values = _load(conf)
+    assert values["Instance"] == "atlas-ml"
+    assert values["secrets"] == "atlas-creds"
+    assert values["useClientCredentials"] is True
+    assert values["useUserCredentials"] is False
+    assert values["minBlocks"] == 0
+    assert uuid.UUID(values["endpointUUID"]).version == 4
+    assert "SLATE" not in values, "get-conf leaves the SLATE block out, and so does init"
+    _assert_valid(conf)
+
+
+def test_every_init_gets_its_own_endpoint_uuid(tmp_path: Path) -> None:
+    ids = set()
+    for name in ("a.yaml", "b.yaml"):
+        assert run("init", "-o", str(tmp_path / name), "--secret", "creds").code == 0
+        ids.add(_load(tmp_path / name)["endpointUUID"])
+    assert len(ids) == 2
+
+
+def test_keeps_every_comment_and_default_of_the_charts_values_yaml(tmp_path: Path) -> None:
+    conf = tmp_path / "my-conf.yaml"
+    assert run("init", "-o", str(conf), "--secret", "creds").code == 0
+    text = conf.read_text(encoding="utf-8")
+    expected_comments = _comments_outside_slate_block(VALUES_YAML.read_text(encoding="utf-8"))
+    assert _comments_outside_slate_block(text)[1:] == expected_comments  # [0] is the schema line
+    defaults = load().defaults()
+    del defaults["SLATE"]
+    answered = {"Instance", "endpointUUID", "secrets"}
+    assert {k: v for k, v in _load(conf).items() if k not in answered} == {
+        k: v for k, v in defaults.items() if k not in answered
+    }
+
+
+def test_schema_line_points_at_the_charts_schema(tmp_path: Path) -> None:
+    conf = tmp_path / "my-conf.yaml"
+    assert run("init", "-o", str(conf), "--secret", "creds").code == 0
+    first = conf.read_text(encoding="utf-8").splitlines()[0]
+    assert first == f"# yaml-language-server: $schema={SCHEMA_JSON.resolve().as_uri()}"
+    other = tmp_path / "other.yaml"
+    url = "https://example.org/values.schema.json"
+    assert run("init", "-o", str(other), "--secret", "creds", "--schema-url", url).code == 0
+    assert other.read_text(encoding="utf-8").splitlines()[0] == f"# yaml-language-server: $schema={url}"
+
+
+def test_keeps_a_given_endpoint_uuid(tmp_path: Path) -> None:
+    conf = tmp_path / "c.yaml"
+    given = "2F0BD7F3-3A94-4E38-9A0C-4A50F29FD2A3"
+    assert run("init", "-o", str(conf), "--secret", "creds", "--endpoint-uuid", given).code == 0
+    assert _load(conf)["endpointUUID"] == given.lower()
+
+
+def test_dash_writes_to_stdout_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    ran = run("init", "-o", "-", "--secret", "creds")
+    assert ran.code == 0, ran.output
+    assert yaml.safe_load(ran.stdout)["secrets"] == "creds"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
+    conf = tmp_path / "my-conf.yaml"
+    conf.write_text("Instance: mine\n")
+    ran = run("init", "-o", str(conf), "--secret", "creds")
+    assert ran.code == 2
+    assert "--force" in ran.stderr and len(ran.stderr.strip().splitlines()) == 1
+    assert conf.read_text() == "Instance: mine\n"
+    forced = run("init", "-o", str(conf), "--secret", "creds", "--force")
+    assert forced.code == 0, forced.output
+    _assert_valid(conf)
+
+
+def test_an_interrupted_write_leaves_the_old_conf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    conf = tmp_path / "my-conf.yaml"
+    conf.write_text("Instance: mine\n")
+
+    def rename_fails(*_args: object) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "replace", rename_fails)
+    ran = run("init", "-o", str(conf), "--secret", "creds", "--force")
+    assert ran.code == 2
+    assert "Input/output error" in ran.stderr
+    assert conf.read_text() == "Instance: mine\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my-conf.yaml"], "the temporary file is gone"
+
+
+def test_without_a_terminal_the_secret_name_is_required(tmp_path: Path) -> None:
+    conf = tmp_path / "my-conf.yaml"
+    ran = run("init", "-o", str(conf))
+    assert ran.code == 2
+    assert "--secret" in ran.stderr
+    assert not conf.exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--instance", "Atlas_ML"),
+        ("--instance", "ends-with-dash-"),
+        ("--instance", "x" * 30),
+        ("--secret", "Not A Name"),
+        ("--endpoint-uuid", "not-a-uuid"),
+    ],
+)
+def test_rejects_bad_answers_before_writing(tmp_path: Path, option: str, value: str) -> None:
+    conf = tmp_path / "my-conf.yaml"
+    args = ["init", "-o", str(conf), option, value]
+    if option != "--secret":
+        args += ["--secret", "creds"]
+    ran = run(*args)
+    assert ran.code == 2
+    assert option in ran.stderr
+    assert "Traceback" not in ran.output
+    assert not conf.exists()
+
+
+def test_asks_on_a_terminal_and_asks_again_after_a_bad_answer(tmp_path: Path) -> None:
+    code, shown = run_on_terminal(
+        ["init"],
+        [("Instance tag", "Bad_Tag"), ("Instance tag", "atlas"), ("client credentials", "")],
+        cwd=tmp_path,
+    )
+    assert code == 0, shown
+    assert shown.count("Instance tag") == 2, shown
+    assert "lowercase letters" in shown, "the bad answer is explained"
+    values = _load(tmp_path / "my-conf.yaml")
+    assert values["Instance"] == "atlas"
+    assert values["secrets"] == "globus-compute-creds"
+    _assert_valid(tmp_path / "my-conf.yaml")

@@ -1,0 +1,194 @@
+"""`gce-values install`: validate first, run exactly the right slate/helm command, pass its exit code on.
+
+`slate` here is a small script written by the test that records its arguments and exits with a
+chosen code: it stands for the user's SLATE client (which needs a SLATE account), so the test can
+see what gce-values runs and what it does with the outcome. helm is the real binary.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import stat
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gce_cli import REPO_ROOT, run
+
+CHART_DIR = REPO_ROOT / "chart" / "globus-compute-endpoint"
+SEED_CONF = CHART_DIR / "ci" / "default-values.yaml"
+
+
+@pytest.fixture
+def conf(tmp_path: Path) -> Path:
+    path = tmp_path / "my conf.yaml"  # a space, to see the dry-run output quoted
+    values = yaml.safe_load(SEED_CONF.read_text(encoding="utf-8"))
+    values["Instance"] = "atlas"
+    path.write_text(yaml.safe_dump(values), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def invalid_conf(tmp_path: Path) -> Path:
+    path = tmp_path / "bad.yaml"
+    values = yaml.safe_load(SEED_CONF.read_text(encoding="utf-8"))
+    values.update(minBlocks=5, maxBlocks=2)
+    path.write_text(yaml.safe_dump(values), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def bin_dir(tmp_path: Path) -> Path:
+    """A directory that is the whole PATH: only what a test puts there can be found."""
+    path = tmp_path / "bin"
+    path.mkdir()
+    return path
+
+
+def _recording_slate(bin_dir: Path, exit_code: int) -> Path:
+    """A `slate` that writes its arguments (one per line) to slate.argv and exits with ``exit_code``."""
+    record = bin_dir / "slate.argv"
+    script = bin_dir / "slate"
+    script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{record}"\necho "slate says hello"\nexit {exit_code}\n')
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return record
+
+
+def _env(bin_dir: Path, **extra: str) -> dict[str, str | None]:
+    return {"PATH": str(bin_dir), "GCE_SLATE": None, "GCE_HELM": None, **extra}
+
+
+def test_dry_run_prints_the_slate_command_quoted(conf: Path, bin_dir: Path) -> None:
+    ran = run("install", str(conf), "--group", "atlas-group", "--cluster", "uchicago", "--dry-run", env=_env(bin_dir))
+    assert ran.code == 0, ran.output
+    expected = ["slate", "app", "install", "globus-compute-endpoint", "--group", "atlas-group"]
+    expected += ["--cluster", "uchicago", "--conf", str(conf)]
+    assert shlex.split(ran.stdout) == expected
+    assert "'" in ran.stdout, "the path with a space is quoted"
+    assert "not installed here" in ran.stderr
+
+
+def test_dry_run_passes_dev_through(conf: Path, bin_dir: Path) -> None:
+    ran = run("install", str(conf), "--group", "g", "--cluster", "c", "--dev", "--dry-run", env=_env(bin_dir))
+    assert ran.code == 0, ran.output
+    assert shlex.split(ran.stdout)[-1] == "--dev"
+
+
+def test_dry_run_with_helm_names_the_release_the_chart_and_the_namespace(
+    conf: Path, bin_dir: Path, helm_bins: dict[str, Path]
+) -> None:
+    helm = str(helm_bins["v4"])
+    ran = run("install", str(conf), "--helm", "--namespace", "science", "--dry-run", env=_env(bin_dir, GCE_HELM=helm))
+    assert ran.code == 0, ran.output
+    assert shlex.split(ran.stdout) == [
+        helm, "upgrade", "--install", "globus-compute-endpoint-atlas", str(CHART_DIR),
+        "-f", str(conf), "--namespace", "science",
+    ]  # fmt: skip
+    named = run("install", str(conf), "--helm", "--release", "mine", "--dry-run", "--helm-bin", helm)
+    assert shlex.split(named.stdout)[3] == "mine"
+
+
+def test_runs_slate_with_the_conf_and_reports_success(conf: Path, bin_dir: Path) -> None:
+    record = _recording_slate(bin_dir, 0)
+    ran = run("install", str(conf), "--group", "atlas-group", "--cluster", "uchicago", env=_env(bin_dir))
+    assert ran.code == 0, ran.output
+    assert record.read_text().splitlines() == [
+        "app", "install", "globus-compute-endpoint", "--group", "atlas-group", "--cluster", "uchicago",
+        "--conf", str(conf),
+    ]  # fmt: skip
+    assert "gce-values smoke --endpoint-id 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3" in ran.stderr
+
+
+@pytest.mark.parametrize("exit_code", [1, 7])
+def test_a_failing_slate_passes_its_exit_code_on(conf: Path, bin_dir: Path, exit_code: int) -> None:
+    _recording_slate(bin_dir, exit_code)
+    ran = run("install", str(conf), "--group", "g", "--cluster", "c", env=_env(bin_dir))
+    assert ran.code == exit_code
+    assert f"failed with exit code {exit_code}" in ran.stderr
+
+
+def test_an_invalid_conf_runs_nothing(invalid_conf: Path, bin_dir: Path) -> None:
+    record = _recording_slate(bin_dir, 0)
+    ran = run("install", str(invalid_conf), "--group", "g", "--cluster", "c", env=_env(bin_dir))
+    assert ran.code == 1
+    assert "minBlocks" in ran.stderr
+    assert not record.exists(), "slate ran although the conf is invalid"
+    dry = run("install", str(invalid_conf), "--group", "g", "--cluster", "c", "--dry-run", "--format", "json")
+    assert dry.code == 1
+    assert dry.stdout == ""
+    assert json.loads(dry.stderr)["valid"] is False
+
+
+def test_a_conf_with_a_credential_is_not_installed_and_the_credential_not_printed(
+    tmp_path: Path, bin_dir: Path
+) -> None:
+    planted = "PlantedS3cret+/Value=="
+    conf = tmp_path / "leaky.yaml"
+    conf.write_text(SEED_CONF.read_text() + f"workerInit: export FUNCX_SDK_CLIENT_SECRET={planted}\n")
+    record = _recording_slate(bin_dir, 0)
+    for output_format in ("text", "json"):
+        ran = run("install", str(conf), "--group", "g", "--cluster", "c", "--format", output_format, env=_env(bin_dir))
+        assert ran.code == 1
+        assert planted not in ran.output
+    assert not record.exists()
+
+
+def test_missing_slate_is_exit_2_with_a_way_out(conf: Path, bin_dir: Path) -> None:
+    ran = run("install", str(conf), "--group", "g", "--cluster", "c", env=_env(bin_dir))
+    assert ran.code == 2
+    assert "slate not found" in ran.stderr and "--helm" in ran.stderr
+    assert len(ran.stderr.strip().splitlines()) == 1
+
+
+def test_missing_helm_is_exit_2(conf: Path, bin_dir: Path) -> None:
+    ran = run("install", str(conf), "--helm", env=_env(bin_dir, GCE_HELM=str(bin_dir / "helm")))
+    assert ran.code == 2
+    assert "not an executable" in ran.stderr
+
+
+def test_helm_failure_passes_its_exit_code_on(
+    conf: Path, bin_dir: Path, tmp_path: Path, helm_bins: dict[str, Path]
+) -> None:
+    """The real helm, pointed at a cluster that is not there: its failure and exit code reach the user."""
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "none", "cluster": {"server": "https://127.0.0.1:9"}}],
+                "contexts": [{"name": "none", "context": {"cluster": "none", "user": "none"}}],
+                "current-context": "none",
+                "users": [{"name": "none", "user": {"token": "dummy"}}],
+            }
+        )
+    )
+    ran = run(
+        "install", str(conf), "--helm", "--helm-bin", str(helm_bins["v4"]),
+        env=_env(bin_dir, KUBECONFIG=str(kubeconfig), HOME=str(tmp_path)),
+    )  # fmt: skip
+    assert ran.code == 1
+    assert "failed with exit code 1" in ran.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--group", "g"],  # no --cluster
+        ["--cluster", "c"],  # no --group
+        ["--helm", "--group", "g"],  # SLATE options with --helm
+    ],
+)
+def test_usage_errors_are_exit_2(conf: Path, bin_dir: Path, args: list[str]) -> None:
+    record = _recording_slate(bin_dir, 0)
+    ran = run("install", str(conf), *args, env=_env(bin_dir))
+    assert ran.code == 2
+    assert not record.exists()
+
+
+def test_unreadable_conf_is_exit_2(tmp_path: Path, bin_dir: Path) -> None:
+    ran = run("install", str(tmp_path / "absent.yaml"), "--group", "g", "--cluster", "c", env=_env(bin_dir))
+    assert ran.code == 2
+    assert "absent.yaml" in ran.stderr

@@ -1,0 +1,209 @@
+"""`gce-values migrate`: predecessor confs (the published defaults and users' edits) become valid confs here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gce_cli import REPO_ROOT, run
+from gce_values.validator import read_source, validate_sources
+
+ANCHORS = REPO_ROOT.parent / "shared" / "anchors" / "predecessor-charts"
+SLATE_CONF = ANCHORS / "slate-globus-compute-endpoint-0.1.6.values.yaml"
+UPSTREAM_CONF = ANCHORS / "upstream-globus_compute_endpoint-0.7.1.values.yaml"
+ENDPOINT_ID = "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3"
+PLANTED = "PlantedS3cret+/Value=="
+
+
+def _edited(tmp_path: Path, anchor: Path, **changes: Any) -> Path:
+    """The anchor file as a user would have it: the lines of the keys they changed replaced by their values."""
+    path = tmp_path / f"edited-{anchor.name}"
+    text = anchor.read_text(encoding="utf-8")
+    kept = [line for line in text.splitlines() if not any(line.startswith(f"{key}:") for key in changes)]
+    path.write_text("\n".join(kept) + "\n" + yaml.safe_dump(changes, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _migrate(tmp_path: Path, old: Path, *extra: str) -> tuple[int, dict[str, Any], str, Path]:
+    out = tmp_path / "new-conf.yaml"
+    ran = run("migrate", str(old), "-o", str(out), "--report-format", "json", *extra)
+    assert out.exists(), ran.output
+    return ran.code, json.loads(ran.stderr), ran.stdout + ran.stderr, out
+
+
+def _actions(report: dict[str, Any]) -> dict[str, str]:
+    return {change["key"]: change["action"] for change in report["changes"]}
+
+
+def _validate(path: Path) -> list[str]:
+    return sorted({p.key for p in validate_sources([read_source(str(path))]).errors})
+
+
+@pytest.mark.parametrize("anchor", [SLATE_CONF, UPSTREAM_CONF], ids=["slate-0.1.6", "upstream-0.7.1"])
+def test_published_defaults_migrate_to_a_conf_that_lacks_only_uuid_and_secret(tmp_path: Path, anchor: Path) -> None:
+    code, report, _, out = _migrate(tmp_path, anchor)
+    assert code == 1, "incomplete: the old defaults have no endpointUUID and no secret"
+    assert [item["key"] for item in report["fillIn"]] == ["endpointUUID", "secrets"]
+    assert _validate(out) == ["endpointUUID", "secrets"], "nothing else may be wrong"
+    actions = _actions(report)
+    for key in ("replicaCount", "funcXServiceAddress", "logDir", "nameOverride", "endpointCLIargs"):
+        assert actions[key] == "dropped", key
+    assert actions["workerImage"] == "dropped"  # python:3.10 has no endpoint
+    assert actions["workerInit"] == "dropped"  # pip install globus-compute-endpoint in every pod
+    assert actions["workerNamespace"] == "changed"
+    assert actions["maxBlocks"] == "changed"
+    values = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert values["workerImage"] == "" and values["workerInit"] == "" and values["workerNamespace"] == ""
+    assert values["maxBlocks"] == 4
+    assert values["minBlocks"] == 0
+    assert values["useClientCredentials"] is True
+    assert "# The endpoint's UUID, which stays the same" in out.read_text(encoding="utf-8")
+
+
+def test_upstream_specifics_are_explained(tmp_path: Path) -> None:
+    _, report, _, out = _migrate(tmp_path, UPSTREAM_CONF)
+    reasons = {change["key"]: change["reason"] for change in report["changes"]}
+    assert "compute/kube-endpoint:main-3.10" in reasons["image"]
+    assert "Both login modes were off" in reasons["useClientCredentials"]
+    assert "1 was the old chart's default" in reasons["minBlocks"]
+    values = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert values["image"]["repository"] == "hub.opensciencegrid.org/slate/globus-compute-endpoint"
+    assert values["maxIdleTime"] == 3600, "a value with the same meaning is kept"
+
+
+def test_a_users_edited_slate_conf_migrates_to_a_valid_conf(tmp_path: Path) -> None:
+    old = _edited(
+        tmp_path,
+        SLATE_CONF,
+        Instance="atlas",
+        endpointUUID=ENDPOINT_ID,
+        secrets="atlas-creds",
+        maxBlocks=10,
+        minBlocks=1,
+        maxMem="8Gi",
+        workerImage="registry.example.org/atlas/worker:4.19.0",
+        endpointCLIargs="--log-to-console --debug",
+        endpointName="atlas-ep",
+        workerImageSecret="regcred",
+        favouriteColour="blue",
+        FUNCX_SDK_CLIENT_SECRET=PLANTED,
+    )
+    code, report, printed, out = _migrate(tmp_path, old)
+    assert code == 0, printed
+    assert report["valid"] is True and report["fillIn"] == []
+    assert _validate(out) == []
+    values = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert (values["Instance"], values["endpointUUID"], values["secrets"]) == ("atlas", ENDPOINT_ID, "atlas-creds")
+    assert values["maxBlocks"] == 10 and values["minBlocks"] == 1, "the user's own choices are kept"
+    assert values["maxMem"] == "8Gi"
+    assert values["workerImage"] == "registry.example.org/atlas/worker:4.19.0"
+    assert values["endpoint"]["debug"] is True
+    assert values["endpoint"]["name"] == "atlas-ep"
+    assert values["imagePullSecret"] == "regcred"
+    actions = _actions(report)
+    assert actions["workerImage"] == "review"
+    assert actions["endpointName"] == actions["workerImageSecret"] == "renamed"
+    assert actions["favouriteColour"] == "unmapped"
+    assert actions["FUNCX_SDK_CLIENT_SECRET"] == "unmapped"
+    assert "favouriteColour" not in values and "FUNCX_SDK_CLIENT_SECRET" not in values
+    assert PLANTED not in printed
+    assert PLANTED not in out.read_text(encoding="utf-8")
+
+
+def test_a_credential_pasted_into_a_copied_value_stays_behind(tmp_path: Path) -> None:
+    old = _edited(
+        tmp_path,
+        SLATE_CONF,
+        endpointUUID=ENDPOINT_ID,
+        secrets="creds",
+        workerInit=f"export GLOBUS_COMPUTE_CLIENT_SECRET={PLANTED}",
+    )
+    for report_format in ("json", "text"):
+        ran = run("migrate", str(old), "--report-format", report_format)
+        assert ran.code == 0, ran.stderr
+        assert PLANTED not in ran.stdout + ran.stderr
+        assert yaml.safe_load(ran.stdout)["workerInit"] == ""
+        assert "looks like a credential" in ran.stderr
+
+
+def test_an_upstream_conf_with_its_own_image_keeps_it_for_review(tmp_path: Path) -> None:
+    old = tmp_path / "upstream-edited.yaml"
+    text = UPSTREAM_CONF.read_text(encoding="utf-8")
+    text = text.replace("repository: compute/kube-endpoint", "repository: registry.example.org/me/endpoint")
+    text = text.replace("tag: main-3.10", "tag: 4.19.0").replace("endpointUUID:", f"endpointUUID: {ENDPOINT_ID}")
+    text = text.replace("minBlocks: 1", "minBlocks: 2")
+    old.write_text(text + "secrets: my-creds\n", encoding="utf-8")
+    code, report, printed, out = _migrate(tmp_path, old)
+    assert code == 0, printed
+    values = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert values["image"] == {
+        "repository": "registry.example.org/me/endpoint",
+        "tag": "4.19.0",
+        "pullPolicy": "Always",
+    }
+    assert values["minBlocks"] == 2, "only the old default 1 is replaced"
+    assert _actions(report)["image"] == "review"
+    assert _validate(out) == []
+
+
+def test_old_default_max_blocks_never_drops_below_the_users_min_blocks(tmp_path: Path) -> None:
+    old = _edited(tmp_path, SLATE_CONF, endpointUUID=ENDPOINT_ID, secrets="creds", minBlocks=10, initBlocks=6)
+    code, report, printed, out = _migrate(tmp_path, old)
+    assert code == 0, printed
+    assert yaml.safe_load(out.read_text(encoding="utf-8"))["maxBlocks"] == 10
+    assert "now 10" in next(c["reason"] for c in report["changes"] if c["key"] == "maxBlocks")
+
+
+def test_worker_init_with_more_than_the_endpoint_is_kept_for_review(tmp_path: Path) -> None:
+    init = "pip install globus-compute-endpoint==2.0.0 numpy && export OMP_NUM_THREADS=1"
+    old = _edited(tmp_path, SLATE_CONF, endpointUUID=ENDPOINT_ID, secrets="creds", workerInit=init)
+    code, report, _, out = _migrate(tmp_path, old)
+    assert code == 0
+    assert yaml.safe_load(out.read_text(encoding="utf-8"))["workerInit"] == init
+    assert _actions(report)["workerInit"] == "review"
+
+
+def test_text_report_goes_to_stderr_and_the_conf_to_stdout(tmp_path: Path) -> None:
+    old = _edited(tmp_path, UPSTREAM_CONF, endpointUUID=ENDPOINT_ID, secrets="creds")
+    ran = run("migrate", str(old))
+    assert ran.code == 0, ran.stderr
+    assert yaml.safe_load(ran.stdout)["endpointUUID"] == ENDPOINT_ID
+    assert "dropped: image:" in ran.stderr
+    assert "changed: maxBlocks:" in ran.stderr
+    assert "copied unchanged:" in ran.stderr
+
+
+def test_incomplete_conf_report_says_what_to_fill_in(tmp_path: Path) -> None:
+    out = tmp_path / "new.yaml"
+    ran = run("migrate", str(SLATE_CONF), "-o", str(out))
+    assert ran.code == 1
+    assert "fill in before installing:" in ran.stderr
+    assert "endpointUUID:" in ran.stderr and "secrets:" in ran.stderr
+    assert out.exists()
+
+
+def test_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
+    out = tmp_path / "new.yaml"
+    out.write_text("mine\n")
+    ran = run("migrate", str(SLATE_CONF), "-o", str(out))
+    assert ran.code == 2
+    assert "--force" in ran.stderr
+    assert out.read_text() == "mine\n"
+    assert run("migrate", str(SLATE_CONF), "-o", str(out), "--force").code == 1
+    assert yaml.safe_load(out.read_text())["maxBlocks"] == 4
+
+
+@pytest.mark.parametrize(("text", "message"), [("- a\n- b\n", "not a conf"), ("a: [\n", "not YAML")])
+def test_unusable_old_conf_is_exit_2(tmp_path: Path, text: str, message: str) -> None:
+    old = tmp_path / "old.yaml"
+    old.write_text(text)
+    out = tmp_path / "new.yaml"
+    ran = run("migrate", str(old), "-o", str(out))
+    assert ran.code == 2
+    assert message in ran.stderr
+    assert not out.exists()
+    assert run("migrate", str(tmp_path / "absent.yaml")).code == 2

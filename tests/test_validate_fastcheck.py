@@ -1,0 +1,90 @@
+"""The quick validity check gives jsonschema's answer on the chart's schema, so skipping jsonschema is safe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gce_values import fastcheck, merge, schema_check
+from gce_values.schema import load
+
+SCHEMA = load()
+DEFAULTS = SCHEMA.defaults()
+SEED = {
+    "Instance": "ci",
+    "endpointUUID": "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3",
+    "secrets": "globus-compute-creds",
+}
+PATHS = [path for path, _node in SCHEMA.leaves()]
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 2**31),
+    st.sampled_from([0, 1, 4, 443, 1000, 1001, 0.5, 2.0, 1e3, -0.0, 5671]),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(["", "ok", "Bad Name", "ci", "a" * 30, "512Mi", "1", "x\n", "true", "Always", "nvidia.com/gpu"]),
+    st.sampled_from(["2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3", "2F0BD7F3-3A94-4E38-9A0C-4A50F29FD2A3", "100m", "1.5"]),
+    st.text(max_size=8),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(["a", "nvidia.com/gpu", "Bad Key", "X_1", "ID", "1"]), inner, max_size=3),
+    ),
+    max_leaves=6,
+)
+
+
+@st.composite
+def value_sets(draw: st.DrawFn) -> dict[str, Any]:
+    values: dict[str, Any] = merge.clone(DEFAULTS) | dict(SEED)
+    for _ in range(draw(st.integers(0, 3))):
+        path = draw(st.sampled_from(PATHS))
+        branch = values
+        for key in path[:-1]:
+            if not isinstance(branch.get(key), dict):
+                branch[key] = {}
+            branch = branch[key]
+        if draw(st.integers(0, 9)) == 0:
+            branch.pop(path[-1], None)
+        else:
+            branch[path[-1]] = draw(VALUES)
+    if draw(st.integers(0, 9)) == 0:
+        values[draw(st.sampled_from(["extra", "replicaCount"]))] = draw(VALUES)
+    return values
+
+
+def test_the_chart_schema_is_within_the_quick_subset() -> None:
+    assert fastcheck.compiled(SCHEMA.document) is not None
+
+
+@settings(max_examples=400, deadline=None)
+@given(values=value_sets())
+def test_quick_check_agrees_with_jsonschema(values: dict[str, Any]) -> None:
+    quick = fastcheck.compiled(SCHEMA.document)
+    assert quick is not None
+    assert quick(values) == schema_check.validator_for(SCHEMA.document).is_valid(values)
+
+
+def test_keywords_outside_the_subset_fall_back_to_jsonschema() -> None:
+    assert fastcheck.compiled({"type": "object", "properties": {"a": {"oneOf": [{"type": "string"}]}}}) is None
+    assert fastcheck.compiled({"$ref": "#/definitions/x", "definitions": {"x": {}}}) is None
+    assert fastcheck.compiled({"items": [{"type": "string"}]}) is None
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "equal"),
+    [
+        (1, 1.0, True),
+        (True, 1, False),
+        (False, 0, False),
+        ([1, {"a": True}], [1.0, {"a": True}], True),
+        ("1", 1, False),
+    ],
+)
+def test_json_equality(left: object, right: object, equal: bool) -> None:
+    assert fastcheck.json_equal(left, right) is equal

@@ -1,0 +1,245 @@
+"""The schema's cross-field rules (x-rules): each one broken by a conf, reported where the user can fix it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gce_cli import run
+from gce_values import rules
+from gce_values.schema import ValuesSchema, load
+from gce_values.validator import validate_sources
+
+SEED = (
+    "Instance: ci\n"
+    "endpointUUID: 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3\n"
+    "secrets: globus-compute-creds\n"
+    "useClientCredentials: true\n"
+    "minBlocks: 0\n"
+)
+UUID = "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3"
+
+
+def _json_run(tmp_path: Path, text: str, *args: str) -> tuple[int, dict[str, Any]]:
+    path = tmp_path / "conf.yaml"
+    path.write_text(text, encoding="utf-8")
+    ran = run("validate", str(path), "--format", "json", *args)
+    return ran.code, json.loads(ran.stdout)
+
+
+def _only(report: dict[str, Any], rule: str) -> dict[str, Any]:
+    found: list[dict[str, Any]] = [p for p in report["problems"] if p["rule"] == rule]
+    assert len(found) == 1, report["problems"]
+    return found[0]
+
+
+# rule id -> (conf text, expected (line, column, key, severity), CLI arguments)
+BROKEN: dict[str, tuple[str, tuple[int, int, str, str], tuple[str, ...]]] = {
+    "endpoint-uuid-required": (SEED.replace(UUID, '""'), (2, 1, "endpointUUID", "error"), ()),
+    "secrets-required": (
+        SEED.replace("secrets: globus-compute-creds\n", "maxBlocks: 4\n"),
+        (1, 1, "secrets", "error"),
+        (),
+    ),
+    "one-credential-mode": (SEED + "useUserCredentials: true\n", (4, 1, "useClientCredentials", "error"), ()),
+    "min-blocks-within-max": (SEED + "maxBlocks: 2\nminBlocks: 3\n", (7, 1, "minBlocks", "error"), ()),
+    "init-blocks-within-max": (SEED + "initBlocks: 9\n", (6, 1, "initBlocks", "error"), ()),
+    "cpu-request-within-limit": (SEED + "initCPU: 4\nmaxCPU: 2\n", (6, 1, "initCPU", "error"), ()),
+    "admins-need-subscription": (
+        SEED + "endpoint:\n  admins: [0b9d6a3e-2f1c-4e5d-9a8b-7c6d5e4f3a2b]\n",
+        (7, 3, "endpoint.admins", "error"),
+        (),
+    ),
+    "service-account-without-rbac": (SEED + "rbacEnabled: false\n", (6, 1, "rbacEnabled", "error"), ()),
+    "release-name-length": (SEED, (0, 0, "Instance", "error"), ("--release", "r" * 54)),
+    "warm-workers-without-cleanup": (
+        SEED.replace("minBlocks: 0", "minBlocks: 1") + "cleanup:\n  enabled: false\n",
+        (5, 1, "minBlocks", "warning"),
+        (),
+    ),
+}
+
+
+def test_every_schema_rule_has_a_case_here() -> None:
+    assert {rule.id for rule in load().rules()} == set(BROKEN)
+
+
+@pytest.mark.parametrize("rule_id", sorted(BROKEN))
+def test_broken_rule_is_reported_at_the_key(rule_id: str, tmp_path: Path) -> None:
+    text, (line, column, key, severity), args = BROKEN[rule_id]
+    code, report = _json_run(tmp_path, text, *args)
+    problem = _only(report, rule_id)
+    rule = next(r for r in load().rules() if r.id == rule_id)
+    assert (problem["line"], problem["column"], problem["key"], problem["severity"]) == (line, column, key, severity)
+    assert problem["message"] == rule.message
+    assert problem["file"] == ("--release" if args else str(tmp_path / "conf.yaml"))
+    assert code == (1 if severity == "error" else 0)
+
+
+def test_a_warning_fails_only_with_strict(tmp_path: Path) -> None:
+    text = BROKEN["warm-workers-without-cleanup"][0]
+    assert _json_run(tmp_path, text)[0] == 0
+    code, report = _json_run(tmp_path, text, "--strict")
+    assert code == 1
+    assert _only(report, "warm-workers-without-cleanup")["severity"] == "error"
+
+
+def test_hints_show_the_values_that_clash() -> None:
+    result = validate_sources([("c.yaml", SEED + "maxBlocks: 2\nminBlocks: 3\nuseUserCredentials: true\n")])
+    hints = {p.rule: p.hint for p in result.problems}
+    assert hints["min-blocks-within-max"] == "now minBlocks is 3 and maxBlocks is 2"
+    assert hints["one-credential-mode"] == "now useClientCredentials is true, useUserCredentials is true"
+
+
+def test_rules_point_at_what_the_user_wrote_not_at_defaults() -> None:
+    """maxBlocks defaults to 4: an initBlocks of 9 is the user's, so that is where the error goes."""
+    result = validate_sources([("c.yaml", SEED + "initBlocks: 9\n")])
+    [problem] = result.errors
+    assert (problem.rule, problem.pointer, problem.line) == ("init-blocks-within-max", "/initBlocks", 6)
+
+
+def test_rule_value_from_set_is_reported_against_the_set() -> None:
+    result = validate_sources([("c.yaml", SEED)], set_values=["minBlocks=9", "maxBlocks=3"])
+    [problem] = result.errors
+    assert (problem.file, problem.line, problem.column) == ("--set #1", 1, 1)
+
+
+def test_slate_release_name_counts_instance(tmp_path: Path) -> None:
+    """SLATE names the release globus-compute-endpoint-<Instance>: 29 characters fit, 30 do not."""
+    fits = validate_sources([("c.yaml", SEED.replace("Instance: ci", "Instance: " + "a" * 29))])
+    assert fits.ok
+    too_long = validate_sources([("c.yaml", SEED.replace("Instance: ci", "Instance: " + "a" * 30))])
+    rules_hit = {p.rule: p for p in too_long.errors}
+    assert set(rules_hit) == {"maxLength", "release-name-length"}
+    assert rules_hit["release-name-length"].hint == (
+        f"the release name 'globus-compute-endpoint-{'a' * 30}' is 54 characters long"
+    )
+    assert (rules_hit["release-name-length"].line, rules_hit["release-name-length"].column) == (1, 1)
+
+
+def test_release_option_replaces_the_slate_name() -> None:
+    assert validate_sources([("c.yaml", SEED.replace("Instance: ci", "Instance: " + "a" * 29))], release="gce").ok
+    assert not validate_sources([("c.yaml", SEED)], release="g" * 54).ok
+
+
+def test_invalid_release_name_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "conf.yaml"
+    path.write_text(SEED, encoding="utf-8")
+    ran = run("validate", str(path), "--release", "Bad_Name")
+    assert ran.code == 2
+    assert "--release: error: 'Bad_Name' is not a valid Helm release name" in ran.stderr
+
+
+# --- every rule kind works on any keys: a made-up schema ----------------------------------------------
+
+KIND_SCHEMA: dict[str, Any] = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "default": ""},
+        "up": {"type": "boolean", "default": False},
+        "down": {"type": "boolean", "default": True},
+        "low": {"type": "number", "default": 1},
+        "high": {"type": "number", "default": 2},
+        "grp": {"type": "object", "default": {}, "properties": {"list": {"type": "array", "default": []}}},
+        "owner": {"type": "string", "default": ""},
+        "Tag": {"type": ["string", "integer"], "default": "t"},
+    },
+    "x-rules": [
+        {"id": "k-required", "kind": "required", "key": "name", "message": "name needed"},
+        {"id": "k-one", "kind": "exactlyOne", "keys": ["up", "down"], "message": "one of up/down"},
+        {"id": "k-le", "kind": "lessOrEqual", "keys": ["low", "high"], "message": "low <= high"},
+        {"id": "k-when-list", "kind": "requiredWhen", "key": "owner", "whenNonEmpty": "grp.list", "message": "o1"},
+        {"id": "k-when-false", "kind": "requiredWhen", "key": "owner", "whenFalse": "down", "message": "o2"},
+        {"id": "k-release", "kind": "releaseNameLength", "key": "Tag", "max": 30, "message": "too long"},
+        {
+            "id": "k-warn",
+            "kind": "warnWhen",
+            "severity": "warning",
+            "key": "low",
+            "when": [{"key": "low", "greaterThan": 5}, {"key": "up", "equals": False}],
+            "message": "w",
+        },
+    ],
+}
+KIND_CASES = {
+    "": set(),  # only `name` is set: every rule holds
+    "name: ''\n": {"k-required"},
+    "name: null\n": {"k-required"},
+    "up: true\n": {"k-one"},
+    "up: true\ndown: false\n": {"k-when-false"},
+    "low: 3\n": {"k-le"},
+    "low: 3\nhigh: 3.0\n": set(),
+    "grp: {list: [1]}\n": {"k-when-list"},
+    "grp: {list: [1]}\nowner: me\n": set(),
+    "Tag: 123456\n": set(),
+    "Tag: abcdefg\n": {"k-release"},
+    "low: 6\nhigh: 9\n": {"k-warn"},
+    "low: 6\nhigh: 9\ndown: false\nup: true\nowner: me\n": set(),
+}
+
+
+@pytest.mark.parametrize("text", sorted(KIND_CASES))
+def test_rule_kinds_are_generic(text: str) -> None:
+    schema = ValuesSchema(KIND_SCHEMA)
+    conf = text if text.startswith("name:") else "name: nm\n" + text
+    result = validate_sources([("k.yaml", conf)], schema=schema)
+    assert {p.rule for p in result.problems} == KIND_CASES[text]
+
+
+def test_an_unknown_rule_kind_is_an_internal_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A schema rule this version cannot check is a bug (exit 3), never a silently skipped rule."""
+    monkeypatch.delitem(rules.KINDS, "lessOrEqual")
+    path = tmp_path / "conf.yaml"
+    path.write_text(SEED, encoding="utf-8")
+    ran = run("validate", str(path))
+    assert ran.code == 3
+    assert "internal error" in ran.stderr and "lessOrEqual" in ran.stderr
+    assert "Traceback" not in ran.output
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(True, "true"), (False, "false"), (None, "<nil>"), (8.0, "8"), (0.5, "0.5"), (3, "3"), ("x", "x")],
+)
+def test_go_string(value: object, expected: str) -> None:
+    assert rules.go_string(value) == expected
+
+
+def test_endpoint_uuid_equal_to_client_id_warns_without_showing_the_secret(tmp_path: Path) -> None:
+    secret = "S3cr3tValueThatMustNeverBePrinted0123456789aB="
+    creds = tmp_path / "client_creds.env"
+    creds.write_text(f"GLOBUS_COMPUTE_CLIENT_ID={UUID.upper()}\nGLOBUS_COMPUTE_CLIENT_SECRET={secret}\n")
+    conf = tmp_path / "conf.yaml"
+    conf.write_text(SEED, encoding="utf-8")
+    ran = run("validate", str(conf), "--creds", str(creds))
+    assert ran.code == 0
+    assert f"{conf}:2:15: warning: endpointUUID: endpointUUID is the client ID from {creds}" in ran.stdout
+    assert secret not in ran.output
+    legacy = tmp_path / "legacy.env"
+    legacy.write_text(f"FUNCX_SDK_CLIENT_ID={UUID}\nFUNCX_SDK_CLIENT_SECRET={secret}\n")
+    result = validate_sources([("c.yaml", SEED)], creds_file=str(legacy))
+    assert [p.rule for p in result.warnings] == ["endpoint-uuid-is-client-id"]
+    other = tmp_path / "other.env"
+    other.write_text(
+        f"GLOBUS_COMPUTE_CLIENT_ID=0f4e3d2c-1b0a-4f9e-8d7c-6b5a4f3e2d1c\nGLOBUS_COMPUTE_CLIENT_SECRET={secret}\n"
+    )
+    assert validate_sources([("c.yaml", SEED)], creds_file=str(other)).problems == []
+
+
+def test_creds_file_without_client_id_is_said(tmp_path: Path) -> None:
+    creds = tmp_path / "empty.env"
+    creds.write_text("# nothing yet\n")
+    [problem] = validate_sources([("c.yaml", SEED)], creds_file=str(creds)).problems
+    assert (problem.file, problem.severity, problem.rule) == (str(creds), "warning", "creds-client-id")
+
+
+def test_unreadable_creds_file_is_exit_2(tmp_path: Path) -> None:
+    conf = tmp_path / "conf.yaml"
+    conf.write_text(SEED, encoding="utf-8")
+    ran = run("validate", str(conf), "--creds", str(tmp_path / "missing.env"))
+    assert ran.code == 2
+    assert "missing.env" in ran.stderr and "Traceback" not in ran.output

@@ -1,0 +1,143 @@
+"""Problems found in a conf and the three ways of printing them (text, JSON, GitHub annotations).
+
+The JSON shape is a public interface (CI jobs parse it); change it only together with ``JSON_VERSION``:
+
+    {"version": 1, "valid": bool, "files": [name, ...],
+     "problems": [{"file", "line", "column", "pointer", "key", "severity", "rule", "message", "hint"}]}
+
+``line`` and ``column`` are 1-based; they are 0 when the problem has no position (an unreadable file).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
+
+JSON_VERSION = 1
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a conf, located in the source that supplied the value."""
+
+    file: str
+    line: int
+    column: int
+    pointer: str
+    key: str
+    severity: str
+    rule: str
+    message: str
+    hint: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+
+def sort_problems(problems: Iterable[Problem], source_order: Sequence[str] = ()) -> list[Problem]:
+    """By source (in the order given, then by name), line, column; errors before warnings at one place."""
+    rank = {name: index for index, name in enumerate(source_order)}
+    return sorted(
+        problems,
+        key=lambda p: (
+            rank.get(p.file, len(rank)),
+            p.file,
+            p.line,
+            p.column,
+            p.severity != ERROR,
+            p.pointer,
+            p.rule,
+        ),
+    )
+
+
+def strict(problems: Iterable[Problem]) -> list[Problem]:
+    """``--strict``: every warning becomes an error."""
+    return [replace(p, severity=ERROR) if p.severity == WARNING else p for p in problems]
+
+
+def counts(problems: Iterable[Problem]) -> tuple[int, int]:
+    errors = warnings = 0
+    for problem in problems:
+        if problem.is_error:
+            errors += 1
+        else:
+            warnings += 1
+    return errors, warnings
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def summary(name: str, problems: Sequence[Problem]) -> str:
+    errors, warnings = counts(problems)
+    if errors:
+        text = f"{name}: invalid, {_plural(errors, 'error')}"
+        return text + (f", {_plural(warnings, 'warning')}" if warnings else "")
+    if warnings:
+        return f"{name}: valid, {_plural(warnings, 'warning')}"
+    return f"{name}: valid"
+
+
+def _location(problem: Problem) -> str:
+    if problem.line <= 0:
+        return problem.file
+    if problem.column <= 0:
+        return f"{problem.file}:{problem.line}"
+    return f"{problem.file}:{problem.line}:{problem.column}"
+
+
+def text_line(problem: Problem, style: bool = False) -> str:
+    """``FILE:LINE:COL: error: KEY: message; hint [rule /pointer]`` on one line."""
+    import click
+
+    severity = problem.severity
+    if style:
+        severity = click.style(severity, fg="red" if problem.is_error else "yellow", bold=True)
+    message = problem.message + (f"; {problem.hint}" if problem.hint else "")
+    tail = f"[{problem.rule}{' ' + problem.pointer if problem.pointer else ''}]"
+    if style:
+        tail = click.style(tail, dim=True)
+    location = click.style(_location(problem), bold=True) if style else _location(problem)
+    key = f"{problem.key}: " if problem.key else ""
+    return f"{location}: {severity}: {key}{message} {tail}"
+
+
+def to_json(problems: Sequence[Problem], files: Sequence[str]) -> str:
+    document = {
+        "version": JSON_VERSION,
+        "valid": not any(p.is_error for p in problems),
+        "files": list(files),
+        "problems": [asdict(p) for p in problems],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_line(problem: Problem, is_file: bool) -> str:
+    """A GitHub Actions workflow command; ``file=`` only for real files, not ``--set #N``."""
+    command = "error" if problem.is_error else "warning"
+    props = []
+    if is_file:
+        props.append(f"file={_escape_property(problem.file)}")
+        if problem.line > 0:
+            props.append(f"line={problem.line}")
+        if problem.line > 0 and problem.column > 0:
+            props.append(f"col={problem.column}")
+    props.append(f"title={_escape_property('gce-values ' + problem.rule)}")
+    where = "" if is_file else f"{problem.file}: "
+    key = f"{problem.key}: " if problem.key else ""
+    message = where + key + problem.message + (f"; {problem.hint}" if problem.hint else "")
+    return f"::{command} {','.join(props)}::{_escape_data(message)}"

@@ -1,0 +1,107 @@
+"""Find credentials pasted into a conf, without ever repeating them.
+
+A conf is stored by the SLATE server, shown by `slate instance info` and often committed to git; the
+endpoint's credentials belong in the SLATE (Kubernetes) secret named by ``secrets``. What counts as a
+credential here:
+  - a PEM block (``-----BEGIN ... PRIVATE KEY-----`` and friends);
+  - a ``GLOBUS_COMPUTE_CLIENT_SECRET=...`` or ``FUNCX_SDK_CLIENT_SECRET=...`` line pasted into a value;
+  - a key named like *secret*, *token*, *password* (that the schema does not declare as a name of a
+    secret) holding a literal of 8 or more characters;
+  - a high-entropy, base64-like run of 40 or more characters (Globus client secrets and tokens).
+Findings carry the pointer and a description of the *kind* of value found; the caller redacts the
+matched text from every message.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from gce_values import pointer as ptr
+
+_PEM = re.compile(r"-----BEGIN ([A-Z0-9 ]{1,40})-----")
+_ENV_ASSIGNMENT = re.compile(r"\b(GLOBUS_COMPUTE_CLIENT_SECRET|FUNCX_SDK_CLIENT_SECRET)\s*[=:]\s*['\"]?([^\s'\"$]+)")
+_SECRET_KEY = re.compile(r"secret|token|passw(or)?d|api[-_]?key|private[-_]?key|credential", re.IGNORECASE)
+_TOKEN = re.compile(r"[A-Za-z0-9+/_-]{40,}={0,2}")
+# A reference to a secret kept elsewhere, not the secret itself.
+_REFERENCE = re.compile(r"^(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\{\{.*\}\}|<[^<>]*>|\*+)$")
+MIN_LITERAL = 8
+MIN_ENTROPY = 4.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A credential-looking value (or key) at ``pointer``; ``matched`` is the text to redact."""
+
+    pointer: str
+    at_key: bool
+    what: str
+    matched: tuple[str, ...]
+
+
+def entropy(text: str) -> float:
+    """Shannon entropy in bits per character."""
+    counts = Counter(text)
+    total = len(text)
+    return -sum(n / total * math.log2(n / total) for n in counts.values())
+
+
+def _random_looking(token: str) -> bool:
+    body = token.rstrip("=")
+    classes = sum((any(c.islower() for c in body), any(c.isupper() for c in body), any(c.isdigit() for c in body)))
+    return classes == 3 and entropy(body) >= MIN_ENTROPY
+
+
+def scan_text(text: str) -> tuple[str, tuple[str, ...]] | None:
+    """What credential-like content ``text`` holds (a description, and the matched parts), if any."""
+    pem = _PEM.search(text)
+    if pem:
+        return f"a PEM block (BEGIN {pem.group(1)})", (text,)
+    assignment = _ENV_ASSIGNMENT.search(text)
+    if assignment:
+        return f"a {assignment.group(1)}= assignment", (assignment.group(2),)
+    tokens = tuple(token for token in _TOKEN.findall(text) if _random_looking(token))
+    if tokens:
+        return f"a {len(tokens[0])}-character random-looking string, like a Globus client secret or token", tokens
+    return None
+
+
+def _named_secret(key: str, value: Any, is_declared: Callable[[], bool]) -> bool:
+    if not isinstance(value, str) or not _SECRET_KEY.search(key):
+        return False
+    literal = value.strip()
+    if len(literal) < MIN_LITERAL or any(c.isspace() for c in literal) or _REFERENCE.match(literal):
+        return False
+    return not is_declared()
+
+
+def scan(data: Any, is_declared: Callable[[str], bool], pointer: str = ptr.ROOT) -> Iterator[Finding]:
+    """Every credential-looking value or key in ``data``.
+
+    ``is_declared(pointer)`` says whether the schema names that key itself (so ``secrets`` or
+    ``imagePullSecret``, which hold the *name* of a secret, are not taken for one).
+    """
+    if isinstance(data, dict):
+        for key, value in data.items():
+            child = ptr.child(pointer, key)
+            in_key = scan_text(key)
+            if in_key:
+                yield Finding(child, True, in_key[0], (key, *in_key[1]))
+            if _named_secret(key, value, functools.partial(is_declared, child)):
+                found = scan_text(value)
+                what = found[0] if found else f"a literal value for a key named {key!r}"
+                yield Finding(child, False, what, (value,))
+                continue
+            yield from scan(value, is_declared, child)
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from scan(item, is_declared, ptr.child(pointer, index))
+    elif isinstance(data, str):
+        found = scan_text(data)
+        if found:
+            yield Finding(pointer, False, found[0], (data, *found[1]))
