@@ -63,7 +63,9 @@ CONFS: dict[str, tuple[dict[str, Any], bool]] = {
     "zero-cpu": ({"initCPU": 0}, False),
     "bad-memory-quantity": ({"initMem": "1GB"}, False),
     "bad-cpu-quantity": ({"resources": {"requests": {"cpu": "1 core"}}}, False),
-    "gpu-count-unquoted": ({"workerExtraResources": {"nvidia.com/gpu": 1}}, False),
+    # The SLATE server may drop the quotes of "1", so a number is accepted (the templates quote it).
+    "gpu-count-unquoted": ({"workerExtraResources": {"nvidia.com/gpu": 1}}, True),
+    "gpu-count-zero": ({"workerExtraResources": {"nvidia.com/gpu": 0}}, False),
     "amqp-port-not-in-enum": ({"endpoint": {"amqpPort": 8080}}, False),
     "pull-policy-not-in-enum": ({"image": {"pullPolicy": "Sometimes"}}, False),
     "heartbeat-too-fast": ({"endpoint": {"heartbeatPeriod": 1}}, False),

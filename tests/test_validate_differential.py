@@ -21,7 +21,7 @@ from validate_support import CHART_DIR, helm_template
 
 RELEASE = "gce-diff"
 # What gce-values checks and Helm does not: the generator avoids these, and this makes sure of it.
-GCE_ONLY = {"secret", "duplicate-key", "null-deletes-group"}
+GCE_ONLY = {"secret", "duplicate-key"}
 
 
 @pytest.mark.parametrize("version", ["v3.8", "v3", "v4"])

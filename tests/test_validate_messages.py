@@ -218,18 +218,9 @@ def test_null_deletes_a_default_and_that_breaks_required() -> None:
     found = {p.key: (p.line, p.column, p.rule, p.message) for p in result.problems}
     assert found == {
         "maxBlocks": (6, 1, "required", "'maxBlocks' is required, but null deletes it"),
-        "endpoint": (
-            7,
-            1,
-            "null-deletes-group",
-            "null deletes endpoint and every default in it; the chart's templates need them",
-        ),
-        "image": (
-            8,
-            1,
-            "null-deletes-group",
-            "null deletes image and every default in it; the chart's templates need them",
-        ),
+        "endpoint": (7, 1, "required", "'endpoint' is required, but null deletes it"),
+        "image": (8, 1, "required", "'image' is required, but null deletes it"),
+        "cleanup.enabled": (9, 11, "required", "'enabled' is required, but null deletes it"),
     }
 
 

@@ -56,7 +56,8 @@ class ValuesSchema:
 
     def helm_schema(self) -> dict[str, Any]:
         """The schema without documentation and extensions: what Helm enforces."""
-        return _strip(self.document)
+        stripped: dict[str, Any] = _strip(self.document)
+        return stripped
 
     def defaults(self) -> dict[str, Any]:
         """The default value of every key, nested like values.yaml."""
@@ -151,6 +152,8 @@ def _defaults_of(node: dict[str, Any]) -> dict[str, Any]:
 def load(path: Path | None = None) -> ValuesSchema:
     """Load and cache the schema (the packaged or checked-out one unless ``path`` is given)."""
     source = path or resources.schema_path()
+    # libyaml's loader when present: the schema is read on every run, and it is 10x faster.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with open(source, encoding="utf-8") as handle:
-        document = yaml.safe_load(handle)
+        document = yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader
     return ValuesSchema(document, source)

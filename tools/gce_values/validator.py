@@ -308,23 +308,6 @@ class _Collector:
             where = self.facts.locate(finding.pointer, finding.at_key)
             self.add(where, finding.pointer, ERROR, finding.rule, finding.message, finding.hint)
 
-    def deleted_groups(self) -> None:
-        """A null that deletes a whole group of settings takes their defaults with it."""
-        for pointer, origin in self.merged.deleted.items():
-            node = schema_check.node_at(self.document, ptr.tokens(pointer))
-            if node and node.get("properties"):
-                name = ".".join(ptr.tokens(pointer))
-                message = f"null deletes {name} and every default in it; the chart's templates need them"
-                hint = "remove this line, or set the keys inside it instead"
-                self.add(
-                    (origin.source, origin.key_line, origin.key_column),
-                    pointer,
-                    ERROR,
-                    "null-deletes-group",
-                    message,
-                    hint,
-                )
-
     def rule_problems(self, release: str | None) -> None:
         ctx = rules.Context(values=self.merged.values, is_user=self.facts.is_user, release=release)
         for violation in rules.check(self.schema.rules(), ctx):
@@ -374,14 +357,11 @@ def _fold_yaml_notes(problems: list[Problem]) -> list[Problem]:
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
-    """One problem per cause: a rule of kind required (or a deleted group) says more than `required`."""
-    rule_pointers = {p.pointer for p in problems if p.rule not in ("required", "null-deletes-group")}
-    required = {p.pointer for p in problems if p.rule == "required"}
+    """One problem per cause: a rule of kind required says more than the schema's `required`."""
+    rule_pointers = {p.pointer for p in problems if p.rule != "required"}
     out, seen = [], set()
     for problem in problems:
         if problem.rule == "required" and problem.pointer in rule_pointers and problem.message.startswith("missing"):
-            continue
-        if problem.rule == "null-deletes-group" and problem.pointer in required:
             continue
         identity = (problem.file, problem.line, problem.column, problem.pointer, problem.rule, problem.message)
         if identity not in seen:
@@ -446,7 +426,6 @@ def validate_sources(
     if set_names:
         collector.set_secrets()
     collector.schema_problems()
-    collector.deleted_groups()
     collector.rule_problems(release)
     if creds_file:
         collector.creds_problems(creds_file)
