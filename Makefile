@@ -72,7 +72,7 @@ lint: $(VENV)/.done ## ruff (lint + format check) and mypy on tools/ and tests/.
 	$(VENV_BIN)/ruff format --check $(LINT_PATHS)
 	$(VENV_BIN)/mypy $(LINT_PATHS)
 
-test: setup ## Run pytest with the real tools (PYTEST_ARGS=... passes options).
+test: setup lint ## Lint, then run pytest with the real tools (PYTEST_ARGS=... passes options).
 	$(TEST_ENV) $(VENV_BIN)/pytest $(PYTEST_ARGS)
 
 clean: ## Remove environments, tools, caches and build artefacts.

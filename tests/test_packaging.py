@@ -36,7 +36,13 @@ def test_helm_package_contains_the_chart_and_its_schema(helm_bins: dict[str, Pat
     assert archive.name == f"globus-compute-endpoint-{chart_version()}.tgz"
     with tarfile.open(archive) as tar:
         names = set(tar.getnames())
-    for member in ("values.yaml", "values.schema.json", "README.md", "files/entrypoint.sh", "templates/deployment.yaml"):
+    for member in (
+        "values.yaml",
+        "values.schema.json",
+        "README.md",
+        "files/entrypoint.sh",
+        "templates/deployment.yaml",
+    ):
         assert f"globus-compute-endpoint/{member}" in names
 
 

@@ -155,5 +155,5 @@ def load(path: Path | None = None) -> ValuesSchema:
     # libyaml's loader when present: the schema is read on every run, and it is 10x faster.
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with open(source, encoding="utf-8") as handle:
-        document = yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader
+        document = yaml.load(handle, Loader=loader)
     return ValuesSchema(document, source)
