@@ -59,7 +59,7 @@ TEST_ENV := HELM38=$(abspath $(HELM38)) HELM3=$(abspath $(HELM3)) HELM4=$(abspat
 # Main targets
 # ---------------------------------------------------------------------------
 
-.PHONY: help setup lint test clean
+.PHONY: help setup lint test clean demo
 
 help: ## List the main targets.
 	@grep -E '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -74,6 +74,27 @@ lint: $(VENV)/.done ## ruff (lint + format check) and mypy on tools/ and tests/.
 
 test: setup lint ## Lint, then run pytest with the real tools (PYTEST_ARGS=... passes options).
 	$(TEST_ENV) $(VENV_BIN)/pytest $(PYTEST_ARGS)
+
+# The main job, end to end: a new conf, its validation, the chart rendered from it.
+DEMO := build/demo
+GCE_VALUES := $(VENV_BIN)/gce-values
+
+demo: $(VENV)/.done $(HELM4) ## Create a conf, validate it, render the chart (into build/demo/).
+	mkdir -p $(DEMO)
+	@echo "== gce-values init: a new conf with a fresh endpoint UUID"
+	$(GCE_VALUES) init -o $(DEMO)/my-conf.yaml --instance demo --secret globus-compute-creds --force
+	@echo "== gce-values validate"
+	$(GCE_VALUES) validate $(DEMO)/my-conf.yaml
+	@echo "== gce-values render --manifests (helm template, $(HELM4_VERSION))"
+	$(GCE_VALUES) render $(DEMO)/my-conf.yaml --manifests --helm-bin $(HELM4) \
+	  --namespace slate-group-demo -o $(DEMO)/manifests.yaml --force
+	$(GCE_VALUES) render $(DEMO)/my-conf.yaml --endpoint-config --helm-bin $(HELM4) \
+	  -o $(DEMO)/endpoint-config.yaml --force
+	@echo "== the result"
+	@grep -E '^(Instance|endpointUUID|secrets|useClientCredentials|minBlocks):' $(DEMO)/my-conf.yaml
+	@$(VENV_BIN)/python -c 'import sys, yaml; [print("  %-14s %s" % (d["kind"], d["metadata"]["name"])) for d in yaml.safe_load_all(open(sys.argv[1])) if d]' $(DEMO)/manifests.yaml
+	@echo "Files: $(DEMO)/my-conf.yaml (the conf), $(DEMO)/manifests.yaml, $(DEMO)/endpoint-config.yaml"
+	@echo "Next: slate app install globus-compute-endpoint --group GROUP --cluster CLUSTER --conf $(DEMO)/my-conf.yaml"
 
 clean: ## Remove environments, tools, caches and build artefacts.
 	rm -rf $(VENV) $(TOOLS) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
