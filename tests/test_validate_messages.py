@@ -183,6 +183,7 @@ def test_quotes_slate_may_drop() -> None:
     found = {p.key: (p.line, p.column, p.hint) for p in result.problems if p.rule == "slate-quotes"}
     assert set(found) == {
         "resources.limits.memory",
+        "image.tag",
         "workerInit",
         "endpoint.displayName",
         "userEnvironment.OMP_NUM_THREADS",
@@ -203,10 +204,19 @@ def test_quotes_slate_may_drop() -> None:
 
 def test_x_slate_coerce_keys_that_accept_both_types_do_not_warn() -> None:
     """image.tag and Instance are marked x-slate-coerce and accept a number too: the chart copes."""
-    result = _check(SEED.replace("Instance: ci", 'Instance: "123"') + 'image: {tag: "1.10"}\n')
+    result = _check(SEED.replace("Instance: ci", 'Instance: "123"') + 'image: {tag: "4.19"}\n')
     for path in (("Instance",), ("image", "tag")):
         assert (load().node(path) or {}).get("x-slate-coerce") is True
     assert result.problems == []
+
+
+def test_x_slate_coerce_still_warns_when_the_number_reads_back_differently() -> None:
+    """The chart turns the number back into text, but 1.10 comes back as 1.1 and 1e3 as 1000."""
+    for tag, read_as in (("1.10", "1.1, a number"), ("1e3", "1000, an integer")):
+        result = _check(SEED + f'image: {{tag: "{tag}"}}\n')
+        problem = _one(result, "slate-quotes")
+        assert problem.key == "image.tag"
+        assert problem.message.endswith(f"Helm would then read {read_as}")
 
 
 def test_quote_warning_only_for_what_a_user_writes_in_a_file() -> None:

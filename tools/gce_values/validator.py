@@ -266,7 +266,7 @@ class _Collector:
     ) -> None:
         unquoted_type = schema_check.json_type(note.value)
         coerced = bool(node and node.get("x-slate-coerce") is True)
-        if coerced and _accepts(types, "string") and _accepts(types, unquoted_type):
+        if coerced and _accepts(types, "string") and _accepts(types, unquoted_type) and _same_text(note):
             return
         if note.value is None:
             read_as = "null, which deletes the key"
@@ -354,6 +354,17 @@ def _fold_yaml_notes(problems: list[Problem]) -> list[Problem]:
         else:
             out.append(problem)
     return [p for p in out if not (p.rule.startswith("yaml11-") and (p.file, p.pointer) in folded)]
+
+
+def _same_text(note: yamlpos.ScalarNote) -> bool:
+    """Whether the templates, turning the unquoted number back into a string, get the same text
+    ("4.19" does; "1.10" becomes 1.1, "010" becomes 8 and "1e3" becomes 1000, which do not)."""
+    value = note.value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, float) and value.is_integer():
+        return False
+    return str(value) == note.text
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
