@@ -12,6 +12,7 @@ values to make sure.
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +42,7 @@ _SUPPORTED = _ANNOTATIONS | {
     "minItems",
     "maxItems",
     "uniqueItems",
+    "format",
 }
 
 
@@ -98,10 +100,28 @@ def _compile(node: Any) -> Check:
         constant = node["const"]
         checks.append(lambda v: json_equal(v, constant))
     checks.extend(_string_checks(node))
+    checks.extend(_format_checks(node))
     checks.extend(_number_checks(node))
     checks.extend(_object_checks(node))
     checks.extend(_array_checks(node))
     return lambda v: all(check(v) for check in checks)
+
+
+def _is_uuid(value: str) -> bool:
+    """The uuid format as jsonschema checks it: parses, with the hyphens where the canonical form has them."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return all(len(value) > i and value[i] == "-" for i in (8, 13, 18, 23))
+
+
+def _format_checks(node: dict[str, Any]) -> list[Check]:
+    if "format" not in node:
+        return []
+    if node["format"] != "uuid":
+        raise _Unsupported
+    return [lambda v: not isinstance(v, str) or _is_uuid(v)]
 
 
 def _string_checks(node: dict[str, Any]) -> list[Check]:
