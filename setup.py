@@ -3,12 +3,15 @@
 An installed `gce-values` must work from any directory, so the wheel carries
 ``schema/values.schema.yaml`` and ``chart/globus-compute-endpoint/`` under ``gce_values/data``.
 They are copied at build time from the repository's only copy; editable installs read the
-checkout directly (see gce_values.resources).
+checkout directly (see gce_values.resources). Beside the schema goes its parsed, JSON form
+(``values.schema.yaml.json``, see gce_values.schema.parsed_form), which the tool reads instead of
+parsing the YAML on every run; that is why building needs PyYAML.
 """
 
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 from setuptools import setup
@@ -33,6 +36,17 @@ class BuildPyWithData(build_py):
             destination = target / relative
             shutil.rmtree(destination, ignore_errors=True)
             shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        _write_parsed_schema(target / "schema" / "values.schema.yaml")
+
+
+def _write_parsed_schema(schema_file: Path) -> None:
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        from gce_values.schema import PARSED_SUFFIX, parsed_form
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    text = schema_file.read_text(encoding="utf-8")
+    schema_file.with_name(schema_file.name + PARSED_SUFFIX).write_text(parsed_form(text), encoding="utf-8")
 
 
 setup(cmdclass={"build_py": BuildPyWithData})

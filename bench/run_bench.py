@@ -1,11 +1,15 @@
 """Benchmark `gce-values validate` against `helm lint`, `helm template` and check-jsonschema.
 
 Every number is whole-process wall time (what a pre-commit hook or CI job pays) or the peak resident
-memory of that process, measured side by side in one run on one machine. The inputs are made here,
-deterministically, so a run can be repeated; the table goes to bench/results.md with the machine's CPU
-and the versions of everything compared.
+memory of that process, measured side by side in one run on one machine: the tools take turns, run
+after run, so a slow spell of a shared machine hits all of them alike. The inputs are made here,
+deterministically; the tools compared are pinned by the Makefile (helm binaries by checksum,
+requirements/bench.txt and check-jsonschema.txt by hash); each tool's exit code is checked before
+anything is timed, and the verdicts on the generated confs are compared with Helm's. The tables go
+to bench/results.md with the machine's CPU and every version.
 
-usage: python bench/run_bench.py --gce-values BIN --helm BIN --check-jsonschema BIN [--runs N] [--confs N]
+usage: python bench/run_bench.py --gce-values BIN [--editable BIN] --helm BIN [--helm38 BIN]
+                                 --check-jsonschema BIN [--runs N] [--confs N] [--out FILE]
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,28 +34,66 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CHART = REPO_ROOT / "chart" / "globus-compute-endpoint"
 HELM_SCHEMA = CHART / "values.schema.json"
+SEED = 20261126
+VALID_SHARE = 0.7
+# Environment variables that would change what is measured (another gce_values on the path, no
+# byte-code cache, the fast path switched off); the tools run without them.
+_DROPPED_ENV = ("PYTHON", "GCE_VALUES_")
 
 
 @dataclass(frozen=True)
 class Sample:
+    """One finished run: wall time, peak resident memory, exit code."""
+
     seconds: float
     peak_kib: int
     returncode: int
 
 
-def run_once(argv: Sequence[str]) -> Sample:
-    """Run a command to completion; its wall time and the peak RSS the kernel reports for it."""
+@dataclass(frozen=True)
+class Tool:
+    """A command to time: a label for the tables, its argv, and the exit code it must end with."""
+
+    label: str
+    argv: list[str]
+    expect: int
+
+
+def clean_env() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if not key.startswith(_DROPPED_ENV)}
+
+
+def run_once(argv: Sequence[str], stdout: int | None = subprocess.DEVNULL) -> Sample:
+    """Run a command to completion; its wall time and the peak RSS the kernel reports for it alone."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.DEVNULL, env=clean_env())
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     return Sample(elapsed, int(usage.ru_maxrss), proc.returncode)
 
 
-def run_many(argv: Sequence[str], runs: int) -> list[Sample]:
-    run_once(argv)  # warm the page cache; not counted
-    return [run_once(argv) for _ in range(runs)]
+def check_tool(tool: Tool) -> None:
+    """Stop the benchmark when a tool does not end as expected: its timings would mean nothing."""
+    result = subprocess.run(tool.argv, capture_output=True, text=True, check=False, env=clean_env())
+    if result.returncode != tool.expect:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+        command = " ".join(tool.argv)
+        sys.exit(f"{tool.label}: exit code {result.returncode}, expected {tool.expect}:\n  {command}\n{tail}")
+
+
+def take_turns(tools: Sequence[Tool], runs: int) -> dict[str, list[Sample]]:
+    """Run every tool ``runs`` times (after one warm-up round), taking turns in a rotating order."""
+    samples: dict[str, list[Sample]] = {tool.label: [] for tool in tools}
+    for round_ in range(runs + 1):
+        for offset in range(len(tools)):
+            tool = tools[(round_ + offset) % len(tools)]
+            sample = run_once(tool.argv)
+            if sample.returncode != tool.expect:
+                sys.exit(f"{tool.label}: exit code {sample.returncode} on run {round_}, expected {tool.expect}")
+            if round_:
+                samples[tool.label].append(sample)
+    return samples
 
 
 def median_seconds(samples: Sequence[Sample]) -> float:
@@ -62,6 +104,18 @@ def max_peak(samples: Sequence[Sample]) -> int:
     return max(s.peak_kib for s in samples)
 
 
+# --- inputs ---------------------------------------------------------------------------------------
+
+_FAULTS: list[tuple[str, object]] = [
+    ("endpointUUID", "not-a-uuid"),
+    ("minBlocks", 50),
+    ("maxBlocks", -1),
+    ("Instance", "Bad_Instance"),
+    ("initMem", "lots"),
+    ("replicaCount", 2),
+]
+
+
 def full_conf(rng: random.Random, valid: bool) -> dict[str, object]:
     """A complete conf (every key, as `gce-values init` writes it), valid or with 1-3 faults."""
     conf: dict[str, object] = yaml.safe_load((CHART / "values.yaml").read_text(encoding="utf-8"))
@@ -69,18 +123,11 @@ def full_conf(rng: random.Random, valid: bool) -> dict[str, object]:
     conf["Instance"] = f"bench{rng.randrange(10_000)}"
     conf["endpointUUID"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
     conf["secrets"] = "globus-compute-creds"
-    conf["maxBlocks"] = rng.randrange(1, 20)
-    conf["minBlocks"] = rng.randrange(0, int(conf["maxBlocks"]) + 1)  # type: ignore[call-overload]
+    max_blocks = rng.randrange(1, 20)
+    conf["maxBlocks"] = max_blocks
+    conf["minBlocks"] = rng.randrange(0, max_blocks + 1)
     if not valid:
-        faults = [
-            ("endpointUUID", "not-a-uuid"),
-            ("minBlocks", 50),
-            ("maxBlocks", -1),
-            ("Instance", "Bad_Instance"),
-            ("initMem", "lots"),
-            ("replicaCount", 2),
-        ]
-        for key, value in rng.sample(faults, rng.randrange(1, 4)):
+        for key, value in rng.sample(_FAULTS, rng.randrange(1, 4)):
             conf[key] = value
     return conf
 
@@ -90,128 +137,345 @@ def write_conf(path: Path, conf: dict[str, object]) -> Path:
     return path
 
 
-def version_of(argv: Sequence[str]) -> str:
-    result = subprocess.run(argv, capture_output=True, text=True, check=False)
-    return (result.stdout or result.stderr).strip().splitlines()[0] if (result.stdout or result.stderr) else "?"
+# --- what the tools said ------------------------------------------------------------------------------
+
+
+def gce_rejected(output: str) -> set[str]:
+    """The confs `gce-values validate` (without --quiet) called invalid, from its summary lines."""
+    return {match.group(1) for match in re.finditer(r"^(.+): invalid, \d+ errors?", output, re.MULTILINE)}
+
+
+def cjs_rejected(output: str, confs: Sequence[Path]) -> set[str]:
+    """The confs check-jsonschema reported errors for (its lines read ``  FILE::$.path: message``)."""
+    names = {str(conf) for conf in confs}
+    return {match.group(1) for match in re.finditer(r"^\s+(.+?)::", output, re.MULTILINE)} & names
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One tool over all the generated confs: its samples and the confs it rejected."""
+
+    label: str
+    samples: list[Sample]
+    rejected: set[str]
+
+
+def one_call(label: str, argv: list[str], runs: int, rejected_from: Callable[[str], set[str]], scratch: Path) -> Batch:
+    """Time one call over all confs ``runs`` times; what it rejected, from its output."""
+    out_path = scratch / "batch-output.txt"
+    samples = []
+    output = ""
+    for _ in range(runs):
+        with open(out_path, "wb") as out:
+            sample = run_once(argv, stdout=out.fileno())
+        if sample.returncode not in (0, 1):
+            sys.exit(f"{label}: exit code {sample.returncode} over the generated confs")
+        samples.append(sample)
+        output = out_path.read_text(encoding="utf-8", errors="replace")
+    return Batch(label, samples, rejected_from(output))
+
+
+def run_per_conf(label: str, helm: str, confs: Sequence[Path]) -> Batch:
+    """``helm template`` once per conf, in turn, as a loop over the confs would."""
+    samples, rejected = [], set()
+    for conf in confs:
+        sample = run_once([helm, "template", "bench", str(CHART), "-f", str(conf)])
+        if sample.returncode not in (0, 1):
+            sys.exit(f"{label}: exit code {sample.returncode} on {conf}")
+        if sample.returncode:
+            rejected.add(str(conf))
+        samples.append(sample)
+    return Batch(label, samples, rejected)
+
+
+# --- machine and versions -------------------------------------------------------------------------------
+
+
+def first_line(argv: Sequence[str]) -> str:
+    result = subprocess.run(argv, capture_output=True, text=True, check=False, env=clean_env())
+    lines = (result.stdout or result.stderr).strip().splitlines()
+    return lines[0] if lines and result.returncode == 0 else f"? ({' '.join(argv)} exited {result.returncode})"
+
+
+def python_facts(python: str) -> str:
+    """The interpreter and the versions of gce-values' dependencies in the environment measured."""
+    code = (
+        "import importlib.metadata as m, platform, yaml; "
+        "deps = ', '.join(f'{d} {m.version(d)}' for d in ('click', 'jsonschema', 'pyyaml', 'jinja2')); "
+        "print(f'Python {platform.python_version()}; {deps}; libyaml: {yaml.__with_libyaml__}')"
+    )
+    return first_line([python, "-c", code])
 
 
 def cpu_model() -> str:
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or "unknown"
+    return platform.processor() or "unknown CPU"
 
 
-def import_time_us(python: str) -> int:
-    """Cumulative import time of gce_values.cli, from `python -X importtime`."""
+def import_time_us(python: str, module: str) -> int | None:
+    """Cumulative import time of ``module`` in a fresh interpreter (``python -X importtime``); None if absent."""
     result = subprocess.run(
-        [python, "-X", "importtime", "-c", "import gce_values.cli"], capture_output=True, text=True, check=True
+        [python, "-X", "importtime", "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=clean_env(),
     )
     for line in reversed(result.stderr.splitlines()):
-        match = re.match(r"import time:\s+\d+\s+\|\s+(\d+)\s+\|\s+gce_values\.cli$", line)
-        if match:
+        match = re.match(r"import time:\s+\d+\s+\|\s+(\d+)\s+\|\s+(\S+)$", line)
+        if match and match.group(2) == module and result.returncode == 0:
             return int(match.group(1))
-    raise RuntimeError("gce_values.cli not found in -X importtime output")
+    return None
+
+
+# --- formatting ---------------------------------------------------------------------------------------
 
 
 def fmt_s(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds:.2f} s" if seconds < 10 else f"{seconds:.1f} s"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gce-values", required=True, help="the gce-values executable")
-    parser.add_argument("--helm", required=True, help="the helm executable")
-    parser.add_argument("--check-jsonschema", required=True, help="the check-jsonschema executable")
-    parser.add_argument("--runs", type=int, default=7, help="runs per single-conf measurement (median)")
-    parser.add_argument("--confs", type=int, default=1000, help="generated confs for the throughput case")
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results.md")
-    args = parser.parse_args(argv)
+def fmt_ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
 
-    gce, helm, cjs = args.gce_values, args.helm, args.check_jsonschema
-    python = str(Path(gce).resolve().parent / "python")
-    rng = random.Random(20261126)
-    rows: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="gce-bench-") as scratch:
-        tmp = Path(scratch)
-        valid = write_conf(tmp / "valid.yaml", full_conf(rng, valid=True))
-        invalid = write_conf(tmp / "invalid.yaml", full_conf(rng, valid=False))
-        many_dir = tmp / "many"
-        many_dir.mkdir()
-        many = [
-            write_conf(many_dir / f"conf-{i:04d}.yaml", full_conf(rng, valid=rng.random() < 0.7))
-            for i in range(args.confs)
-        ]
 
-        def trio(conf: Path) -> dict[str, list[Sample]]:
-            return {
-                "gce-values validate": run_many([gce, "validate", "--quiet", str(conf)], args.runs),
-                "helm lint": run_many([helm, "lint", str(CHART), "-f", str(conf)], args.runs),
-                "check-jsonschema": run_many([cjs, "--schemafile", str(HELM_SCHEMA), str(conf)], args.runs),
-            }
+def mib(kib: int) -> str:
+    return f"{kib / 1024:.0f} MiB"
 
-        for label, conf in (("one valid conf", valid), ("one invalid conf", invalid)):
-            results = trio(conf)
-            base = median_seconds(results["helm lint"])
-            for tool, samples in results.items():
-                rows.append(
-                    f"| {label} | {tool} | {fmt_s(median_seconds(samples))} | "
-                    f"{median_seconds(samples) / base:.2f} | {max_peak(samples) / 1024:.0f} MiB |"
-                )
 
-        gce_many = run_once([gce, "validate", "--quiet", *map(str, many)])
-        start = time.perf_counter()
-        helm_peaks = [run_once([helm, "template", "bench", str(CHART), "-f", str(conf)]).peak_kib for conf in many]
-        helm_many = time.perf_counter() - start
-        cjs_many = run_once([cjs, "--schemafile", str(HELM_SCHEMA), *map(str, many)])
-        label = f"{args.confs} confs"
-        rows.append(
-            f"| {label} | gce-values validate (one call) | {fmt_s(gce_many.seconds)} | "
-            f"{gce_many.seconds / helm_many:.3f} | {gce_many.peak_kib / 1024:.0f} MiB |"
+def ratio(value: float, reference: float | None) -> str:
+    return f"{value / reference:.2f}" if reference else ""
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+# --- the benchmark --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Setup:
+    """What is compared, and with which inputs."""
+
+    gces: dict[str, str]  # label -> gce-values executable (the wheel first)
+    helms: dict[str, str]  # "helm 4" / "helm 3.8" -> executable
+    helm_versions: dict[str, str]
+    cjs: str
+    runs: int
+    batch_runs: int
+
+
+@dataclass
+class Report:
+    """The rows of the tables, and the figures the targets are judged by."""
+
+    single_rows: list[str]
+    batch_rows: list[str]
+    start_rows: list[str]
+    lint_ratio: dict[str, float]
+    one_conf_peak_kib: int
+    throughput: float
+    confs: int
+    invalid: int
+
+
+def measure_single(setup: Setup, conf: Path, case: str, code: int, report: Report) -> None:
+    """One conf, every tool taking turns: median wall time, ratios to each helm lint, peak memory."""
+    tools = [Tool(label, [binary, "validate", str(conf)], code) for label, binary in setup.gces.items()]
+    lints = {
+        name: Tool(f"helm lint ({setup.helm_versions[name]})", [binary, "lint", str(CHART), "-f", str(conf)], code)
+        for name, binary in setup.helms.items()
+    }
+    tools += lints.values()
+    tools.append(Tool("check-jsonschema", [setup.cjs, "--schemafile", str(HELM_SCHEMA), str(conf)], code))
+    for tool in tools:
+        check_tool(tool)
+    samples = take_turns(tools, setup.runs)
+    lint = {name: median_seconds(samples[tool.label]) for name, tool in lints.items()}
+    for tool in tools:
+        seconds = median_seconds(samples[tool.label])
+        ratios = " | ".join(ratio(seconds, lint[name]) for name in setup.helms)
+        peak = max_peak(samples[tool.label])
+        report.single_rows.append(f"| {case} | {tool.label} | {fmt_s(seconds)} | {ratios} | {mib(peak)} |")
+    if case == "valid":
+        first = samples[tools[0].label]
+        report.lint_ratio = {name: median_seconds(first) / lint[name] for name in setup.helms}
+        report.one_conf_peak_kib = max_peak(first)
+
+
+def measure_batch(setup: Setup, many: list[Path], scratch: Path, report: Report) -> None:
+    """All generated confs: one call of gce-values and check-jsonschema, one helm template run per conf."""
+    names = [str(conf) for conf in many]
+    batches = [
+        one_call(label, [binary, "validate", *names], setup.batch_runs, gce_rejected, scratch)
+        for label, binary in setup.gces.items()
+    ]
+    batches.append(
+        one_call(
+            "check-jsonschema (one call, schema only)",
+            [setup.cjs, "--schemafile", str(HELM_SCHEMA), *names],
+            setup.batch_runs,
+            lambda output: cjs_rejected(output, many),
+            scratch,
         )
-        rows.append(
-            f"| {label} | helm template (one run per conf) | {fmt_s(helm_many)} | 1.00 | "
-            f"{max(helm_peaks) / 1024:.0f} MiB |"
-        )
-        rows.append(
-            f"| {label} | check-jsonschema (one call) | {fmt_s(cjs_many.seconds)} | "
-            f"{cjs_many.seconds / helm_many:.3f} | {cjs_many.peak_kib / 1024:.0f} MiB |"
-        )
-        speedup = helm_many / gce_many.seconds
-
-    help_samples = run_many([gce, "--help"], args.runs)
-    import_us = statistics.median(import_time_us(python) for _ in range(args.runs))
-    rows.append(
-        f"| start-up | gce-values --help | {fmt_s(median_seconds(help_samples))} | | "
-        f"{max_peak(help_samples) / 1024:.0f} MiB |"
     )
-    rows.append(f"| start-up | import gce_values.cli (-X importtime) | {import_us / 1000:.1f} ms | | |")
+    per_conf = {
+        name: run_per_conf(f"helm template ({setup.helm_versions[name]})", binary, many)
+        for name, binary in setup.helms.items()
+    }
+    total = {name: sum(sample.seconds for sample in batch.samples) for name, batch in per_conf.items()}
+    reference = per_conf["helm 4"].rejected
 
-    text = "\n".join(
+    def row(label: str, seconds: float, batch: Batch, speedups: str) -> str:
+        agrees = len(many) - len(batch.rejected ^ reference)
+        return (
+            f"| {label} | {fmt_s(seconds)} | {fmt_ms(seconds / len(many))} | {speedups} | "
+            f"{mib(max_peak(batch.samples))} | {len(batch.rejected)} | {agrees} |"
+        )
+
+    for batch in batches:
+        seconds = median_seconds(batch.samples)
+        speedups = " | ".join(f"{total[name] / seconds:.0f}x" for name in setup.helms)
+        report.batch_rows.append(row(batch.label, seconds, batch, speedups))
+    for name, batch in per_conf.items():
+        speedups = " | ".join(f"{total[other] / total[name]:.2f}x" for other in setup.helms)
+        report.batch_rows.append(row(f"{batch.label}, one run per conf", total[name], batch, speedups))
+    report.throughput = total["helm 4"] / median_seconds(batches[0].samples)
+    report.confs, report.invalid = len(many), len(reference)
+
+
+def measure_start_up(setup: Setup, python: str, report: Report) -> None:
+    gce = next(iter(setup.gces.values()))
+    for label, argv in (("gce-values --help (click)", [gce, "--help"]), ("gce-values --version", [gce, "--version"])):
+        samples = take_turns([Tool(label, argv, 0)], setup.runs)[label]
+        report.start_rows.append(f"| {label} | {fmt_s(median_seconds(samples))} | {mib(max_peak(samples))} |")
+    for module, what in (
+        ("gce_values.cli", "what the console script imports first"),
+        ("gce_values.validator", "what the fast path for valid confs loads"),
+        ("gce_values.clickgroup", "click and the command group, for every other call"),
+        ("jsonschema", "the error machinery, for a conf the fast path finds invalid"),
+    ):
+        times = [import_time_us(python, module) for _ in range(setup.runs)]
+        known = [micros for micros in times if micros is not None]
+        shown = f"{statistics.median(known) / 1000:.1f} ms" if known else "(no such module)"
+        report.start_rows.append(f"| import {module} ({what}; -X importtime) | {shown} | |")
+
+
+def render(setup: Setup, python: str, load: float, report: Report) -> str:
+    gce = next(iter(setup.gces.values()))
+    helm_cols = " | ".join(f"vs {name} lint" for name in setup.helms)
+    template_cols = " | ".join(f"speed-up vs {name} template" for name in setup.helms)
+    lint_targets = ", ".join(
+        f"{value:.2f} to {name} lint ({verdict(value <= 1.0)})" for name, value in report.lint_ratio.items()
+    )
+    return "\n".join(
         [
             "# gce-values benchmark",
             "",
-            f"Written by `make bench` on {time.strftime('%Y-%m-%d %H:%M %Z')}.",
-            f"Machine: {cpu_model()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}.",
-            f"Versions: {version_of([gce, '--version']).strip()} "
-            f"({version_of([python, '--version'])}); helm {version_of([helm, 'version', '--short'])}; "
-            f"{version_of([cjs, '--version'])}.",
-            f"Single-conf rows are medians of {args.runs} runs (after one warm-up); the ratio is to "
-            "`helm lint` of the chart with the same conf (to `helm template` in the throughput rows); "
-            "memory is the peak resident set of the process (the largest of the runs).",
+            f"Written by `make bench` on {time.strftime('%Y-%m-%d %H:%M %Z')}; no test asserts a time.",
             "",
-            "| case | tool | wall time | ratio | peak memory |",
-            "|---|---|---|---|---|",
-            *rows,
+            f"- Machine: {cpu_model()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()} "
+            f"(load average {load:.2f} at the start).",
+            f"- gce-values: `{first_line([gce, '--version'])}`, the wheel of the working tree installed by pip "
+            f"(requirements/bench.txt); {python_facts(python)}.",
+            *(f"- {name}: {version}" for name, version in setup.helm_versions.items()),
+            f"- check-jsonschema: `{first_line([setup.cjs, '--version'])}` (requirements/check-jsonschema.txt) "
+            "with the chart's values.schema.json; it checks only the schema (no YAML 1.1 reading, no rules).",
             "",
-            f"Throughput: one gce-values call over {args.confs} confs is {speedup:.0f}x faster than "
-            f"{args.confs} helm template runs.",
+            "Wall time is that of the whole process, as a pre-commit hook or CI job pays it; memory is the peak "
+            "resident set of the process (the largest of the runs). Single-conf rows are medians of "
+            f"{setup.runs} runs after a warm-up round, the tools taking turns; every exit code was checked "
+            "(0 for the valid conf, 1 for the invalid one). gce-values runs without `--quiet`, as the "
+            "pre-commit hook runs it.",
+            "",
+            "## One conf",
+            "",
+            f"| conf | tool | wall time | {helm_cols} | peak memory |",
+            "|---|---|---|" + "---|" * len(setup.helms) + "---|",
+            *report.single_rows,
+            "",
+            f"## {report.confs} generated confs ({report.confs - report.invalid} valid, {report.invalid} invalid)",
+            "",
+            f"One call over all confs (median of {setup.batch_runs}) against one `helm template` run per conf, "
+            "in turn (the sum of their times). `rejected` counts the confs a tool called invalid; `agrees` "
+            "counts the confs on which its verdict is helm 4's.",
+            "",
+            f"| tool | wall time | per conf | {template_cols} | peak memory | rejected | agrees |",
+            "|---|---|---|" + "---|" * len(setup.helms) + "---|---|---|",
+            *report.batch_rows,
+            "",
+            "## Start-up",
+            "",
+            "| what | time | peak memory |",
+            "|---|---|---|",
+            *report.start_rows,
+            "",
+            "## Targets (issue 7)",
+            "",
+            f"- One valid conf at or below the wall time of `helm lint`: {lint_targets}.",
+            f"- {report.confs} confs in one call at least 50x faster than {report.confs} `helm template` runs "
+            f"(helm 4): {report.throughput:.0f}x ({verdict(report.throughput >= 50)}).",
+            f"- Peak memory under 60 MB for one conf: {mib(report.one_conf_peak_kib)} "
+            f"({verdict(report.one_conf_peak_kib * 1024 < 60e6)}).",
             "",
         ]
     )
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--gce-values", required=True, help="gce-values as installed from its wheel")
+    parser.add_argument("--editable", help="gce-values of an editable install, for a second row")
+    parser.add_argument("--helm", required=True, help="helm 4, the first reference")
+    parser.add_argument("--helm38", help="helm 3.8.1 (what the SLATE server runs), the second reference")
+    parser.add_argument("--check-jsonschema", required=True, help="the check-jsonschema executable")
+    parser.add_argument("--runs", type=int, default=21, help="runs per single-conf measurement (median)")
+    parser.add_argument("--batch-runs", type=int, default=3, help="runs of each one-call batch measurement")
+    parser.add_argument("--confs", type=int, default=1000, help="generated confs for the throughput case")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results.md")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    helms = {"helm 4": args.helm, **({"helm 3.8": args.helm38} if args.helm38 else {})}
+    setup = Setup(
+        gces={
+            "gce-values validate": args.gce_values,
+            **({"gce-values (editable)": args.editable} if args.editable else {}),
+        },
+        helms=helms,
+        helm_versions={name: first_line([binary, "version", "--short"]) for name, binary in helms.items()},
+        cjs=args.check_jsonschema,
+        runs=args.runs,
+        batch_runs=args.batch_runs,
+    )
+    python = str(Path(args.gce_values).parent / "python")
+    load = os.getloadavg()[0]
+    report = Report([], [], [], {}, 0, 0.0, 0, 0)
+    rng = random.Random(SEED)
+    with tempfile.TemporaryDirectory(prefix="gce-bench-") as scratch_name:
+        scratch = Path(scratch_name)
+        valid = write_conf(scratch / "valid.yaml", full_conf(rng, valid=True))
+        invalid = write_conf(scratch / "invalid.yaml", full_conf(rng, valid=False))
+        (scratch / "many").mkdir()
+        many = [
+            write_conf(scratch / "many" / f"conf-{i:04d}.yaml", full_conf(rng, valid=rng.random() < VALID_SHARE))
+            for i in range(args.confs)
+        ]
+        measure_single(setup, valid, "valid", 0, report)
+        measure_single(setup, invalid, "invalid", 1, report)
+        measure_batch(setup, many, scratch, report)
+    measure_start_up(setup, python, report)
+    text = render(setup, python, load, report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
     sys.stdout.write(text)

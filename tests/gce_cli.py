@@ -38,7 +38,7 @@ class Ran:
         return self.stdout + self.stderr
 
 
-def run(*args: str, stdin: str | None = None, env: Mapping[str, str | None] | None = None) -> Ran:
+def run(*args: str, stdin: str | bytes | None = None, env: Mapping[str, str | None] | None = None) -> Ran:
     """Run ``gce-values ARGS`` through its real entry point and return its exit code and output."""
     runner = CliRunner()
     saved_argv = sys.argv

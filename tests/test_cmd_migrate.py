@@ -197,7 +197,9 @@ def test_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     assert yaml.safe_load(out.read_text())["maxBlocks"] == 4
 
 
-@pytest.mark.parametrize(("text", "message"), [("- a\n- b\n", "not a conf"), ("a: [\n", "not YAML")])
+@pytest.mark.parametrize(
+    ("text", "message"), [("- a\n- b\n", "a conf must be a YAML mapping"), ("a: [\n", "not valid YAML")]
+)
 def test_unusable_old_conf_is_exit_2(tmp_path: Path, text: str, message: str) -> None:
     old = tmp_path / "old.yaml"
     old.write_text(text)

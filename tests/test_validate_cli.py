@@ -237,8 +237,8 @@ def test_github_escapes_what_would_break_the_command() -> None:
 
     problem = Problem("a,b:c.yaml", 1, 2, "/x", "x", "warning", "r", "50% done\nnext", "h")
     assert github_line(problem, is_file=True) == (
-        "::warning file=a%2Cb%3Ac.yaml,line=1,col=2,title=gce-values r::x: 50%25 done%0Anext; h"
-    )
+        "::warning file=a%2Cb%3Ac.yaml,line=1,col=2,title=gce-values r::x: 50%25 done\\nnext; h"
+    ), "a newline in a message is shown escaped, never as a second line of the annotation"
 
 
 def test_strict_turns_warnings_into_errors(confs: dict[str, Path]) -> None:

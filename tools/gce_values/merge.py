@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 from gce_values import pointer as ptr
 from gce_values.errors import InputError
-from gce_values.yamlpos import Pos
+from gce_values.yamlpos import MAX_DEPTH, Pos
 
 # strvals limits (Helm 3.10+; they also keep hostile --set input from exhausting memory).
 MAX_INDEX = 65536
@@ -170,7 +170,7 @@ def typed_value(text: str, as_string: bool) -> Any:
         return 0
     if text and text[0] != "0":
         body = text[1:] if text[0] in "+-" else text
-        if body.isdigit() and body.isascii():
+        if body.isdigit() and body.isascii() and len(body) <= 19:  # longer cannot be an int64
             number = int(text)
             if -(2**63) <= number < 2**63:
                 return number
@@ -309,6 +309,8 @@ class _StrvalsParser:
             raise _StrvalsError("error parsing index: the expression ends before ]")
         if not re.fullmatch(r"[-+]?[0-9]+", text):
             raise _StrvalsError(f"error parsing index: {text!r} is not a number")
+        if len(text.lstrip("+-").lstrip("0")) > 18:
+            raise _StrvalsError(f"error parsing index: a number of {len(text)} digits is out of range")
         return int(text)
 
     def _set_index(self, items: list[Any], index: int, value: Any, pointer: str) -> list[Any]:
@@ -330,6 +332,8 @@ class _StrvalsParser:
     def _list_item(self, items: list[Any], index: int, pointer: str, level: int) -> list[Any]:
         if index < 0:
             raise _StrvalsError(f"negative {index} index not allowed")
+        if pointer.count("/") > MAX_DEPTH:  # Helm has no limit for lists in lists; a file has this one
+            raise _StrvalsError(f"lists are nested more than {MAX_DEPTH} levels deep")
         rest, last = self._until("[.=")
         if rest:
             raise _StrvalsError(f"unexpected data at end of array index: {rest!r}")

@@ -9,6 +9,7 @@ never shown, since a user may have pasted a credential into their conf.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,6 +69,7 @@ _PIP_ENDPOINT_ONLY_RE = re.compile(
     re.VERBOSE,
 )
 _CREDENTIAL_WORDS = ("SECRET", "PASSWORD", "TOKEN", "CLIENT_ID", "CREDENTIAL")
+REDACTED = "<redacted>"
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,9 @@ class Migration:
         return [change for change in self.changes if change.action == "fill-in"]
 
     def note(self, key: str, action: str, new_key: str = "", reason: str = "") -> None:
-        self.changes.append(Change(key=key, action=action, new_key=new_key, reason=" ".join(reason.split())))
+        """Record a change; a credential in the old conf's keys or values never reaches the report."""
+        reason = _without_credentials(" ".join(reason.split()))
+        self.changes.append(Change(_without_credentials(key), action, _without_credentials(new_key), reason))
 
     def renote(self, key: str, action: str, new_key: str = "", reason: str = "") -> None:
         """Replace the plain "copied" note of ``key`` by a more specific one."""
@@ -109,6 +113,21 @@ class Migration:
                 node[part] = {}
             node = node[part]
         node[last] = value
+
+
+def _without_credentials(text: str) -> str:
+    """``text`` with anything that looks like a credential replaced by <redacted>."""
+    for _ in range(10):
+        found = secrets_scan.scan_text(text)
+        if found is None:
+            break
+        redacted = text
+        for matched in found[1]:
+            redacted = redacted.replace(matched, REDACTED)
+        if redacted == text:
+            break
+        text = redacted
+    return text
 
 
 def predecessor_of(old: dict[str, Any]) -> str:
@@ -170,8 +189,9 @@ def _straight(result: Migration, key: str, value: Any) -> None:
 
 def _clean_type(key: str, value: Any) -> tuple[Any, str]:
     """The value in the type this chart's schema wants, and a reason when it had to be converted."""
-    if key in _INT_KEYS and isinstance(value, str) and value.strip().isdigit():
-        return int(value), ""
+    digits = value.strip() if isinstance(value, str) else ""
+    if key in _INT_KEYS and digits.isascii() and digits.isdigit() and len(digits) <= 18:
+        return int(digits), ""
     if key in _BOOL_KEYS and isinstance(value, str) and value.strip().lower() in {"true", "false"}:
         return value.strip().lower() == "true", ""
     if key in _MEM_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -179,9 +199,12 @@ def _clean_type(key: str, value: Any) -> tuple[Any, str]:
     if key in _CPU_KEYS and isinstance(value, str):
         text = value.strip()
         try:
-            return (float(text[:-1]) / 1000 if text.endswith("m") else float(text)), f"{value!r} written as a number."
+            number = float(text[:-1]) / 1000 if text.endswith("m") else float(text)
         except ValueError:
             return value, ""
+        if not math.isfinite(number):  # "inf", "nan", "1e999": not a quantity, left for validation to report
+            return value, ""
+        return number, f"{value!r} written as a number."
     if key == "endpointUUID" and not isinstance(value, str):
         return str(value), ""
     return value, ""
@@ -387,7 +410,7 @@ def _block_defaults(result: Migration) -> None:
     """Replace the predecessors' unsafe block defaults, keeping any value the user chose."""
     values = result.values
     if values.get("maxBlocks") == OLD_MAX_BLOCKS_DEFAULT:
-        floor = max(int(values.get("minBlocks") or 0), int(values.get("initBlocks") or 0))
+        floor = max(_count(values.get("minBlocks")), _count(values.get("initBlocks")))
         new_max = max(4, floor)
         values["maxBlocks"] = new_max
         result.renote(
@@ -406,6 +429,13 @@ def _block_defaults(result: Migration) -> None:
             "1 was the old chart's default and keeps a worker pod running; now 0 (workers start when tasks "
             "arrive). Set it back if you want a warm worker.",
         )
+
+
+def _count(value: Any) -> int:
+    """A block count as a number, 0 when it is not one (validation reports it)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0
+    return int(value)
 
 
 def _required(result: Migration) -> None:

@@ -25,7 +25,11 @@ def unescape(token: str) -> str:
 
 def child(pointer: str, token: str | int) -> str:
     """The pointer of key (or list index) ``token`` under ``pointer``."""
-    return f"{pointer}/{escape(str(token))}"
+    text = str(token)
+    # Most keys need no escaping; this runs for every value of every conf checked.
+    if "~" in text or "/" in text:
+        text = escape(text)
+    return f"{pointer}/{text}"
 
 
 def join(tokens: Iterable[str | int]) -> str:

@@ -6,6 +6,9 @@ The JSON shape is a public interface (CI jobs parse it); change it only together
      "problems": [{"file", "line", "column", "pointer", "key", "severity", "rule", "message", "hint"}]}
 
 ``line`` and ``column`` are 1-based; they are 0 when the problem has no position (an unreadable file).
+Every text field is printed one-line-safe (gce_values.printable): control characters escaped, and
+keys and pointers clipped at 200 characters, messages at 1000, so a hostile key cannot forge or flood
+the output.
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 
+from gce_values.printable import one_line
+
 JSON_VERSION = 1
+_LONGEST_TEXT = 1000
 ERROR = "error"
 WARNING = "warning"
 
@@ -76,12 +82,25 @@ def _plural(count: int, word: str) -> str:
 
 def summary(name: str, problems: Sequence[Problem]) -> str:
     errors, warnings = counts(problems)
+    name = one_line(name, _LONGEST_TEXT)
     if errors:
         text = f"{name}: invalid, {_plural(errors, 'error')}"
         return text + (f", {_plural(warnings, 'warning')}" if warnings else "")
     if warnings:
         return f"{name}: valid, {_plural(warnings, 'warning')}"
     return f"{name}: valid"
+
+
+def shown(problem: Problem) -> Problem:
+    """The problem with every text field safe to print on its one line (see the module's docstring)."""
+    return replace(
+        problem,
+        file=one_line(problem.file, _LONGEST_TEXT),
+        pointer=one_line(problem.pointer),
+        key=one_line(problem.key),
+        message=one_line(problem.message, _LONGEST_TEXT),
+        hint=one_line(problem.hint, _LONGEST_TEXT) if problem.hint else problem.hint,
+    )
 
 
 def _location(problem: Problem) -> str:
@@ -96,6 +115,7 @@ def text_line(problem: Problem, style: bool = False) -> str:
     """``FILE:LINE:COL: error: KEY: message; hint [rule /pointer]`` on one line."""
     import click
 
+    problem = shown(problem)
     severity = problem.severity
     if style:
         severity = click.style(severity, fg="red" if problem.is_error else "yellow", bold=True)
@@ -112,8 +132,8 @@ def to_json(problems: Sequence[Problem], files: Sequence[str]) -> str:
     document = {
         "version": JSON_VERSION,
         "valid": not any(p.is_error for p in problems),
-        "files": list(files),
-        "problems": [asdict(p) for p in problems],
+        "files": [one_line(name, _LONGEST_TEXT) for name in files],
+        "problems": [asdict(shown(p)) for p in problems],
     }
     return json.dumps(document, indent=2, ensure_ascii=False)
 
@@ -128,6 +148,7 @@ def _escape_property(text: str) -> str:
 
 def github_line(problem: Problem, is_file: bool) -> str:
     """A GitHub Actions workflow command; ``file=`` only for real files, not ``--set #N``."""
+    problem = shown(problem)
     command = "error" if problem.is_error else "warning"
     props = []
     if is_file:

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from gce_values import resources
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # Keys that only document or extend the schema; Helm does not need them.
 _DOC_KEYS = frozenset({"description", "examples", "default", "title", "$id"})
@@ -45,9 +49,10 @@ class Removed:
 class ValuesSchema:
     """The parsed schema document with helpers keyed by value paths (tuples of keys)."""
 
-    def __init__(self, document: dict[str, Any], source: Path | None = None) -> None:
+    def __init__(self, document: dict[str, Any], source: str | Path | None = None) -> None:
         self.document = document
         self.source = source
+        self._rules: list[Rule] | None = None
 
     @property
     def properties(self) -> dict[str, Any]:
@@ -93,7 +98,12 @@ class ValuesSchema:
         }
 
     def rules(self) -> list[Rule]:
-        """The cross-field rules, in the order the schema lists them."""
+        """The cross-field rules, in the order the schema lists them (read once: every conf checked needs them)."""
+        if self._rules is None:
+            self._rules = self._read_rules()
+        return list(self._rules)
+
+    def _read_rules(self) -> list[Rule]:
         out = []
         for raw in self.document.get("x-rules", []):
             spec = {k: v for k, v in raw.items() if k not in {"id", "kind", "message", "severity", "key"}}
@@ -148,12 +158,48 @@ def _defaults_of(node: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+# A wheel carries the schema parsed, as JSON, beside the YAML (``values.schema.yaml.json``, written by
+# setup.py): the schema is read on every run, and reading JSON takes a tenth of the time PyYAML takes.
+PARSED_SUFFIX = ".json"
+
+
+def parse(text: str) -> Any:
+    """Schema text as data (libyaml's loader when present: ten times faster than PyYAML's own)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def parsed_form(text: str) -> str:
+    """The JSON form of schema ``text``: the document, and the very text it was parsed from.
+
+    Raises ValueError when the document does not survive JSON unchanged (a key that is not a string,
+    a date), so a build fails rather than ship a form that reads differently.
+    """
+    document = parse(text)
+    try:
+        form = json.dumps({"source": text, "document": document}, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"the schema does not survive JSON unchanged: {error}") from None
+    if json.loads(form)["document"] != document:
+        raise ValueError("the schema does not survive JSON unchanged: a key is not a string")
+    return form
+
+
+def _read(source: str) -> Any:
+    """The parsed schema: from its JSON form when that was made from exactly this text, else the YAML."""
+    with open(source, encoding="utf-8") as handle:
+        text = handle.read()
+    try:
+        with open(source + PARSED_SUFFIX, encoding="utf-8") as handle:
+            form = json.load(handle)
+    except (OSError, ValueError):
+        form = None
+    if isinstance(form, dict) and form.get("source") == text and isinstance(form.get("document"), dict):
+        return form["document"]
+    return parse(text)
+
+
 @functools.lru_cache(maxsize=4)
 def load(path: Path | None = None) -> ValuesSchema:
     """Load and cache the schema (the packaged or checked-out one unless ``path`` is given)."""
-    source = path or resources.schema_path()
-    # libyaml's loader when present: the schema is read on every run, and it is 10x faster.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with open(source, encoding="utf-8") as handle:
-        document = yaml.load(handle, Loader=loader)
-    return ValuesSchema(document, source)
+    source = os.fspath(path) if path is not None else resources.schema_file()
+    return ValuesSchema(_read(source), path or source)

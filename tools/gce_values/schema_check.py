@@ -11,7 +11,6 @@ value that looks like a credential is never printed.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib
 import json
@@ -33,6 +32,8 @@ _TYPE_NAMES = {
     "null": "null",
 }
 _COMBINATORS = ("anyOf", "oneOf")
+# "Did you mean" is for typos: past this many unknown keys in one mapping, it is the wrong file instead.
+_SUGGEST_FOR_AT_MOST = 20
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,8 @@ def close_match(word: str, choices: Iterable[str]) -> str | None:
     lowered = {choice.lower(): choice for choice in choices}
     if word.lower() in lowered:
         return lowered[word.lower()]
+    import difflib  # only for an error message
+
     found = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
     return lowered[found[0]] if found else None
 
@@ -219,6 +222,7 @@ class _Translator:
     def _unknown_keys(self, error: Any, pointer: str) -> Iterator[Finding]:
         allowed = list(error.schema.get("properties", {}))
         patterns = [go_regex(p) for p in error.schema.get("patternProperties", {})]
+        unknown = 0
         for key in error.instance:
             if key in error.schema.get("properties", {}) or any(p.search(key) for p in patterns):
                 continue
@@ -230,7 +234,8 @@ class _Translator:
                 message = f"{key!r} is no longer a setting of this chart: {' '.join(gone.hint.split())}"
                 yield Finding(child, True, "removed-key", message, hint)
                 continue
-            match = close_match(key, allowed)
+            unknown += 1
+            match = close_match(key, allowed) if unknown <= _SUGGEST_FOR_AT_MOST else None
             yield Finding(
                 child, True, "unknown-key", f"unknown key {key!r}", f"did you mean {match!r}?" if match else None
             )

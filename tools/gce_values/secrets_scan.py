@@ -27,7 +27,8 @@ from gce_values import pointer as ptr
 _PEM = re.compile(r"-----BEGIN ([A-Z0-9 ]{1,40})-----")
 _ENV_ASSIGNMENT = re.compile(r"\b(GLOBUS_COMPUTE_CLIENT_SECRET|FUNCX_SDK_CLIENT_SECRET)\s*[=:]\s*['\"]?([^\s'\"$]+)")
 _SECRET_KEY = re.compile(r"secret|token|passw(or)?d|api[-_]?key|private[-_]?key|credential", re.IGNORECASE)
-_TOKEN = re.compile(r"[A-Za-z0-9+/_-]{40,}={0,2}")
+_TOKEN_LENGTH = 40
+_TOKEN = re.compile(rf"[A-Za-z0-9+/_-]{{{_TOKEN_LENGTH},}}={{0,2}}")
 # A reference to a secret kept elsewhere, not the secret itself.
 _REFERENCE = re.compile(r"^(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\{\{.*\}\}|<[^<>]*>|\*+)$")
 MIN_LITERAL = 8
@@ -59,12 +60,15 @@ def _random_looking(token: str) -> bool:
 
 def scan_text(text: str) -> tuple[str, tuple[str, ...]] | None:
     """What credential-like content ``text`` holds (a description, and the matched parts), if any."""
-    pem = _PEM.search(text)
+    # Each pattern is tried only where it can match: this runs on every key and text of every conf.
+    pem = _PEM.search(text) if "-----BEGIN " in text else None
     if pem:
         return f"a PEM block (BEGIN {pem.group(1)})", (text,)
-    assignment = _ENV_ASSIGNMENT.search(text)
+    assignment = _ENV_ASSIGNMENT.search(text) if "_CLIENT_SECRET" in text else None
     if assignment:
         return f"a {assignment.group(1)}= assignment", (assignment.group(2),)
+    if len(text) < _TOKEN_LENGTH:
+        return None
     tokens = tuple(token for token in _TOKEN.findall(text) if _random_looking(token))
     if tokens:
         return f"a {len(tokens[0])}-character random-looking string, like a Globus client secret or token", tokens

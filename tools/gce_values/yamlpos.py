@@ -6,8 +6,8 @@ implements it: ``yes``/``no``/``on``/``off``/``y``/``n`` are booleans, ``010`` i
 ``12:30:45`` stay text, every number becomes a JSON (float64) number, keys become strings, only the
 first document counts (Helm 3), and ``<<`` merges apply in order. PyYAML's own constructor differs on
 most of these, so this module builds the values itself from the parser's events (libyaml's when
-available): one pass, no recursion, with limits on nesting depth and alias expansion so that hostile
-input fails fast.
+available): one pass, no recursion, with limits on nesting depth, alias expansion and the number of
+values so that hostile input fails fast.
 
 The result is plain Python data plus a map from JSON pointer to the 1-based line and column of each
 value and of its key, notes about scalars whose reading may surprise (used for warnings), and the
@@ -32,6 +32,8 @@ from gce_values.report import ERROR, WARNING, Problem
 
 MAX_DEPTH = 100
 MAX_ALIAS_NODES = 10_000
+# Values (keys not counted) in one conf; the chart's whole values.yaml has fewer than 100.
+MAX_VALUES = 10_000
 # Integers beyond this lose precision in Helm, which turns every number into a float64.
 _FLOAT64_EXACT = 2**53
 
@@ -118,6 +120,8 @@ def _go_int(text: str, signed: bool) -> int | None:
         prefix = body[1].lower()
         base, digits = {"x": (16, body[2:]), "o": (8, body[2:]), "b": (2, body[2:])}.get(prefix, (8, body[1:]))
     if not digits or not set(digits) <= _DIGITS[base]:
+        return None
+    if len(digits.lstrip("0")) > 64:  # beyond 64 bits in any base (and beyond Python's int() digit limit)
         return None
     value = sign * int(digits, base)
     low, high = _INT64 if signed else (0, _UINT64_MAX)
@@ -210,13 +214,18 @@ def key_string(value: Any) -> str | None:
 
 
 class _Node(NamedTuple):
-    """A finished value: the data, how many values it holds (for alias limits), its scalar kind."""
+    """A finished value: the data, how many values it holds (for alias limits), its scalar kind.
+
+    ``height`` is how many levels of nesting it holds (0 for a scalar), so that an alias cannot
+    nest the data deeper than the text could.
+    """
 
     value: Any
     size: int
     kind: str
     line: int
     column: int
+    height: int = 0
 
 
 @dataclass
@@ -229,6 +238,7 @@ class _Frame:
     line: int
     column: int
     size: int = 1
+    height: int = 1
     # Mappings only: the key read and waiting for its value.
     key: str | None = None
     key_line: int = 0
@@ -252,6 +262,7 @@ class _Builder:
         self.anchors: dict[str, _Node] = {}
         self.open_anchors: set[str] = set()
         self.alias_nodes = 0
+        self.values = 0
         self.root: _Node | None = None
 
     def fail(self, detail: str, line: int, column: int) -> InputError:
@@ -281,7 +292,7 @@ class _Builder:
 
     def end(self) -> None:
         frame = self.stack.pop()
-        node = _Node(frame.data, frame.size, "map" if frame.is_map else "seq", frame.line, frame.column)
+        node = _Node(frame.data, frame.size, "map" if frame.is_map else "seq", frame.line, frame.column, frame.height)
         if frame.anchor:
             self.open_anchors.discard(frame.anchor)
             self.anchors[frame.anchor] = node
@@ -330,6 +341,8 @@ class _Builder:
         self.alias_nodes += node.size
         if self.alias_nodes > MAX_ALIAS_NODES:
             raise self.fail(f"aliases expand to more than {MAX_ALIAS_NODES} values", line, column)
+        if len(self.stack) + node.height > MAX_DEPTH:
+            raise self.fail(f"nested more than {MAX_DEPTH} levels deep (through the alias *{name})", line, column)
         if self._expecting_key():
             text = key_string(node.value) if node.kind not in ("map", "seq") else None
             if text is None:
@@ -374,12 +387,20 @@ class _Builder:
         frame.key, frame.key_line, frame.key_column, frame.key_is_merge = text, line, column, is_merge
 
     def _attach(self, node: _Node) -> None:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise self.fail(
+                f"more than {MAX_VALUES} values, more than any conf needs; is it the right file?",
+                node.line,
+                node.column,
+            )
         if not self.stack:
             self.root = node
             self.positions[ptr.ROOT] = Pos(node.line, node.column, node.line, node.column)
             return
         frame = self.stack[-1]
         frame.size += node.size
+        frame.height = max(frame.height, node.height + 1)
         if not frame.is_map:
             pointer = ptr.child(frame.pointer, len(frame.data))
             frame.data.append(node.value)

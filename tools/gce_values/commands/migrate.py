@@ -65,39 +65,30 @@ def migrate(ctx: click.Context, old_conf: str, output: str, force: bool, report_
 
 
 def _parse(name: str, text: str) -> dict[str, Any]:
-    """The old conf as a mapping; anything else cannot be migrated."""
-    import yaml
+    """The old conf as Helm read it, with the loader's limits on depth, aliases and size.
 
-    from gce_values.errors import InputError
+    Anything but a mapping cannot be migrated (an InputError, exit code 2).
+    """
+    from gce_values import yamlpos
 
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        raise InputError(f"not YAML: {problem}", source=name, line=line, column=column) from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise InputError("not a conf (a YAML mapping of keys to values)", source=name)
-    return data
+    return yamlpos.load(text, name).data
 
 
 def _text_report(source: str, output: str, result: Migration, checked: Result) -> None:
     from gce_values import cmdsupport
+    from gce_values.printable import one_line
 
     target = "standard output" if output == "-" else output
     echo = _stderr_echo
-    echo(f"migrated {source} (a conf for {result.predecessor}) to {target}")
-    copied = [change.key for change in result.changes if change.action == "copied"]
+    echo(f"migrated {one_line(source, 1000)} (a conf for {result.predecessor}) to {one_line(target, 1000)}")
+    copied = [one_line(change.key) for change in result.changes if change.action == "copied"]
     if copied:
         echo("  copied unchanged: " + ", ".join(copied))
     for action in _ACTION_ORDER:
         for change in (c for c in result.changes if c.action == action):
             arrow = f" -> {change.new_key}" if change.new_key and change.new_key != change.key else ""
-            reason = f": {change.reason}" if change.reason else ""
-            echo(f"  {action}: {change.key}{arrow}{reason}")
+            reason = f": {one_line(change.reason, 1000)}" if change.reason else ""
+            echo(f"  {action}: {one_line(change.key)}{arrow}{reason}")
     if result.to_fill_in:
         echo("fill in before installing:")
         for change in result.to_fill_in:

@@ -95,13 +95,16 @@ def create(
 def _ask_for_missing(found: dict[str, str], from_env: str | None, source: str) -> dict[str, str]:
     """Prompt (on a terminal only) for what the file or environment did not provide."""
     from gce_values import credentials
+    from gce_values.errors import InputError
 
     missing = [key for key in (credentials.CLIENT_ID, credentials.CLIENT_SECRET) if key not in found]
-    if from_env or not click.get_text_stream("stdin").isatty():
-        where = f"{source} has no" if from_env else "no terminal to ask for, and no"
+    if from_env:
+        names = " or ".join(f"{key} (or {credentials.LEGACY[key]})" for key in missing)
+        raise InputError(f"has no {names}; it needs both the client ID and the secret", source=from_env)
+    if not click.get_text_stream("stdin").isatty():
         raise click.UsageError(
-            f"{where} {' or '.join(missing)}: give --from-env FILE, or set GLOBUS_COMPUTE_CLIENT_ID and "
-            "GLOBUS_COMPUTE_CLIENT_SECRET in the environment"
+            f"no terminal to ask for, and no {' or '.join(missing)}: give --from-env FILE, or set "
+            "GLOBUS_COMPUTE_CLIENT_ID and GLOBUS_COMPUTE_CLIENT_SECRET in the environment"
         )
     answers = dict(found)
     if credentials.CLIENT_ID in missing:

@@ -1,0 +1,115 @@
+"""The schema's parsed JSON form, which the wheel carries so that no run has to parse the YAML.
+
+It is used only when it was made from exactly the YAML beside it; otherwise the YAML is parsed, so a
+stale or damaged form can cost time but never change a result.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gce_values import schema
+from validate_support import REPO_ROOT
+
+SCHEMA_FILE = REPO_ROOT / "schema" / "values.schema.yaml"
+SMALL = "type: object\nproperties:\n  a:\n    type: string\n    default: x\n"
+
+
+def write_schema(directory: Path, text: str, form: str | None) -> Path:
+    path = directory / "values.schema.yaml"
+    path.write_text(text, encoding="utf-8")
+    if form is not None:
+        (directory / ("values.schema.yaml" + schema.PARSED_SUFFIX)).write_text(form, encoding="utf-8")
+    return path
+
+
+def test_the_form_of_the_real_schema_reads_back_as_the_yaml_does() -> None:
+    text = SCHEMA_FILE.read_text(encoding="utf-8")
+    form = json.loads(schema.parsed_form(text))
+    assert form == {"source": text, "document": yaml.safe_load(text)}
+
+
+def test_a_form_made_from_the_same_text_is_what_load_reads(tmp_path: Path) -> None:
+    # The document in the form differs from the YAML's, to show which of the two was read.
+    form = json.dumps({"source": SMALL, "document": {"type": "object", "properties": {"b": {}}}})
+    loaded = schema.load(write_schema(tmp_path, SMALL, form))
+    assert list(loaded.properties) == ["b"]
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        json.dumps({"source": SMALL + "# edited since\n", "document": {"properties": {"b": {}}}}),
+        "{not json",
+        json.dumps(["source", SMALL]),
+        None,
+    ],
+    ids=["made from other text", "damaged", "not an object", "absent"],
+)
+def test_otherwise_the_yaml_is_parsed(tmp_path: Path, form: str | None) -> None:
+    loaded = schema.load(write_schema(tmp_path, SMALL, form))
+    assert list(loaded.properties) == ["a"]
+    assert loaded.defaults() == {"a": "x"}
+
+
+@pytest.mark.parametrize("text", ["properties:\n  1: {}\n", "default: 2024-01-01\n"], ids=["int key", "date"])
+def test_a_schema_that_json_would_change_has_no_form(text: str) -> None:
+    with pytest.raises(ValueError, match="does not survive JSON"):
+        schema.parsed_form(text)
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel, built from a copy of the sources (so no build/ directory appears in the checkout)."""
+    source = tmp_path_factory.mktemp("src")
+    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md"):
+        shutil.copy2(REPO_ROOT / name, source / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for name in ("schema", "chart", "tools"):
+        shutil.copytree(REPO_ROOT / name, source / name, ignore=ignore)
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(out), "."],
+        cwd=source,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (built,) = out.glob("gce_values-*.whl")
+    return built
+
+
+def test_the_wheel_carries_the_form_of_its_schema(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        text = archive.read("gce_values/data/schema/values.schema.yaml").decode("utf-8")
+        form = json.loads(archive.read("gce_values/data/schema/values.schema.yaml.json"))
+    assert form["source"] == text
+    assert form["document"] == yaml.safe_load(text)
+
+
+def test_the_installed_tool_reads_the_form_not_the_yaml(wheel: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(tmp_path)
+    probe = (
+        "from gce_values import schema\n"
+        "def refuse(text): raise AssertionError('the YAML was parsed')\n"
+        "schema.parse = refuse\n"
+        "print(len(schema.load().properties))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(tmp_path)!r})\n{probe}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout) == len(schema.load(SCHEMA_FILE).properties)
