@@ -157,7 +157,7 @@ def test_a_failed_rename_leaves_the_original_and_no_temporary_file(
 def test_an_interrupt_during_the_write_leaves_the_original_and_no_temporary_file(
     writer: Writer, force: bool, where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Ctrl-C (KeyboardInterrupt) halfway through writing the temporary file: "Aborted.", nothing changed."""
+    """Ctrl-C (KeyboardInterrupt) halfway through writing the temporary file: exit 130, nothing changed."""
     out = _target(tmp_path, existing=force)
     args = writer.writes(tmp_path, out) + (["--force"] if force else [])
     real_open = open
@@ -199,7 +199,7 @@ def test_an_interrupt_during_the_write_leaves_the_original_and_no_temporary_file
     if where == "fsync":
         monkeypatch.setattr(os, "fsync", interrupted_fsync)
     ran = run(*args)
-    assert (ran.code, ran.stderr.split()) == (2, ["Aborted."]), ran.output  # click's answer to Ctrl-C in a command
+    assert (ran.code, ran.stderr.split()) == (130, ["Interrupted."]), ran.output  # as a shell reports Ctrl-C
     assert out.read_bytes() == ORIGINAL if force else not out.exists()
     assert _leftovers(tmp_path) == []
 

@@ -31,6 +31,7 @@ Exit codes:
   1  the conf is invalid (or, with --strict, has warnings)
   2  usage error or unreadable input (missing file, not YAML, not a mapping)
   3  internal error (a bug: please report it)
+  130 interrupted (Ctrl-C)
 """
 
 # Set to 1 to skip the fast path: the full command then handles every call (the tests compare the two).

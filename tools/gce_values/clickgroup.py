@@ -59,6 +59,11 @@ def exit_code(error: Exception) -> int:
     from gce_values.errors import InputError
 
     if isinstance(error, click.Abort):
+        # click turns Ctrl-C into Abort: report it as the shell does (128 + SIGINT), and an
+        # end of input at a prompt as unusable input.
+        if isinstance(error.__cause__ or error.__context__, KeyboardInterrupt):
+            click.echo("Interrupted.", err=True)
+            return 130
         click.echo("Aborted.", err=True)
         return 2
     if isinstance(error, InputError):
