@@ -115,7 +115,7 @@ $(VENV)/.base:
 # lock must already hold them, which `pip check` confirms).
 $(VENV)/.done: $(VENV)/.base requirements/dev.txt pyproject.toml $(wildcard setup.py)
 	$(VENV_BIN)/pip install $(PIP_QUIET) --require-hashes -r requirements/dev.txt
-	$(VENV_BIN)/pip install $(PIP_QUIET) --no-deps -e .
+	$(VENV_BIN)/pip install $(PIP_QUIET) --no-deps --no-build-isolation -e .
 	$(VENV_BIN)/pip check
 	touch $@
 
