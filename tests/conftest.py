@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,13 @@ def probe_chart(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from validate_support import write_probe_chart
 
     return write_probe_chart(tmp_path_factory.mktemp("probe-chart"))
+
+
+@pytest.fixture
+def umask_zero() -> Iterator[None]:
+    """No umask: whatever mode a file is created with is the mode it gets, so nothing hides a loose mode."""
+    old = os.umask(0)
+    try:
+        yield
+    finally:
+        os.umask(old)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +17,6 @@ CLIENT_ID = "6b0c2d3e-1f2a-4b5c-8d9e-0a1b2c3d4e5f"
 PLANTED = "PlantedS3cret+/Value=="
 GOOD_ENV = f"GLOBUS_COMPUTE_CLIENT_ID={CLIENT_ID}\nGLOBUS_COMPUTE_CLIENT_SECRET={PLANTED}\n"
 NO_CREDS_ENV: dict[str, str | None] = {"GLOBUS_COMPUTE_CLIENT_ID": None, "GLOBUS_COMPUTE_CLIENT_SECRET": None}
-
-
-@pytest.fixture
-def umask_zero() -> Iterator[None]:
-    old = os.umask(0)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 def _env_file(tmp_path: Path, text: str, mode: int = 0o600, name: str = "in.env") -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,16 +11,6 @@ import pytest
 
 from gce_values import fileio
 from gce_values.errors import InputError
-
-
-@pytest.fixture
-def umask_zero() -> Iterator[None]:
-    """No umask: whatever mode a file is created with is the mode it gets, so nothing hides a loose mode."""
-    old = os.umask(0)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 def _mode(path: Path) -> int:

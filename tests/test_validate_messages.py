@@ -12,14 +12,9 @@ from gce_cli import run
 from gce_values.report import Problem
 from gce_values.schema import ValuesSchema, load
 from gce_values.validator import Result, validate_sources
+from validate_support import SEED_TEXT
 
-SEED = (
-    "Instance: ci\n"
-    "endpointUUID: 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3\n"
-    "secrets: globus-compute-creds\n"
-    "useClientCredentials: true\n"
-    "minBlocks: 0\n"
-)  # lines 1-5; cases below append from line 6
+SEED = SEED_TEXT  # lines 1-5; cases below append from line 6
 
 
 def _check(text: str, **kwargs: Any) -> Result:
@@ -342,7 +337,7 @@ def test_a_credential_in_a_key_or_in_set_is_never_shown_either() -> None:
     )
     secrets = [p for p in result.problems if p.rule == "secret"]
     assert [(p.file, p.line) for p in secrets] == [("conf.yaml", 7), ("--set #1", 1)]
-    everything = json.dumps([p.__dict__ for p in result.problems])
+    everything = json.dumps([p._asdict() for p in result.problems])
     assert SECRET not in everything and SECRET[::-1] not in everything
 
 

@@ -12,14 +12,9 @@ from gce_cli import run
 from gce_values import rules
 from gce_values.schema import ValuesSchema, load
 from gce_values.validator import validate_sources
+from validate_support import SEED_TEXT
 
-SEED = (
-    "Instance: ci\n"
-    "endpointUUID: 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3\n"
-    "secrets: globus-compute-creds\n"
-    "useClientCredentials: true\n"
-    "minBlocks: 0\n"
-)
+SEED = SEED_TEXT  # lines 1-5; cases below append from line 6
 UUID = "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3"
 
 
