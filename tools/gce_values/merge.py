@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from gce_values import pointer as ptr
@@ -39,9 +38,11 @@ class Origin(NamedTuple):
     key_column: int
 
 
-@dataclass
-class Source:
-    """One input: its display name, its data, and positions of its values by JSON pointer."""
+class Source(NamedTuple):
+    """One input: its display name, its data, and positions of its values by JSON pointer.
+
+    Not a dataclass, like Merged: see yamlpos.Loaded on start-up time.
+    """
 
     name: str
     data: dict[str, Any]
@@ -49,6 +50,9 @@ class Source:
 
     def origin(self, pointer: str) -> Origin:
         """The position of ``pointer``, or of its nearest ancestor the parser saw (aliases, merges)."""
+        pos = self.positions.get(pointer)
+        if pos is not None:  # nearly always: this runs for every value
+            return Origin._make((self.name, *pos))
         for candidate in ptr.ancestors(pointer):
             pos = self.positions.get(candidate)
             if pos is not None:
@@ -56,13 +60,15 @@ class Source:
         return Origin(self.name, 1, 1, 1, 1)
 
 
-@dataclass
 class Merged:
     """The merged values, who supplied each user value, and which defaults a ``null`` deleted."""
 
-    values: dict[str, Any]
-    origins: dict[str, Origin] = field(default_factory=dict)
-    deleted: dict[str, Origin] = field(default_factory=dict)
+    __slots__ = ("deleted", "origins", "values")
+
+    def __init__(self, values: dict[str, Any], origins: dict[str, Origin] | None = None) -> None:
+        self.values = values
+        self.origins: dict[str, Origin] = {} if origins is None else origins
+        self.deleted: dict[str, Origin] = {}
 
 
 def clone(value: Any) -> Any:
@@ -96,8 +102,17 @@ class _Tracker:
         if isinstance(old, (dict, list)):
             for stale in list(walk(old, pointer)):
                 self.origins.pop(stale, None)
-        for fresh in walk(new, pointer):
-            self.origins[fresh] = origin_of(fresh)
+        self._record(new, pointer, origin_of)
+
+    def _record(self, value: Any, pointer: str, origin_of: Any) -> None:
+        """The origin of ``value`` and of everything inside it (what walk() yields, without its generators)."""
+        self.origins[pointer] = origin_of(pointer)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                self._record(item, ptr.child(pointer, key), origin_of)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                self._record(item, ptr.child(pointer, index), origin_of)
 
 
 def _merge_maps(base: dict[str, Any], new: dict[str, Any], pointer: str, source: Source, tracker: _Tracker) -> None:

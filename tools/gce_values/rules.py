@@ -17,8 +17,7 @@ Kinds and their fields (besides ``id``, ``message`` and ``severity``):
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from gce_values import pointer as ptr
 from gce_values.resources import CHART_NAME
@@ -27,8 +26,7 @@ from gce_values.schema import Rule
 _MISSING = object()
 
 
-@dataclass(frozen=True)
-class Violation:
+class Violation(NamedTuple):
     """A broken rule, to be reported at ``pointer`` (or against ``--release`` when ``on_release``)."""
 
     rule: Rule
@@ -37,8 +35,7 @@ class Violation:
     on_release: bool = False
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
     """What rules may look at besides the values."""
 
     values: dict[str, Any]

@@ -16,8 +16,7 @@ import importlib
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from gce_values import pointer as ptr
 from gce_values.schema import Removed
@@ -36,8 +35,7 @@ _COMBINATORS = ("anyOf", "oneOf")
 _SUGGEST_FOR_AT_MOST = 20
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """A schema violation at ``pointer`` (``at_key``: point at the key rather than the value)."""
 
     pointer: str
@@ -361,9 +359,8 @@ def check(document: dict[str, Any], values: dict[str, Any], facts: Facts, remove
     quick = fastcheck.compiled(document)
     if quick is not None and quick(values):
         return []
+    # No is_valid() first: once the quick check has failed, that would be a second pass for nothing.
     validator = validator_for(document)
-    if validator.is_valid(values):
-        return []
     translator = _Translator(facts, removed)
     out: list[Finding] = []
     for error in validator.iter_errors(values):

@@ -19,8 +19,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from gce_values import pointer as ptr
 
@@ -35,8 +34,7 @@ MIN_LITERAL = 8
 MIN_ENTROPY = 4.0
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """A credential-looking value (or key) at ``pointer``; ``matched`` is the text to redact."""
 
     pointer: str
@@ -58,8 +56,12 @@ def _random_looking(token: str) -> bool:
     return classes == 3 and entropy(body) >= MIN_ENTROPY
 
 
+@functools.lru_cache(maxsize=4096)
 def scan_text(text: str) -> tuple[str, tuple[str, ...]] | None:
-    """What credential-like content ``text`` holds (a description, and the matched parts), if any."""
+    """What credential-like content ``text`` holds (a description, and the matched parts), if any.
+
+    Cached: every conf has the same keys, and a batch of confs repeats most texts.
+    """
     # Each pattern is tried only where it can match: this runs on every key and text of every conf.
     pem = _PEM.search(text) if "-----BEGIN " in text else None
     if pem:
@@ -75,13 +77,13 @@ def scan_text(text: str) -> tuple[str, tuple[str, ...]] | None:
     return None
 
 
-def _named_secret(key: str, value: Any, is_declared: Callable[[], bool]) -> bool:
+def _named_secret(key: str, value: Any, is_declared: Callable[[str], bool], pointer: str) -> bool:
     if not isinstance(value, str) or not _SECRET_KEY.search(key):
         return False
     literal = value.strip()
     if len(literal) < MIN_LITERAL or any(c.isspace() for c in literal) or _REFERENCE.match(literal):
         return False
-    return not is_declared()
+    return not is_declared(pointer)
 
 
 def scan(data: Any, is_declared: Callable[[str], bool], pointer: str = ptr.ROOT) -> Iterator[Finding]:
@@ -96,12 +98,12 @@ def scan(data: Any, is_declared: Callable[[str], bool], pointer: str = ptr.ROOT)
             in_key = scan_text(key)
             if in_key:
                 yield Finding(child, True, in_key[0], (key, *in_key[1]))
-            if _named_secret(key, value, functools.partial(is_declared, child)):
+            if _named_secret(key, value, is_declared, child):
                 found = scan_text(value)
                 what = found[0] if found else f"a literal value for a key named {key!r}"
                 yield Finding(child, False, what, (value,))
-                continue
-            yield from scan(value, is_declared, child)
+            elif isinstance(value, (dict, list, str)):  # nothing else can hold a secret
+                yield from scan(value, is_declared, child)
     elif isinstance(data, list):
         for index, item in enumerate(data):
             yield from scan(item, is_declared, ptr.child(pointer, index))

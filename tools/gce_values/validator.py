@@ -22,7 +22,6 @@ import stat
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gce_values import merge, rules, schema_check, secrets_scan, yamlpos
@@ -46,12 +45,14 @@ _RELEASE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 _SHOW_MAX = 60
 
 
-@dataclass
 class Result:
-    """The merged values and every problem found in them."""
+    """The merged values and every problem found in them (a plain class: see report.Problem on start-up)."""
 
-    values: dict[str, Any]
-    problems: list[Problem] = field(default_factory=list)
+    __slots__ = ("problems", "values")
+
+    def __init__(self, values: dict[str, Any], problems: list[Problem] | None = None) -> None:
+        self.values = values
+        self.problems = [] if problems is None else problems
 
     @property
     def errors(self) -> list[Problem]:
@@ -303,7 +304,7 @@ class _Collector:
     def source_problems(self, loaded: yamlpos.Loaded, source: merge.Source) -> None:
         for problem in loaded.problems:
             key = key_text(problem.pointer, loaded.data) if problem.pointer else ""
-            self.problems.append(replace(problem, key=key))
+            self.problems.append(problem._replace(key=key))
         for note in loaded.notes:
             self._note(note, source, loaded.data)
         for finding in secrets_scan.scan(loaded.data, lambda p: _is_declared(self.document, p)):
@@ -426,7 +427,7 @@ def _fold_yaml_notes(problems: list[Problem]) -> list[Problem]:
         note = notes.get((problem.file, problem.pointer))
         if problem.is_error and note is not None and problem.rule not in ("duplicate-key", "secret"):
             hint = f"{note.message}: {note.hint}" + (f"; {problem.hint}" if problem.hint else "")
-            out.append(replace(problem, hint=hint))
+            out.append(problem._replace(hint=hint))
             folded.add((note.file, note.pointer))
         else:
             out.append(problem)
@@ -464,8 +465,7 @@ def _scrub(problem: Problem, secrets: Iterable[str]) -> Problem:
             text = text.replace(secret, REDACTED).replace(ptr.escape(secret), REDACTED)
         return text
 
-    return replace(
-        problem,
+    return problem._replace(
         pointer=clean(problem.pointer),
         key=clean(problem.key),
         message=clean(problem.message),

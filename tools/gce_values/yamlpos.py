@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import math
 import re
 import struct
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import yaml
@@ -75,8 +75,7 @@ class Pos(NamedTuple):
     key_column: int
 
 
-@dataclass(frozen=True)
-class ScalarNote:
+class ScalarNote(NamedTuple):
     """How a scalar was read, when that may surprise the user (YAML 1.1, or quotes SLATE may drop).
 
     ``kind`` is ``bool-word`` (yes/no/on/off/y/n read as a boolean), ``octal`` (a leading zero made
@@ -91,15 +90,28 @@ class ScalarNote:
     at_key: bool = False
 
 
-@dataclass
 class Loaded:
-    """A parsed conf: plain data, positions by JSON pointer, notes and parse problems."""
+    """A parsed conf: plain data, positions by JSON pointer, notes and parse problems.
 
-    name: str
-    data: dict[str, Any]
-    positions: dict[str, Pos]
-    notes: list[ScalarNote] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    This module's records are NamedTuples and plain classes, not dataclasses: they are created at
+    every start-up, where a dataclass costs about a millisecond (and dataclasses' import more).
+    """
+
+    __slots__ = ("data", "name", "notes", "positions", "problems")
+
+    def __init__(
+        self,
+        name: str,
+        data: dict[str, Any],
+        positions: dict[str, Pos],
+        notes: list[ScalarNote] | None = None,
+        problems: list[Problem] | None = None,
+    ) -> None:
+        self.name = name
+        self.data = data
+        self.positions = positions
+        self.notes = [] if notes is None else notes
+        self.problems = [] if problems is None else problems
 
 
 # --- scalars -------------------------------------------------------------------------------------
@@ -148,8 +160,12 @@ def _plain_number(text: str) -> tuple[str, Any] | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def resolve_plain(text: str) -> tuple[str, Any]:
-    """How go-yaml v2 reads an untagged plain scalar: (kind, value), kind in str/bool/int/float/null."""
+    """How go-yaml v2 reads an untagged plain scalar: (kind, value), kind in str/bool/int/float/null.
+
+    Cached: confs repeat the same words and numbers, and a batch of confs repeats them all.
+    """
     if text in _NULL_WORDS:
         return "null", None
     if text in _BOOL_WORDS:
@@ -228,28 +244,41 @@ class _Node(NamedTuple):
     height: int = 0
 
 
-@dataclass
 class _Frame:
     """A mapping or sequence being built."""
 
-    data: Any
-    pointer: str
-    anchor: str | None
-    line: int
-    column: int
-    size: int = 1
-    height: int = 1
-    # Mappings only: the key read and waiting for its value.
-    key: str | None = None
-    key_line: int = 0
-    key_column: int = 0
-    key_is_merge: bool = False
-    # Mappings only: key -> line of its explicit (not merged) definition.
-    explicit: dict[str, int] = field(default_factory=dict)
+    __slots__ = (
+        "anchor",
+        "column",
+        "data",
+        "explicit",
+        "height",
+        "is_map",
+        "key",
+        "key_column",
+        "key_is_merge",
+        "key_line",
+        "line",
+        "pointer",
+        "size",
+    )
 
-    @property
-    def is_map(self) -> bool:
-        return isinstance(self.data, dict)
+    def __init__(self, data: Any, pointer: str, anchor: str | None, line: int, column: int) -> None:
+        self.data = data
+        self.is_map = isinstance(data, dict)
+        self.pointer = pointer
+        self.anchor = anchor
+        self.line = line
+        self.column = column
+        self.size = 1
+        self.height = 1
+        # Mappings only: the key read and waiting for its value.
+        self.key: str | None = None
+        self.key_line = 0
+        self.key_column = 0
+        self.key_is_merge = False
+        # Mappings only: key -> line of its explicit (not merged) definition.
+        self.explicit: dict[str, int] = {}
 
 
 class _Builder:
@@ -275,8 +304,18 @@ class _Builder:
             return ptr.child(frame.pointer, frame.key or "")
         return ptr.child(frame.pointer, len(frame.data))
 
+    def _pointer_here(self) -> str:
+        """The pointer of the scalar just read (its key set, its value not yet attached); only notes need it."""
+        return self._next_pointer() if self.stack else ptr.ROOT
+
     def _expecting_key(self) -> bool:
         return bool(self.stack) and self.stack[-1].is_map and self.stack[-1].key is None
+
+    def start_map(self, event: Any) -> None:
+        self.start(event, {})
+
+    def start_seq(self, event: Any) -> None:
+        self.start(event, [])
 
     def start(self, event: Any, data: Any) -> None:
         line, column = event.start_mark.line + 1, event.start_mark.column + 1
@@ -290,7 +329,7 @@ class _Builder:
             self.open_anchors.add(event.anchor)
         self.stack.append(_Frame(data=data, pointer=pointer, anchor=event.anchor, line=line, column=column))
 
-    def end(self) -> None:
+    def end(self, event: Any) -> None:
         frame = self.stack.pop()
         node = _Node(frame.data, frame.size, "map" if frame.is_map else "seq", frame.line, frame.column, frame.height)
         if frame.anchor:
@@ -299,35 +338,36 @@ class _Builder:
         self._attach(node)
 
     def scalar(self, event: Any) -> None:
-        line, column = event.start_mark.line + 1, event.start_mark.column + 1
-        self._check_tag(event.tag, line, column)
+        mark, tag = event.start_mark, event.tag
+        line, column = mark.line + 1, mark.column + 1
+        if tag is not None:
+            self._check_tag(tag, line, column)
         at_key = self._expecting_key()
-        plain = event.implicit[0] and event.tag is None
-        if at_key and ((plain and event.value == "<<") or event.tag == _MERGE):
+        plain = tag is None and event.implicit[0]
+        if at_key and ((plain and event.value == "<<") or tag == _MERGE):
             self._set_key("<<", line, column, is_merge=True)
             return
-        kind, value = self._scalar_value(event, plain, line, column)
-        node = _Node(value if at_key else _json_number(kind, value), 1, kind, line, column)
-        if event.anchor:
-            self.anchors[event.anchor] = node
+        kind, value = resolve_plain(event.value) if plain else self._scalar_value(event, line, column)
+        node: _Node | None = None  # a key is not a value of its own
         if at_key:
             text = key_string(value)
             if text is None:
                 raise self.fail("a key must not be null", line, column)
-            pointer = ptr.child(self.stack[-1].pointer, text)
             self._set_key(text, line, column, is_merge=False)
         else:
+            node = _Node(_json_number(kind, value), 1, kind, line, column)
             _check_finite(node, self, line, column)
-            pointer = self._next_pointer() if self.stack else ptr.ROOT
+        if event.anchor:
+            self.anchors[event.anchor] = node if node is not None else _Node(value, 1, kind, line, column)
         if plain and kind == "bool" and event.value not in _PLAIN_BOOLS:
-            self.notes.append(ScalarNote(pointer, "bool-word", event.value, value, at_key=at_key))
+            self.notes.append(ScalarNote(self._pointer_here(), "bool-word", event.value, value, at_key=at_key))
         elif plain and kind == "int" and _is_octal_surprise(event.value, value):
-            self.notes.append(ScalarNote(pointer, "octal", event.value, value, at_key=at_key))
+            self.notes.append(ScalarNote(self._pointer_here(), "octal", event.value, value, at_key=at_key))
         elif not plain and kind == "str" and not at_key and value != "":
             unquoted_kind, unquoted = resolve_plain(value)
             if unquoted_kind != "str":
-                self.notes.append(ScalarNote(pointer, "quoted", value, unquoted))
-        if not at_key:
+                self.notes.append(ScalarNote(self._pointer_here(), "quoted", value, unquoted))
+        if node is not None:
             self._attach(node)
 
     def alias(self, event: Any) -> None:
@@ -356,10 +396,9 @@ class _Builder:
         if tag and tag.startswith((_YAML_TAG + "python/", "!!python/")):
             raise self.fail("Python object tags (!!python/...) are not allowed in a conf", line, column)
 
-    def _scalar_value(self, event: Any, plain: bool, line: int, column: int) -> tuple[str, Any]:
+    def _scalar_value(self, event: Any, line: int, column: int) -> tuple[str, Any]:
+        """A quoted or tagged scalar's kind and value (plain ones are resolve_plain's)."""
         tag, text = event.tag, event.value
-        if plain:
-            return resolve_plain(text)
         if tag is None or tag in ("!", _STR):
             return "str", text
         if tag == _BINARY:
@@ -400,7 +439,8 @@ class _Builder:
             return
         frame = self.stack[-1]
         frame.size += node.size
-        frame.height = max(frame.height, node.height + 1)
+        if node.height >= frame.height:
+            frame.height = node.height + 1
         if not frame.is_map:
             pointer = ptr.child(frame.pointer, len(frame.data))
             frame.data.append(node.value)
@@ -545,20 +585,22 @@ def load(text: str, name: str) -> Loaded:
 
 
 def _run(parser: Any, builder: _Builder) -> None:
-    """Feed the first document's events to the builder."""
-    while parser.check_event():
-        event = parser.get_event()
-        if isinstance(event, yaml.ScalarEvent):
-            builder.scalar(event)
-        elif isinstance(event, yaml.MappingStartEvent):
-            builder.start(event, {})
-        elif isinstance(event, yaml.SequenceStartEvent):
-            builder.start(event, [])
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            builder.end()
-        elif isinstance(event, yaml.AliasEvent):
-            builder.alias(event)
-        elif isinstance(event, yaml.DocumentEndEvent):
+    """Feed the first document's events to the builder (by the event's class: this runs for every value)."""
+    handlers = {
+        yaml.ScalarEvent: builder.scalar,
+        yaml.MappingStartEvent: builder.start_map,
+        yaml.SequenceStartEvent: builder.start_seq,
+        yaml.MappingEndEvent: builder.end,
+        yaml.SequenceEndEvent: builder.end,
+        yaml.AliasEvent: builder.alias,
+    }
+    check_event, get_event = parser.check_event, parser.get_event
+    while check_event():
+        event = get_event()
+        handler = handlers.get(type(event))
+        if handler is not None:
+            handler(event)
+        elif type(event) is yaml.DocumentEndEvent:
             return
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,7 +109,7 @@ def _json_report(source: str, output: str, result: Migration, checked: Result) -
             if c.action != "fill-in"
         ],
         "fillIn": [{"key": c.key, "reason": c.reason} for c in result.to_fill_in],
-        "problems": [dataclasses.asdict(problem) for problem in checked.problems],
+        "problems": [problem._asdict() for problem in checked.problems],
     }
 
 
