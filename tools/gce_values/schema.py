@@ -71,18 +71,9 @@ class ValuesSchema:
 
     def node(self, path: tuple[str, ...]) -> dict[str, Any] | None:
         """The schema node that describes the value at ``path``, if the schema names it."""
-        node: dict[str, Any] = self.document
-        for key in path:
-            props = node.get("properties")
-            if isinstance(props, dict) and key in props:
-                node = props[key]
-                continue
-            extra = node.get("additionalProperties")
-            if isinstance(extra, dict):
-                node = extra
-                continue
-            return None
-        return node
+        from gce_values.schema_check import node_at  # it imports this module
+
+        return node_at(self.document, path)
 
     def allowed_keys(self, path: tuple[str, ...]) -> list[str]:
         """The keys the schema declares for the mapping at ``path``."""
