@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING
 
 import click
-
-from gce_values.errors import InputError
 
 if TYPE_CHECKING:
     from gce_values.report import Problem
     from gce_values.validator import Result
 
 FORMATS = ("text", "json", "github")
-
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
 
 format_option = click.option(
     "--format",
@@ -30,20 +24,6 @@ format_option = click.option(
     help="How problems are printed (on standard error).",
 )
 strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-
-
-def input_errors_exit_2(command: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Turn unusable input (InputError) into its one-line message and exit code 2, never a traceback."""
-
-    @functools.wraps(command)
-    def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        try:
-            return command(*args, **kwargs)
-        except InputError as error:
-            click.echo(f"gce-values: {error}", err=True)
-            raise click.exceptions.Exit(2) from None
-
-    return guarded
 
 
 def show_problems(

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import click
 
-from gce_values.cmdsupport import input_errors_exit_2
-
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 DEFAULT_INSTANCE = "default"
 SUGGESTED_SECRET = "globus-compute-creds"
@@ -46,7 +44,6 @@ def _interactive() -> bool:
 )
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
 @click.pass_context
-@input_errors_exit_2
 def init(
     ctx: click.Context,
     *,

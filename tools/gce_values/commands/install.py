@@ -6,7 +6,7 @@ import shlex
 
 import click
 
-from gce_values.cmdsupport import format_option, input_errors_exit_2, strict_option
+from gce_values.cmdsupport import format_option, strict_option
 
 
 @click.command()
@@ -23,7 +23,6 @@ from gce_values.cmdsupport import format_option, input_errors_exit_2, strict_opt
 @format_option
 @strict_option
 @click.pass_context
-@input_errors_exit_2
 def install(
     ctx: click.Context,
     *,

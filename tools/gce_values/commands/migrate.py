@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gce_values.cmdsupport import input_errors_exit_2
-
 if TYPE_CHECKING:
     from gce_values.migration import Migration
     from gce_values.validator import Result
@@ -29,7 +27,6 @@ _ACTION_ORDER = ("renamed", "changed", "review", "dropped", "unmapped")
     help="Format of the report of every key copied, renamed, changed, dropped or not mapped (on stderr).",
 )
 @click.pass_context
-@input_errors_exit_2
 def migrate(ctx: click.Context, old_conf: str, output: str, force: bool, report_format: str) -> None:
     """Convert a conf written for SLATE's globus-compute-endpoint 0.1.x or Globus' 0.7.x chart.
 

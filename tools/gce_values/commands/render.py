@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from gce_values.cmdsupport import format_option, input_errors_exit_2, strict_option
+from gce_values.cmdsupport import format_option, strict_option
 
 
 @click.command()
@@ -26,7 +26,6 @@ from gce_values.cmdsupport import format_option, input_errors_exit_2, strict_opt
 @format_option
 @strict_option
 @click.pass_context
-@input_errors_exit_2
 def render(
     ctx: click.Context,
     *,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from gce_values.cmdsupport import format_option, input_errors_exit_2, strict_option
+from gce_values.cmdsupport import format_option, strict_option
 
 
 @click.group()
@@ -33,7 +33,6 @@ def secret() -> None:
 @click.option("--cluster", help="SLATE cluster, to complete the printed `slate secret create` command.")
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
 @click.pass_context
-@input_errors_exit_2
 def create(
     ctx: click.Context,
     *,
@@ -133,7 +132,6 @@ def _answer(problem_of: Callable[[str], str | None], value: str) -> str:
 @format_option
 @strict_option
 @click.pass_context
-@input_errors_exit_2
 def check(ctx: click.Context, env_file: str, output_format: str, strict: bool) -> None:
     """Check an existing credentials env file: permissions, keys, the client ID's form, a non-empty secret.
 

@@ -12,8 +12,6 @@ from typing import Any
 
 import click
 
-from gce_values.cmdsupport import input_errors_exit_2
-
 EXPECTED = "Hello World!"
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SPINNER = "|/-\\"
@@ -33,7 +31,6 @@ def hello_world() -> str:
     help="Seconds to wait for the result (the first task also waits for a worker pod to start).",
 )
 @click.pass_context
-@input_errors_exit_2
 def smoke(ctx: click.Context, endpoint_id: str, timeout: float) -> None:
     """Submit hello_world to the endpoint and wait for its result.
 
