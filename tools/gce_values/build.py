@@ -114,7 +114,7 @@ def values_table(schema: ValuesSchema) -> str:
     """The README's values reference as a Markdown table."""
     rows = ["| Key | Type | Default | Description |", "|---|---|---|---|"]
     for path, node in schema.leaves():
-        if "properties" in node:
+        if "properties" in node and not node.get("x-slate-internal"):
             continue
         default = conffile.scalar_text(node.get("default")).replace("|", "\\|")
         description = " ".join(str(node.get("description", "")).split()).replace("|", "\\|")

@@ -79,7 +79,7 @@ def _collect(node: dict[str, Any], values: dict[str, Any], depth: int, include_s
             slate_end=internal,
         )
         out.append(entry)
-        if "properties" in child:
+        if "properties" in child and not internal:
             _collect(child, value if isinstance(value, dict) else {}, depth + 1, include_slate, out)
         elif isinstance(value, (dict, list)) and value:
             dumped = yaml.safe_dump(value, default_flow_style=False, sort_keys=False, indent=2)

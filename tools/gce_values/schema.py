@@ -112,7 +112,8 @@ class ValuesSchema:
         return out
 
     def leaves(self) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
-        """Every documented value, depth first in schema order (objects with properties recurse)."""
+        """Every documented value, depth first in schema order (objects with properties recurse, except the
+        SLATE block, which the server fills in and which is documented as one value)."""
         yield from _walk(self.document, ())
 
 
@@ -120,7 +121,7 @@ def _walk(node: dict[str, Any], prefix: tuple[str, ...]) -> Iterator[tuple[tuple
     for key, child in node.get("properties", {}).items():
         path = (*prefix, key)
         yield path, child
-        if "properties" in child:
+        if "properties" in child and not child.get("x-slate-internal"):
             yield from _walk(child, path)
 
 

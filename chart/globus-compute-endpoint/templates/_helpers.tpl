@@ -92,7 +92,26 @@ A string for the Jinja2 user config template: JSON-quoted (valid YAML) with ever
 \u007b / \u007d, so no value can open a Jinja2 expression or break out of its YAML string.
 */}}
 {{- define "gce.jinjaString" -}}
-{{- toJson (toString .) | replace "{" "\\u007b" | replace "}" "\\u007d" -}}
+{{- include "gce.escapeControls" (toJson (toString .)) | replace "{" "\\u007b" | replace "}" "\\u007d" -}}
+{{- end }}
+
+{{/*
+JSON text (from toJson or toPrettyJson) with the characters it leaves as they are but YAML does not
+allow in a manifest (DEL, the C1 controls, NEL, U+FFFE, U+FFFF) written as \u escapes, so that a
+value holding one cannot break the manifest it is rendered into. Only JSON strings hold them, and
+JSON and YAML read the escape back as the same character.
+*/}}
+{{- define "gce.escapeControls" -}}
+{{- $text := . -}}
+{{- range $code := concat (untilStep 127 160 1) (list 65534 65535) -}}
+{{- $text = replace (printf "%c" $code) (printf "\\u%04x" $code) $text -}}
+{{- end -}}
+{{- $text -}}
+{{- end }}
+
+{{/* A value as JSON for a manifest or an endpoint file: toJson, then gce.escapeControls. */}}
+{{- define "gce.json" -}}
+{{- include "gce.escapeControls" (toJson .) -}}
 {{- end }}
 
 {{/* Restrictive container security context shared by the endpoint and the cleanup job. */}}
