@@ -1,6 +1,6 @@
 """Fuzzing the readers in process: random bytes, random YAML trees and mangled copies of the chart's values.yaml.
 
-Whatever goes in, the loader (gce_values.yamlpos.load), read_source and validate_sources may only
+Whatever goes in, the loader (gce_values.helmyaml.reader.load), read_source and validate_sources may only
 answer in their documented ways: a result, or an InputError whose message is one line. Any other
 exception is a bug (the CLI would report it as an internal error, exit code 3). The problems of a
 result must print as one line each, in every output format.
@@ -18,8 +18,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gce_values import report, yamlpos
+from gce_values import report
 from gce_values.errors import InputError
+from gce_values.helmyaml import reader as yamlpos
 from gce_values.validator import Result, read_source, validate_sources
 from validate_support import CHART_DIR
 

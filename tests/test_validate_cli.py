@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from gce_cli import run
-from gce_values import schema_check
+from gce_values.schema import reference as schema_check
 from gce_values.validator import MAX_BYTES, read_source, validate_sources
 from validate_support import REPO_ROOT, SEED_CONF, python_cli
 

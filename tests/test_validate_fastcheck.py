@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gce_values import fastcheck, merge, schema_check
-from gce_values.schema import load
+from gce_values.helmyaml import merge
+from gce_values.schema import fastcheck, load
+from gce_values.schema import reference as schema_check
 
 SCHEMA = load()
 DEFAULTS = SCHEMA.defaults()

@@ -1,7 +1,7 @@
 """-f files, --set and --set-string merge over the chart defaults exactly as Helm merges them.
 
 Each case runs through the real helm binaries with a probe chart (defaults below, output ``.Values``)
-and through gce_values.merge; the two must agree, including on which expressions Helm refuses.
+and through gce_values.helmyaml.merge; the two must agree, including on which expressions Helm refuses.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from gce_values import merge, yamlpos
 from gce_values.errors import InputError
+from gce_values.helmyaml import merge
+from gce_values.helmyaml import reader as yamlpos
 from validate_support import helm_template, json_normal, write_probe_chart
 
 HELM_VERSIONS = ("v3.8", "v3", "v4")

@@ -24,11 +24,15 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from gce_values import merge, rules, schema_check, secrets_scan, yamlpos
 from gce_values import pointer as ptr
+from gce_values.checks import secretscan as secrets_scan
+from gce_values.checks import xrules as rules
 from gce_values.errors import InputError
+from gce_values.helmyaml import merge
+from gce_values.helmyaml import reader as yamlpos
 from gce_values.report import ERROR, WARNING, Problem, sort_problems
 from gce_values.schema import ValuesSchema, load
+from gce_values.schema import reference as schema_check
 
 __all__ = ["InputError", "Problem", "Result", "read_source", "validate_sources"]
 
@@ -394,7 +398,7 @@ class _Collector:
     def creds_problems(self, creds_file: str) -> None:
         from pathlib import Path
 
-        from gce_values import credentials
+        from gce_values.workflow import credentials
 
         client = credentials.values_from_env_file(Path(creds_file)).get(credentials.CLIENT_ID)
         if not client:

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 from gce_values import pointer as ptr
 from gce_values.errors import InputError
-from gce_values.yamlpos import MAX_DEPTH, Pos
+from gce_values.helmyaml.reader import MAX_DEPTH, Pos
 
 # strvals limits (Helm 3.10+; they also keep hostile --set input from exhausting memory).
 MAX_INDEX = 65536

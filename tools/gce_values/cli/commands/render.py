@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from gce_values.cmdsupport import format_option, strict_option
+from gce_values.cli.support import format_option, strict_option
 
 
 @click.command()
@@ -54,8 +54,9 @@ def render(
     """
     from pathlib import Path
 
-    from gce_values import cmdsupport, conffile, fileio, helm
+    from gce_values.cli import support as cmdsupport
     from gce_values.schema import load
+    from gce_values.workflow import conffile, fileio, helm
 
     paths = [*confs, *value_files]
     if not paths:

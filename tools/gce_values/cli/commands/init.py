@@ -63,9 +63,11 @@ def init(
     Exit codes: 0 written, 1 the answers make an invalid conf, 2 usage error or
     the output file exists.
     """
-    from gce_values import cmdsupport, conffile, fileio, resources
+    from gce_values import resources
+    from gce_values.cli import support as cmdsupport
     from gce_values.schema import load
     from gce_values.validator import validate_sources
+    from gce_values.workflow import conffile, fileio
 
     if output != "-":
         fileio.refuse_existing(Path(output), force)

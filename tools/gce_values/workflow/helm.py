@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from gce_values import programs, resources
+from gce_values import resources
+from gce_values.workflow import programs
 
 ENV_VAR = "GCE_HELM"
 HOW_TO_GET = (

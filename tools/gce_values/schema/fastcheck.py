@@ -15,7 +15,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from gce_values.schema_check import go_regex
+from gce_values.schema.reference import go_regex
 
 Check = Callable[[Any], bool]
 

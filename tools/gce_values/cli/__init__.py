@@ -2,8 +2,8 @@
 
 Start-up time matters (pre-commit hooks run it on every commit), so this module imports nothing
 heavy: a plain `gce-values validate [--quiet] CONF...` of valid confs is answered by
-gce_values.quickvalidate without loading click; everything else goes to the click group in
-gce_values.clickgroup, whose subcommands are modules ``gce_values.commands.<name>`` loaded on demand.
+gce_values.cli.fastpath without loading click; everything else goes to the click group in
+gce_values.cli.group, whose subcommands are modules ``gce_values.cli.commands.<name>`` loaded on demand.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import gc
 import os
 import sys
 
-# name -> (module under gce_values.commands, attribute, one-line help shown by --help)
+# name -> (module under gce_values.cli.commands, attribute, one-line help shown by --help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "completion": ("completion", "completion", "Print a shell completion script (bash, zsh or fish)."),
     "init": ("init", "init", "Write a new, commented conf with a fresh endpoint UUID."),
@@ -39,7 +39,7 @@ NO_FAST_PATH_ENV = "GCE_VALUES_NO_FAST_PATH"
 
 
 def _fast_path(tidy_exit: bool) -> int | None:
-    """The exit code when gce_values.quickvalidate answered the call, else None.
+    """The exit code when gce_values.cli.fastpath answered the call, else None.
 
     With ``tidy_exit`` (the console script, whose process ends right after), the cyclic garbage
     collector is kept out of the way: start-up makes many objects and no garbage worth collecting,
@@ -47,7 +47,7 @@ def _fast_path(tidy_exit: bool) -> int | None:
     frozen out of the collection the interpreter makes on its way out. That saves a tenth of a
     fast-path run; the full command runs with the collector as usual.
     """
-    from gce_values import quickvalidate
+    from gce_values.cli import fastpath as quickvalidate
 
     if not tidy_exit:
         return quickvalidate.run(sys.argv[1:])
@@ -66,7 +66,7 @@ def _exit_code(tidy_exit: bool) -> int:
     try:
         code = None if os.environ.get(NO_FAST_PATH_ENV) == "1" else _fast_path(tidy_exit)
         if code is None:
-            from gce_values.clickgroup import cli
+            from gce_values.cli.group import cli
 
             result = cli.main(prog_name="gce-values", standalone_mode=False)
             code = result if isinstance(result, int) else 0
@@ -83,7 +83,7 @@ def _exit_code(tidy_exit: bool) -> int:
 def _failure_code(error: Exception) -> int:
     """Report ``error`` in one line; the exit code for it (3 when even that fails: a broken installation)."""
     try:
-        from gce_values.clickgroup import exit_code
+        from gce_values.cli.group import exit_code
 
         return exit_code(error)
     except Exception:  # noqa: BLE001 - a broken installation still gets one line, not a traceback

@@ -20,7 +20,7 @@ def completion(shell: str) -> None:
     """
     from click.shell_completion import get_completion_class
 
-    from gce_values.clickgroup import cli
+    from gce_values.cli.group import cli
 
     completion_class = get_completion_class(shell)
     if completion_class is None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from gce_values import programs, resources
+from gce_values import resources
+from gce_values.workflow import programs
 
 ENV_VAR = "GCE_SLATE"
 HOW_TO_GET = (

@@ -1,7 +1,7 @@
 """The click group behind `gce-values`, whose subcommands are imported only when used.
 
 Importing click takes longer than a valid conf takes to check, so gce_values.cli loads this module
-only when its fast path (gce_values.quickvalidate) does not settle the call.
+only when its fast path (gce_values.cli.fastpath) does not settle the call.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ class LazyGroup(click.Group):
         if cmd_name not in COMMANDS:
             return None
         module, attr, _ = COMMANDS[cmd_name]
-        command: click.Command = getattr(importlib.import_module(f"gce_values.commands.{module}"), attr)
+        command: click.Command = getattr(importlib.import_module(f"gce_values.cli.commands.{module}"), attr)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -35,7 +35,7 @@ class LazyGroup(click.Group):
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    from gce_values import versions
+    from gce_values.workflow import versions
 
     click.echo(versions.describe())
     ctx.exit(0)

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from gce_values.migration import Migration
     from gce_values.validator import Result
+    from gce_values.workflow.migration import Migration
 
 _ACTION_ORDER = ("renamed", "changed", "review", "dropped", "unmapped")
 
@@ -40,9 +40,9 @@ def migrate(ctx: click.Context, old_conf: str, output: str, force: bool, report_
     not valid yet (e.g. the old conf had no endpointUUID or secrets: the report
     says what to fill in); 2 usage error, unreadable old conf or existing output.
     """
-    from gce_values import conffile, fileio, migration
     from gce_values.schema import load
     from gce_values.validator import read_source, validate_sources
+    from gce_values.workflow import conffile, fileio, migration
 
     if output != "-":
         fileio.refuse_existing(Path(output), force)
@@ -65,13 +65,13 @@ def _parse(name: str, text: str) -> dict[str, Any]:
 
     Anything but a mapping cannot be migrated (an InputError, exit code 2).
     """
-    from gce_values import yamlpos
+    from gce_values.helmyaml import reader as yamlpos
 
     return yamlpos.load(text, name).data
 
 
 def _text_report(source: str, output: str, result: Migration, checked: Result) -> None:
-    from gce_values import cmdsupport
+    from gce_values.cli import support as cmdsupport
     from gce_values.printable import one_line
 
     target = "standard output" if output == "-" else output

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gce_values import pointer as ptr
-from gce_values import secrets_scan
+from gce_values.checks import secretscan as secrets_scan
 from gce_values.schema import ValuesSchema
 
 SLATE_CHART = "SLATE globus-compute-endpoint 0.1.6"

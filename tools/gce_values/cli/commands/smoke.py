@@ -39,7 +39,7 @@ def smoke(ctx: click.Context, endpoint_id: str, timeout: float) -> None:
     out or returned something else, 2 usage error or globus-compute-sdk missing
     (pip install 'gce-values[smoke]').
     """
-    from gce_values import taskwait
+    from gce_values.workflow import taskwait
 
     if not UUID_RE.match(endpoint_id.strip()):
         raise click.BadParameter("not a UUID (the endpointUUID of your conf)", param_hint="--endpoint-id")
@@ -69,7 +69,7 @@ def smoke(ctx: click.Context, endpoint_id: str, timeout: float) -> None:
 
 def _make_executor(endpoint_id: str) -> Any:
     """A Globus Compute executor that sends functions as source text (the workers lack this package)."""
-    from gce_values.programs import ProgramMissing
+    from gce_values.workflow.programs import ProgramMissing
 
     try:
         from globus_compute_sdk import Executor

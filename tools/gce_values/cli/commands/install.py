@@ -6,7 +6,7 @@ import shlex
 
 import click
 
-from gce_values.cmdsupport import format_option, strict_option
+from gce_values.cli.support import format_option, strict_option
 
 
 @click.command()
@@ -49,7 +49,8 @@ def install(
     2 usage error, unreadable conf or slate/helm not installed; when slate or helm
     itself fails, its own exit code.
     """
-    from gce_values import cmdsupport, helm, programs, slate
+    from gce_values.cli import support as cmdsupport
+    from gce_values.workflow import helm, programs, slate
 
     if use_helm and (group or cluster or dev):
         raise click.UsageError("--group, --cluster and --dev are for SLATE; leave them out with --helm")

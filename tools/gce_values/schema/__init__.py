@@ -71,7 +71,7 @@ class ValuesSchema:
 
     def node(self, path: tuple[str, ...]) -> dict[str, Any] | None:
         """The schema node that describes the value at ``path``, if the schema names it."""
-        from gce_values.schema_check import node_at  # it imports this module
+        from gce_values.schema.reference import node_at  # it imports this module
 
         return node_at(self.document, path)
 

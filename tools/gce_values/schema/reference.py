@@ -307,7 +307,7 @@ class _Translator:
             return "a null deletes only keys that have a default; remove the line or give a value"
         if not isinstance(value, str):
             return None
-        from gce_values.yamlpos import resolve_plain
+        from gce_values.helmyaml.reader import resolve_plain
 
         kind, _ = resolve_plain(value)
         numeric = kind in ("int", "float") and wanted & {"integer", "number"}
@@ -354,7 +354,7 @@ def _join(first: str | None, second: str) -> str:
 
 def check(document: dict[str, Any], values: dict[str, Any], facts: Facts, removed: dict[str, Removed]) -> list[Finding]:
     """Every schema violation in ``values``; fast when there is none."""
-    from gce_values import fastcheck
+    from gce_values.schema import fastcheck
 
     quick = fastcheck.compiled(document)
     if quick is not None and quick(values):

@@ -24,9 +24,9 @@ def schema() -> None:
 @click.pass_context
 def build(ctx: click.Context, check: bool, chart_dir: Path | None) -> None:
     """Generate values.schema.json, values.yaml, templates/_rules.tpl and the README values table."""
-    from gce_values import build as builder
     from gce_values import resources
     from gce_values.schema import load
+    from gce_values.workflow import build as builder
 
     chart = chart_dir or resources.chart_dir()
     schema_doc = load()

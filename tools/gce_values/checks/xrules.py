@@ -173,7 +173,7 @@ def check(rules: Sequence[Rule], ctx: Context) -> list[Violation]:
     for rule in rules:
         kind = KINDS.get(rule.kind)
         if kind is None:
-            raise UnknownRuleKind(f"schema rule {rule.id!r} has kind {rule.kind!r}, which gce_values.rules lacks")
+            raise UnknownRuleKind(f"schema rule {rule.id!r} has kind {rule.kind!r}, which gce-values lacks")
         violation = kind(rule, ctx)
         if violation is not None:
             out.append(violation)
