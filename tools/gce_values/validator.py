@@ -28,7 +28,7 @@ from gce_values import pointer as ptr
 from gce_values.checks import secretscan as secrets_scan
 from gce_values.checks import xrules as rules
 from gce_values.errors import InputError
-from gce_values.helmyaml import merge
+from gce_values.helmyaml import merge, origins
 from gce_values.helmyaml import reader as yamlpos
 from gce_values.report import ERROR, WARNING, Problem, sort_problems
 from gce_values.schema import ValuesSchema, load
@@ -305,7 +305,7 @@ class _Collector:
         key = key_text(pointer, self.merged.values if data is None else data) if pointer else ""
         self.problems.append(Problem(file, line, column, pointer, key, severity, rule, message, hint))
 
-    def source_problems(self, loaded: yamlpos.Loaded, source: merge.Source) -> None:
+    def source_problems(self, loaded: yamlpos.Loaded, source: origins.Source) -> None:
         for problem in loaded.problems:
             key = key_text(problem.pointer, loaded.data) if problem.pointer else ""
             self.problems.append(problem._replace(key=key))
@@ -314,7 +314,7 @@ class _Collector:
         for finding in secrets_scan.scan(loaded.data, lambda p: _is_declared(self.document, p)):
             self._secret(finding, source.origin(finding.pointer), loaded.data)
 
-    def _note(self, note: yamlpos.ScalarNote, source: merge.Source, data: Any) -> None:
+    def _note(self, note: yamlpos.ScalarNote, source: origins.Source, data: Any) -> None:
         origin = source.origin(note.pointer)
         where = (origin.source, origin.key_line, origin.key_column) if note.at_key else origin[:3]
         node = schema_check.node_at(self.document, ptr.tokens(note.pointer))
@@ -362,7 +362,7 @@ class _Collector:
             hint = "check that this key means the same thing either way"
         self.add(where, note.pointer, WARNING, "slate-quotes", message, hint, data)
 
-    def _secret(self, finding: secrets_scan.Finding, origin: merge.Origin, data: Any) -> None:
+    def _secret(self, finding: secrets_scan.Finding, origin: origins.Origin, data: Any) -> None:
         where = (origin.source, origin.key_line, origin.key_column) if finding.at_key else origin[:3]
         self.facts.secret_pointers.add(finding.pointer)
         self.redact.update(text for text in finding.matched if len(text) >= _MIN_REDACT)
@@ -505,7 +505,7 @@ def validate_sources(
         )
     values_schema = schema or load()
     loaded = [yamlpos.load(text, name) for name, text in sources]
-    inputs = [merge.Source(item.name, item.data, item.positions) for item in loaded]
+    inputs = [origins.Source(item.name, item.data, item.positions) for item in loaded]
     defaults = _defaults(values_schema) if include_defaults else None
     merged = merge.merge(inputs, set_values, set_strings, defaults=defaults)
     set_names = [f"--set #{i}" for i in range(1, len(set_values) + 1)]
