@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from gce_values import report
 from gce_values.errors import InputError
 from gce_values.helmyaml import reader as yamlpos
-from gce_values.validator import Result, read_source, validate_sources
+from gce_values.sources import read_source
+from gce_values.validator import Result, validate_sources
 from validate_support import CHART_DIR
 
 VALUES_YAML = (CHART_DIR / "values.yaml").read_text(encoding="utf-8")

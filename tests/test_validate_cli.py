@@ -13,7 +13,8 @@ import pytest
 
 from gce_cli import run
 from gce_values.schema import reference as schema_check
-from gce_values.validator import MAX_BYTES, read_source, validate_sources
+from gce_values.sources import MAX_BYTES, read_source
+from gce_values.validator import validate_sources
 from validate_support import REPO_ROOT, SEED_CONF, python_cli
 
 VALID = SEED_CONF.read_text(encoding="utf-8")

@@ -59,7 +59,8 @@ def run(args: Sequence[str]) -> int | None:
     confs, quiet = call
     from gce_values import report
     from gce_values.errors import InputError
-    from gce_values.validator import read_source, validate_sources
+    from gce_values.sources import read_source
+    from gce_values.validator import validate_sources
 
     names = []
     for conf in confs:

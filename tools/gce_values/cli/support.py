@@ -107,7 +107,8 @@ def validate_or_exit(
     Warnings of a valid conf are printed too, and count as errors with ``strict``.
     """
     from gce_values import report
-    from gce_values.validator import read_source, validate_sources
+    from gce_values.sources import read_source
+    from gce_values.validator import validate_sources
 
     sources = [read_source(path) for path in paths]
     result = validate_sources(sources, set_values=set_values, set_strings=set_strings, release=release)

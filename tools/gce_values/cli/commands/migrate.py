@@ -41,7 +41,8 @@ def migrate(ctx: click.Context, old_conf: str, output: str, force: bool, report_
     says what to fill in); 2 usage error, unreadable old conf or existing output.
     """
     from gce_values.schema import load
-    from gce_values.validator import read_source, validate_sources
+    from gce_values.sources import read_source
+    from gce_values.validator import validate_sources
     from gce_values.workflow import conffile, fileio, migration
 
     if output != "-":

@@ -120,7 +120,8 @@ def validate(
     """
     from gce_values import report
     from gce_values.errors import InputError
-    from gce_values.validator import read_source, validate_sources
+    from gce_values.sources import read_source
+    from gce_values.validator import validate_sources
 
     units = _units(confs, value_files, bool(set_values or set_strings))
     for unit in units:
@@ -140,7 +141,7 @@ def validate(
 
 def _print(units: list[_Unit], output_format: str, color: bool | None, quiet: bool) -> None:
     from gce_values import report
-    from gce_values.validator import STDIN_NAME
+    from gce_values.sources import STDIN_NAME
 
     if output_format == "json":
         files = [name for unit in units for name in (unit.names or unit.paths)]
