@@ -24,7 +24,7 @@ from gce_values.errors import InputError
 from gce_values.helmyaml import merge, origins
 from gce_values.helmyaml import reader as yamlpos
 from gce_values.report import ERROR, WARNING, Problem, sort_problems
-from gce_values.schema import ValuesSchema, load
+from gce_values.schema import ValuesSchema, load, nodes
 from gce_values.schema import reference as schema_check
 
 __all__ = ["InputError", "Problem", "Result", "validate_sources"]
@@ -145,7 +145,7 @@ def _defaults(schema: ValuesSchema) -> dict[str, Any]:
 
 def _is_declared(document: dict[str, Any], pointer: str) -> bool:
     tokens = ptr.tokens(pointer)
-    node = schema_check.node_at(document, tokens[:-1])
+    node = nodes.node_at(document, tokens[:-1])
     return bool(tokens) and node is not None and tokens[-1] in node.get("properties", {})
 
 
@@ -192,8 +192,8 @@ class _Collector:
     def _note(self, note: yamlpos.ScalarNote, source: origins.Source, data: Any) -> None:
         origin = source.origin(note.pointer)
         where = (origin.source, origin.key_line, origin.key_column) if note.at_key else origin[:3]
-        node = schema_check.node_at(self.document, ptr.tokens(note.pointer))
-        types = schema_check.accepted_types(node)
+        node = nodes.node_at(self.document, ptr.tokens(note.pointer))
+        types = nodes.accepted_types(node)
         as_json = json.dumps(note.value)
         if note.kind == "bool-word":
             if note.at_key:
@@ -219,14 +219,14 @@ class _Collector:
         types: set[str] | None,
         data: Any,
     ) -> None:
-        unquoted_type = schema_check.json_type(note.value)
+        unquoted_type = nodes.json_type(note.value)
         coerced = bool(node and node.get("x-slate-coerce") is True)
         if coerced and _accepts(types, "string") and _accepts(types, unquoted_type) and _same_text(note):
             return
         if note.value is None:
             read_as = "null, which deletes the key"
         else:
-            read_as = f"{show_value(note.value)}, {schema_check.type_name(unquoted_type)}"
+            read_as = f"{show_value(note.value)}, {nodes.type_name(unquoted_type)}"
         message = (
             f"{json.dumps(note.text)} may lose its quotes on SLATE (its server rewrites the conf); "
             f"Helm would then read {read_as}"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import yaml
 
 from gce_values import resources
+from gce_values.schema.nodes import node_at
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -71,8 +72,6 @@ class ValuesSchema:
 
     def node(self, path: tuple[str, ...]) -> dict[str, Any] | None:
         """The schema node that describes the value at ``path``, if the schema names it."""
-        from gce_values.schema.reference import node_at  # it imports this module
-
         return node_at(self.document, path)
 
     def allowed_keys(self, path: tuple[str, ...]) -> list[str]:

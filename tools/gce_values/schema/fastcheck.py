@@ -15,7 +15,8 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from gce_values.schema.reference import go_regex
+from gce_values.schema.formats import FORMATS
+from gce_values.schema.goregex import go_regex
 
 Check = Callable[[Any], bool]
 
@@ -122,23 +123,13 @@ def _all_of(checks: list[Check]) -> Check:
     return every
 
 
-def _is_uuid(value: str) -> bool:
-    """The uuid format as jsonschema checks it: parses, with the hyphens where the canonical form has them."""
-    import uuid  # only when a value has this format: it takes as long to import as a conf takes to check
-
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return all(len(value) > i and value[i] == "-" for i in (8, 13, 18, 23))
-
-
 def _format_checks(node: dict[str, Any]) -> list[Check]:
     if "format" not in node:
         return []
-    if node["format"] != "uuid":
+    test = FORMATS.get(node["format"])
+    if test is None:
         raise _Unsupported
-    return [lambda v: not isinstance(v, str) or _is_uuid(v)]
+    return [lambda v: not isinstance(v, str) or test(v)]
 
 
 def _string_checks(node: dict[str, Any]) -> list[Check]:

@@ -11,25 +11,16 @@ value that looks like a credential is never printed.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import json
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple, Protocol
 
 from gce_values import pointer as ptr
 from gce_values.schema import Removed
+from gce_values.schema.goregex import go_regex
+from gce_values.schema.nodes import type_name
 
-_TYPE_NAMES = {
-    "string": "a string",
-    "integer": "an integer",
-    "number": "a number",
-    "boolean": "a boolean",
-    "object": "a mapping",
-    "array": "a list",
-    "null": "null",
-}
 _COMBINATORS = ("anyOf", "oneOf")
 # "Did you mean" is for typos: past this many unknown keys in one mapping, it is the wrong file instead.
 _SUGGEST_FOR_AT_MOST = 20
@@ -56,36 +47,6 @@ class Facts(Protocol):
 
     def was_deleted(self, pointer: str) -> bool:
         """Whether a user ``null`` deleted the default at ``pointer``."""
-
-
-@functools.lru_cache(maxsize=512)
-def go_regex(pattern: str) -> re.Pattern[str]:
-    """``pattern`` compiled to behave like Go's RE2 (Helm's): ``$`` and ``\\z`` only at the very end."""
-    out: list[str] = []
-    index, in_class = 0, False
-    while index < len(pattern):
-        char = pattern[index]
-        if char == "\\":
-            pair = pattern[index : index + 2]
-            out.append(r"\Z" if pair == r"\z" and not in_class else pair)
-            index += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            out.append(char)
-            index += 1
-            for lead in ("^", "]"):
-                if pattern[index : index + 1] == lead:
-                    out.append(lead)
-                    index += 1
-            continue
-        elif char == "$":
-            char = r"\Z"
-        out.append(char)
-        index += 1
-    return re.compile("".join(out), re.ASCII)
 
 
 def _jsonschema(module: str = "") -> Any:
@@ -115,42 +76,6 @@ def validator_for(document: dict[str, Any]) -> Any:
     return validator
 
 
-def node_at(document: dict[str, Any], tokens: Iterable[str]) -> dict[str, Any] | None:
-    """The schema node that applies to the value at ``tokens`` (properties, patterns, extras, items)."""
-    node: Any = document
-    for token in tokens:
-        if not isinstance(node, dict):
-            return None
-        props = node.get("properties")
-        if isinstance(props, dict) and token in props:
-            node = props[token]
-            continue
-        patterns = node.get("patternProperties")
-        if isinstance(patterns, dict):
-            matched = next((sub for pat, sub in patterns.items() if go_regex(pat).search(token)), None)
-            if matched is not None:
-                node = matched
-                continue
-        extra = node.get("additionalProperties")
-        if isinstance(extra, dict):
-            node = extra
-            continue
-        items = node.get("items")
-        if isinstance(items, dict) and token.isdigit():
-            node = items
-            continue
-        return None
-    return node if isinstance(node, dict) else None
-
-
-def accepted_types(node: dict[str, Any] | None) -> set[str] | None:
-    """The JSON types a node accepts (None when it does not say)."""
-    if node is None or "type" not in node:
-        return None
-    kind = node["type"]
-    return set(kind) if isinstance(kind, list) else {kind}
-
-
 def close_match(word: str, choices: Iterable[str]) -> str | None:
     """The choice ``word`` most likely meant (ignoring case), if one is close enough."""
     lowered = {choice.lower(): choice for choice in choices}
@@ -162,27 +87,8 @@ def close_match(word: str, choices: Iterable[str]) -> str | None:
     return lowered[found[0]] if found else None
 
 
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
-def type_name(kind: str) -> str:
-    """``integer`` -> ``an integer``."""
-    return _TYPE_NAMES.get(kind, kind)
-
-
 def _expected(types: Any) -> str:
-    names = [_TYPE_NAMES.get(t, str(t)) for t in (types if isinstance(types, list) else [types])]
+    names = [type_name(str(t)) for t in (types if isinstance(types, list) else [types])]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
