@@ -18,9 +18,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gce_values import report
 from gce_values.errors import InputError
 from gce_values.helmyaml import reader as yamlpos
+from gce_values.report import reporters
 from gce_values.sources import read_source
 from gce_values.validator import Result, validate_sources
 from validate_support import CHART_DIR
@@ -88,9 +88,9 @@ def check_validation(sources: list[tuple[str, str]]) -> None:
         return
     assert isinstance(outcome, Result)
     for problem in outcome.problems:
-        assert report.text_line(problem).isprintable()
-        assert "\n" not in report.github_line(problem, is_file=True)
-    json.loads(report.to_json(outcome.problems, [name for name, _ in sources]))
+        assert reporters.text_line(problem).isprintable()
+        assert "\n" not in reporters.github_line(problem, is_file=True)
+    json.loads(reporters.to_json(outcome.problems, [name for name, _ in sources]))
 
 
 @pytest.fixture(scope="module")

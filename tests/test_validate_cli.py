@@ -234,7 +234,8 @@ def test_github_annotations(confs: dict[str, Path]) -> None:
 
 
 def test_github_escapes_what_would_break_the_command() -> None:
-    from gce_values.report import Problem, github_line
+    from gce_values.report import Problem
+    from gce_values.report.reporters import github_line
 
     problem = Problem("a,b:c.yaml", 1, 2, "/x", "x", "warning", "r", "50% done\nnext", "h")
     assert github_line(problem, is_file=True) == (

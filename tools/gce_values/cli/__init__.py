@@ -3,7 +3,7 @@
 Start-up time matters (pre-commit hooks run it on every commit), so this module imports nothing
 heavy: a plain `gce-values validate [--quiet] CONF...` of valid confs is answered by
 gce_values.cli.fastpath without loading click; everything else goes to the click group in
-gce_values.cli.group, whose subcommands are modules ``gce_values.cli.commands.<name>`` loaded on demand.
+gce_values.cli.group, whose subcommands (registered in gce_values.cli.commands) are loaded on demand.
 """
 
 from __future__ import annotations
@@ -11,28 +11,6 @@ from __future__ import annotations
 import gc
 import os
 import sys
-
-# name -> (module under gce_values.cli.commands, attribute, one-line help shown by --help)
-COMMANDS: dict[str, tuple[str, str, str]] = {
-    "completion": ("completion", "completion", "Print a shell completion script (bash, zsh or fish)."),
-    "init": ("init", "init", "Write a new, commented conf with a fresh endpoint UUID."),
-    "install": ("install", "install", "Validate a conf, then install it with slate (or helm)."),
-    "migrate": ("migrate", "migrate", "Convert a conf for a predecessor chart, reporting every change."),
-    "render": ("render", "render", "Print the merged, validated conf, or helm's manifests of it."),
-    "schema": ("schema_cmd", "schema", "Generate or check the files derived from the values schema."),
-    "secret": ("secret", "secret", "Write or check the credentials env file (client_creds.env)."),
-    "smoke": ("smoke", "smoke", "Run hello_world on a live endpoint and wait for its result."),
-    "validate": ("validate", "validate", "Check confs against the chart's schema and rules, as Helm reads them."),
-}
-
-EXIT_CODES_HELP = """\b
-Exit codes:
-  0  success (the conf is valid)
-  1  the conf is invalid (or, with --strict, has warnings)
-  2  usage error or unreadable input (missing file, not YAML, not a mapping)
-  3  internal error (a bug: please report it)
-  130 interrupted (Ctrl-C)
-"""
 
 # Set to 1 to skip the fast path: the full command then handles every call (the tests compare the two).
 NO_FAST_PATH_ENV = "GCE_VALUES_NO_FAST_PATH"

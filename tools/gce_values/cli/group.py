@@ -10,7 +10,7 @@ import importlib
 
 import click
 
-from gce_values.cli import COMMANDS, EXIT_CODES_HELP
+from gce_values.cli.commands import COMMANDS, EXIT_CODES_HELP
 
 
 class LazyGroup(click.Group):

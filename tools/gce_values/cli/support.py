@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -13,15 +12,13 @@ if TYPE_CHECKING:
     from gce_values.report import Problem
     from gce_values.validator import Result
 
-FORMATS = ("text", "json", "github")
-
 format_option = click.option(
     "--format",
     "output_format",
-    type=click.Choice(FORMATS),
+    type=click.Choice(["text", "json", "github"]),
     default="text",
     show_default=True,
-    help="How problems are printed (on standard error).",
+    help="text for people, json for programs, github for GitHub Actions annotations.",
 )
 strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 
@@ -30,27 +27,26 @@ def show_problems(
     problems: Sequence[Problem],
     output_format: str,
     *,
+    files: Sequence[str] = (),
     err: bool = True,
     always: bool = False,
-    files: Sequence[str] = (),
+    color: bool | None = None,
 ) -> None:
-    """Print problems with the report module's renderers (on standard error unless ``err`` is false).
+    """The one printer of problems, for every command, through a reporter of the registry.
 
-    ``always`` prints even an empty report, for commands whose report is their output.
+    ``files`` are the names of the sources read (GitHub annotations point into those that are real
+    files); ``always`` prints even an empty report, for commands whose report is their output;
+    ``color`` False keeps the text plain even on a terminal.
     """
-    from gce_values import report
+    from gce_values.report.reporters import REPORTERS
+    from gce_values.sources import STDIN_NAME
 
     if not problems and not always:
         return
-    ordered = report.sort_problems(problems, files)
-    if output_format == "json":
-        click.echo(report.to_json(ordered, files), err=err)
-        return
-    for problem in ordered:
-        if output_format == "github":
-            click.echo(report.github_line(problem, is_file=Path(problem.file).is_file()), err=err)
-        else:
-            click.echo(report.text_line(problem, style=True), err=err)
+    real_files = frozenset(name for name in files if name != STDIN_NAME)
+    lines = REPORTERS[output_format](problems, files, real_files, color is not False)
+    for line in lines:
+        click.echo(line, err=err, color=color)
 
 
 def check_instance(value: str) -> str:

@@ -1,26 +1,19 @@
-"""Problems found in a conf and the three ways of printing them (text, JSON, GitHub annotations).
-
-The JSON shape is a public interface (CI jobs parse it); change it only together with ``JSON_VERSION``:
-
-    {"version": 1, "valid": bool, "files": [name, ...],
-     "problems": [{"file", "line", "column", "pointer", "key", "severity", "rule", "message", "hint"}]}
+"""Problem, the one record every check produces, and what is done with a list of them before printing.
 
 ``line`` and ``column`` are 1-based; they are 0 when the problem has no position (an unreadable file).
 Every text field is printed one-line-safe (gce_values.printable): control characters escaped, and
 keys and pointers clipped at 200 characters, messages at 1000, so a hostile key cannot forge or flood
-the output.
+the output. The reporters that print problems are in gce_values.report.reporters.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from gce_values.printable import one_line
 
-JSON_VERSION = 1
-_LONGEST_TEXT = 1000
+LONGEST_TEXT = 1000
 ERROR = "error"
 WARNING = "warning"
 
@@ -85,7 +78,7 @@ def _plural(count: int, word: str) -> str:
 
 def summary(name: str, problems: Sequence[Problem]) -> str:
     errors, warnings = counts(problems)
-    name = one_line(name, _LONGEST_TEXT)
+    name = one_line(name, LONGEST_TEXT)
     if errors:
         text = f"{name}: invalid, {_plural(errors, 'error')}"
         return text + (f", {_plural(warnings, 'warning')}" if warnings else "")
@@ -97,70 +90,9 @@ def summary(name: str, problems: Sequence[Problem]) -> str:
 def shown(problem: Problem) -> Problem:
     """The problem with every text field safe to print on its one line (see the module's docstring)."""
     return problem._replace(
-        file=one_line(problem.file, _LONGEST_TEXT),
+        file=one_line(problem.file, LONGEST_TEXT),
         pointer=one_line(problem.pointer),
         key=one_line(problem.key),
-        message=one_line(problem.message, _LONGEST_TEXT),
-        hint=one_line(problem.hint, _LONGEST_TEXT) if problem.hint else problem.hint,
+        message=one_line(problem.message, LONGEST_TEXT),
+        hint=one_line(problem.hint, LONGEST_TEXT) if problem.hint else problem.hint,
     )
-
-
-def _location(problem: Problem) -> str:
-    if problem.line <= 0:
-        return problem.file
-    if problem.column <= 0:
-        return f"{problem.file}:{problem.line}"
-    return f"{problem.file}:{problem.line}:{problem.column}"
-
-
-def text_line(problem: Problem, style: bool = False) -> str:
-    """``FILE:LINE:COL: error: KEY: message; hint [rule /pointer]`` on one line."""
-    import click
-
-    problem = shown(problem)
-    severity = problem.severity
-    if style:
-        severity = click.style(severity, fg="red" if problem.is_error else "yellow", bold=True)
-    message = problem.message + (f"; {problem.hint}" if problem.hint else "")
-    tail = f"[{problem.rule}{' ' + problem.pointer if problem.pointer else ''}]"
-    if style:
-        tail = click.style(tail, dim=True)
-    location = click.style(_location(problem), bold=True) if style else _location(problem)
-    key = f"{problem.key}: " if problem.key else ""
-    return f"{location}: {severity}: {key}{message} {tail}"
-
-
-def to_json(problems: Sequence[Problem], files: Sequence[str]) -> str:
-    document = {
-        "version": JSON_VERSION,
-        "valid": not any(p.is_error for p in problems),
-        "files": [one_line(name, _LONGEST_TEXT) for name in files],
-        "problems": [shown(p)._asdict() for p in problems],
-    }
-    return json.dumps(document, indent=2, ensure_ascii=False)
-
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def github_line(problem: Problem, is_file: bool) -> str:
-    """A GitHub Actions workflow command; ``file=`` only for real files, not ``--set #N``."""
-    problem = shown(problem)
-    command = "error" if problem.is_error else "warning"
-    props = []
-    if is_file:
-        props.append(f"file={_escape_property(problem.file)}")
-        if problem.line > 0:
-            props.append(f"line={problem.line}")
-        if problem.line > 0 and problem.column > 0:
-            props.append(f"col={problem.column}")
-    props.append(f"title={_escape_property('gce-values ' + problem.rule)}")
-    where = "" if is_file else f"{problem.file}: "
-    key = f"{problem.key}: " if problem.key else ""
-    message = where + key + problem.message + (f"; {problem.hint}" if problem.hint else "")
-    return f"::{command} {','.join(props)}::{_escape_data(message)}"

@@ -149,7 +149,13 @@ def check(ctx: click.Context, env_file: str, output_format: str, strict: bool) -
 
     found = credentials.check(Path(env_file))
     problems = report.strict(found) if strict else found
-    cmdsupport.show_problems(problems, output_format, err=False, always=output_format == "json", files=[env_file])
+    cmdsupport.show_problems(
+        report.sort_problems(problems, [env_file]),
+        output_format,
+        err=False,
+        always=output_format == "json",
+        files=[env_file],
+    )
     failed = any(problem.is_error for problem in problems)
     if not found and output_format == "text":
         click.echo(f"{env_file}: ok")

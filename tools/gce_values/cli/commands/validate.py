@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gce_values.cli import EXIT_CODES_HELP
+from gce_values.cli.commands import EXIT_CODES_HELP
+from gce_values.cli.support import format_option, strict_option
 
 if TYPE_CHECKING:
     from gce_values.errors import InputError
@@ -86,17 +87,10 @@ def _input_problem(error: InputError) -> Problem:
     metavar="FILE",
     help="The credentials env file; warn if endpointUUID is its client ID. Its secret is never shown.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "github"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for programs, github for GitHub Actions annotations.",
-)
+@format_option
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: when a terminal).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the problems, no summary.")
-@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@strict_option
 @click.pass_context
 def validate(
     ctx: click.Context,
@@ -141,21 +135,14 @@ def validate(
 
 def _print(units: list[_Unit], output_format: str, color: bool | None, quiet: bool) -> None:
     from gce_values import report
-    from gce_values.sources import STDIN_NAME
+    from gce_values.cli.support import show_problems
 
     if output_format == "json":
         files = [name for unit in units for name in (unit.names or unit.paths)]
-        click.echo(report.to_json([p for unit in units for p in unit.problems], files))
+        show_problems([p for unit in units for p in unit.problems], "json", files=files, err=False, always=True)
         return
-    style = color is not False
     for unit in units:
-        real_files = {name for name in unit.names if name != STDIN_NAME}
-        for problem in unit.problems:
-            if output_format == "github":
-                click.echo(report.github_line(problem, is_file=problem.file in real_files))
-            elif unit.input_error is not None:
-                click.echo(report.text_line(problem, style=style), err=True, color=color)
-            else:
-                click.echo(report.text_line(problem, style=style), color=color)
+        to_stderr = unit.input_error is not None and output_format == "text"
+        show_problems(unit.problems, output_format, files=unit.names, err=to_stderr, color=color)
         if not quiet and unit.input_error is None:
             click.echo(report.summary(unit.title, unit.problems), color=color)
