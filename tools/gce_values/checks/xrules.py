@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from gce_values import pointer as ptr
+from gce_values.checks.context import RELEASE_NAME, Run
 from gce_values.resources import CHART_NAME
 from gce_values.schema import Rule
 
@@ -167,7 +168,7 @@ class UnknownRuleKind(Exception):
     """The schema uses a rule kind this version of gce-values does not implement (a bug, exit 3)."""
 
 
-def check(rules: Sequence[Rule], ctx: Context) -> list[Violation]:
+def broken(rules: Sequence[Rule], ctx: Context) -> list[Violation]:
     """Every rule that ``ctx.values`` breaks, in schema order."""
     out = []
     for rule in rules:
@@ -178,3 +179,15 @@ def check(rules: Sequence[Rule], ctx: Context) -> list[Violation]:
         if violation is not None:
             out.append(violation)
     return out
+
+
+# Rule ids are the schema's (x-rules), not this module's.
+RULES: tuple[str, ...] = ()
+
+
+def check(run: Run) -> None:
+    ctx = Context(values=run.merged.values, is_user=run.facts.is_user, release=run.release)
+    for violation in broken(run.schema.rules(), ctx):
+        rule = violation.rule
+        where = (RELEASE_NAME, 0, 0) if violation.on_release else run.facts.locate(violation.pointer, True)
+        run.add(where, violation.pointer, rule.severity, rule.id, rule.message, violation.hint)

@@ -28,7 +28,7 @@ import yaml
 
 from gce_values import pointer as ptr
 from gce_values.errors import InputError
-from gce_values.report import ERROR, WARNING, Problem
+from gce_values.report import ERROR, WARNING
 
 MAX_DEPTH = 100
 MAX_ALIAS_NODES = 10_000
@@ -90,6 +90,18 @@ class ScalarNote(NamedTuple):
     at_key: bool = False
 
 
+class Issue(NamedTuple):
+    """Something the parse itself finds (a duplicate key, an out-of-order merge, an extra document)."""
+
+    line: int
+    column: int
+    pointer: str
+    severity: str
+    rule: str
+    message: str
+    hint: str | None = None
+
+
 class Loaded:
     """A parsed conf: plain data, positions by JSON pointer, notes and parse problems.
 
@@ -105,7 +117,7 @@ class Loaded:
         data: dict[str, Any],
         positions: dict[str, Pos],
         notes: list[ScalarNote] | None = None,
-        problems: list[Problem] | None = None,
+        problems: list[Issue] | None = None,
     ) -> None:
         self.name = name
         self.data = data
@@ -286,7 +298,7 @@ class _Builder:
         self.name = name
         self.positions: dict[str, Pos] = {}
         self.notes: list[ScalarNote] = []
-        self.problems: list[Problem] = []
+        self.problems: list[Issue] = []
         self.stack: list[_Frame] = []
         self.anchors: dict[str, _Node] = {}
         self.open_anchors: set[str] = set()
@@ -455,12 +467,10 @@ class _Builder:
         pointer = ptr.child(frame.pointer, key)
         if key in frame.explicit:
             self.problems.append(
-                Problem(
-                    file=self.name,
+                Issue(
                     line=frame.key_line,
                     column=frame.key_column,
                     pointer=pointer,
-                    key="",
                     severity=ERROR,
                     rule="duplicate-key",
                     message=f"duplicate key {key!r} at lines {frame.explicit[key]} and {frame.key_line}",
@@ -485,12 +495,10 @@ class _Builder:
                 pointer = ptr.child(frame.pointer, key)
                 if key in frame.explicit:
                     self.problems.append(
-                        Problem(
-                            file=self.name,
+                        Issue(
                             line=line,
                             column=column,
                             pointer=pointer,
-                            key="",
                             severity=WARNING,
                             rule="yaml-merge-order",
                             message=(
@@ -559,12 +567,10 @@ def load(text: str, name: str) -> Loaded:
         parser.dispose()
     if extra is not None:
         builder.problems.append(
-            Problem(
-                file=name,
+            Issue(
                 line=extra,
                 column=1,
                 pointer="",
-                key="",
                 severity=WARNING,
                 rule="extra-document",
                 message="only the first YAML document is used: Helm 3 (the SLATE server's) ignores the rest",
