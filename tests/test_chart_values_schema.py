@@ -26,8 +26,8 @@ from chartrender import (
     deep_merge,
     load_yaml_file,
 )
-from gce_values.build import stale_files
 from gce_values.schema import load
+from gce_values.workflow.build import stale_files
 
 HELM_SCHEMA_ERROR = "values don't meet the specifications of the schema"
 RELEASE = "gce-schema"

@@ -12,7 +12,8 @@ import yaml
 
 from gce_cli import REPO_ROOT, run, run_on_terminal
 from gce_values.schema import load
-from gce_values.validator import read_source, validate_sources
+from gce_values.sources import read_source
+from gce_values.validator import validate_sources
 
 VALUES_YAML = REPO_ROOT / "chart" / "globus-compute-endpoint" / "values.yaml"
 SCHEMA_JSON = REPO_ROOT / "chart" / "globus-compute-endpoint" / "values.schema.json"

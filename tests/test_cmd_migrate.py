@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from gce_cli import REPO_ROOT, run
-from gce_values.validator import read_source, validate_sources
+from gce_values.sources import read_source
+from gce_values.validator import validate_sources
 
 ANCHORS = REPO_ROOT.parent / "shared" / "anchors" / "predecessor-charts"
 SLATE_CONF = ANCHORS / "slate-globus-compute-endpoint-0.1.6.values.yaml"
