@@ -36,6 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from gce_values.errors import LIMITS
 from helm_corpus import SECRET_TOKENS, Case, generate
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +46,7 @@ CALL_SECONDS = 2.0
 HELM_THREADS = 3
 HELM_SECONDS = 60
 # What validate checks beyond Helm, on purpose (README "What validate checks that Helm does not").
-EXTRA_RULES = frozenset({"duplicate-key", "secret", "too-large", "too-deep", "too-many-values", "alias-expansion"})
+EXTRA_RULES = frozenset({"duplicate-key", "secret", *LIMITS})
 KINDS = ("missed", "lenient", "unnamed", "refused", "leak", "slow", "crash", "unparsable", "nondeterministic")
 _WINDOW = 10
 

@@ -20,12 +20,14 @@ from typing import Any
 
 import pytest
 
-from gce_values.errors import InputError
+from gce_values.errors import LIMITS, InputError
+from gce_values.helmyaml import reader
+from gce_values.sources import read_source
 from validate_support import helm_template, json_normal
 from yaml_corpus import texts
 
-# Refusals on purpose, by rule id: Python object tags, and the nesting, size and alias limits.
-READER_EXTRAS = frozenset({"python-tag", "too-deep", "too-many-values", "alias-expansion", "too-large"})
+# Refusals on purpose, by rule id: Python object tags, UTF-16, and the nesting, size and alias limits.
+READER_EXTRAS = frozenset(LIMITS)
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,9 @@ def _helm(helm: Path, chart: Path, path: Path) -> Reading:
 
 
 def _gce(path: Path) -> Reading:
-    from gce_values import yamlpos
-    from gce_values.validator import read_source
-
     try:
         name, text = read_source(str(path))
-        loaded = yamlpos.load(text, name)
+        loaded = reader.load(text, name)
     except InputError as error:
         return Reading(False, rule=getattr(error, "rule", "unreadable-input"), error=str(error))
     problems = tuple((p.severity, p.rule, f"{p.message} {p.hint or ''}") for p in loaded.problems)

@@ -9,6 +9,15 @@ from __future__ import annotations
 from gce_values.printable import one_line
 
 _LONGEST_TEXT = 1000
+UNREADABLE = "unreadable-input"
+# Input Helm would read but gce-values refuses on purpose (README: "What validate checks that Helm does not").
+TOO_LARGE = "too-large"
+TOO_DEEP = "too-deep"
+TOO_MANY_VALUES = "too-many-values"
+ALIAS_EXPANSION = "alias-expansion"
+PYTHON_TAG = "python-tag"
+NOT_UTF8 = "not-utf8"
+LIMITS = (TOO_LARGE, TOO_DEEP, TOO_MANY_VALUES, ALIAS_EXPANSION, PYTHON_TAG, NOT_UTF8)
 
 
 class InputError(Exception):
@@ -16,12 +25,20 @@ class InputError(Exception):
 
     ``str(error)`` is one line (control characters escaped, long text clipped) that starts with the
     source (and line:column when known) and never contains a secret; ``source``, ``line``, ``column``
-    and ``detail`` give the parts separately.
+    and ``detail`` give the parts separately. ``rule`` tells the kind apart for programs (UNREADABLE, or
+    one of the limits in LIMITS that gce-values sets beyond Helm's).
     """
 
     def __init__(
-        self, detail: str, *, source: str | None = None, line: int | None = None, column: int | None = None
+        self,
+        detail: str,
+        *,
+        source: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        rule: str = "",
     ) -> None:
+        self.rule = rule or UNREADABLE
         self.detail = " ".join(detail.split())
         self.source = source
         self.line = line

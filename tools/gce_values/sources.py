@@ -12,7 +12,7 @@ import stat
 import sys
 import time
 
-from gce_values.errors import InputError
+from gce_values.errors import NOT_UTF8, InputError
 
 MAX_BYTES = 1024 * 1024
 # How long a named pipe may stay without a writer before it is refused (a writer already waiting counts at once).
@@ -120,7 +120,13 @@ def _decode(raw: bytes, name: str) -> str:
     if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         raise InputError("is UTF-32 text; save it as UTF-8", source=name)
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise InputError("is UTF-16 text; save it as UTF-8", source=name)
+        # Refused on purpose: Helm 3 reads UTF-16 with a byte-order mark, Helm 4 only some of it (it adds
+        # a one-byte line break to text that does not end in one), and SLATE expects UTF-8.
+        raise InputError(
+            "is UTF-16 text, which Helm 3 reads but Helm 4 and SLATE may not; save it as UTF-8",
+            source=name,
+            rule=NOT_UTF8,
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:

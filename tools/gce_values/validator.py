@@ -17,12 +17,14 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from gce_values.checks import secretscan
 from gce_values.checks.context import RELEASE_NAME, Facts, Run
 from gce_values.checks.postprocess import finish
 from gce_values.checks.registry import CHECKS
 from gce_values.errors import InputError
 from gce_values.helmyaml import merge, origins
 from gce_values.helmyaml import reader as yamlpos
+from gce_values.redact import Redactor
 from gce_values.report import ERROR, WARNING, Problem, sort_problems
 from gce_values.schema import ValuesSchema, load
 
@@ -66,6 +68,17 @@ def _defaults(schema: ValuesSchema) -> dict[str, Any]:
     return cached[1]
 
 
+def _without_credentials(error: InputError, expressions: Sequence[str]) -> InputError:
+    redact = Redactor()
+    for expression in expressions:
+        found = secretscan.scan_text(expression)
+        if found:
+            redact.add(found[1])
+    if not redact:
+        return error
+    return InputError(redact(error.detail), source=error.source, line=error.line, column=error.column)
+
+
 # --- the entry point ------------------------------------------------------------------------------------------
 
 
@@ -96,7 +109,10 @@ def validate_sources(
     loaded = [yamlpos.load(text, name) for name, text in sources]
     inputs = [origins.Source(item.name, item.data, item.positions) for item in loaded]
     defaults = _defaults(values_schema) if include_defaults else None
-    merged = merge.merge(inputs, set_values, set_strings, defaults=defaults)
+    try:
+        merged = merge.merge(inputs, set_values, set_strings, defaults=defaults)
+    except InputError as error:  # a --set expression Helm cannot parse: its text may hold a credential
+        raise _without_credentials(error, [*set_values, *set_strings]) from None
     set_names = [f"--set #{i}" for i in range(1, len(set_values) + 1)]
     set_names += [f"--set-string #{i}" for i in range(1, len(set_strings) + 1)]
     order = [*(name for name, _ in sources), *set_names, RELEASE_NAME, *([creds_file] if creds_file else [])]

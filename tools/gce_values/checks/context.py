@@ -12,10 +12,12 @@ from typing import Any
 from gce_values import pointer as ptr
 from gce_values.helmyaml import merge, origins
 from gce_values.helmyaml import reader as yamlpos
+from gce_values.redact import REDACTED, Redactor
 from gce_values.report import Problem
 from gce_values.schema import ValuesSchema, nodes
 
-REDACTED = "<redacted>"
+__all__ = ["REDACTED", "RELEASE_NAME", "Facts", "Run", "key_text", "show_value"]
+
 RELEASE_NAME = "--release"
 _SHOW_MAX = 60
 
@@ -111,7 +113,8 @@ class Run:
         self.creds_file = creds_file
         self.has_sets = has_sets
         self.problems: list[Problem] = []
-        self.redact: set[str] = set()
+        # Every spelling of every credential found; postprocess takes them out of every problem.
+        self.redact = Redactor()
 
     def add(
         self,

@@ -3,11 +3,9 @@ x-rule replaces the schema's plain "missing required key", repeats go, and crede
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from gce_values import pointer as ptr
-from gce_values.checks import schemacheck, secret, slatequotes, yamlnotes, yamlread
-from gce_values.checks.context import REDACTED, Run
+from gce_values.checks import helm3limits, schemacheck, secret, slatequotes, yamlnotes, yamlread
+from gce_values.checks.context import Run
+from gce_values.redact import Redactor
 from gce_values.report import Problem
 
 
@@ -16,6 +14,15 @@ def finish(run: Run) -> list[Problem]:
     if run.redact:
         problems = [_scrub(p, run.redact) for p in problems]
     return problems
+
+
+def _scrub(problem: Problem, redact: Redactor) -> Problem:
+    return problem._replace(
+        pointer=redact(problem.pointer),
+        key=redact(problem.key),
+        message=redact(problem.message),
+        hint=redact(problem.hint) if problem.hint else problem.hint,
+    )
 
 
 def _fold_yaml_notes(problems: list[Problem]) -> list[Problem]:
@@ -38,10 +45,14 @@ def _fold_yaml_notes(problems: list[Problem]) -> list[Problem]:
 
 def _dedupe(problems: list[Problem], run: Run) -> list[Problem]:
     """A rule of kind required says more than the schema's "missing required key" (but not than "null
-    deletes it", which names the user's mistake); and each problem once."""
+    deletes it", which names the user's mistake); a character Helm 3 cannot check says more than the
+    schema pattern that also refuses it; and each problem once."""
     rule_pointers = {p.pointer for p in problems if p.rule != schemacheck.REQUIRED}
+    unreadable = {p.pointer for p in problems if p.rule == helm3limits.UNREADABLE_TEXT}
     out, seen = [], set()
     for problem in problems:
+        if problem.rule == schemacheck.PATTERN and problem.pointer in unreadable:
+            continue
         if (
             problem.rule == schemacheck.REQUIRED
             and problem.pointer in rule_pointers
@@ -53,17 +64,3 @@ def _dedupe(problems: list[Problem], run: Run) -> list[Problem]:
             seen.add(identity)
             out.append(problem)
     return out
-
-
-def _scrub(problem: Problem, secrets: Iterable[str]) -> Problem:
-    def clean(text: str) -> str:
-        for secret_text in secrets:
-            text = text.replace(secret_text, REDACTED).replace(ptr.escape(secret_text), REDACTED)
-        return text
-
-    return problem._replace(
-        pointer=clean(problem.pointer),
-        key=clean(problem.key),
-        message=clean(problem.message),
-        hint=clean(problem.hint) if problem.hint else problem.hint,
-    )

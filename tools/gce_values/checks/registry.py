@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from gce_values.checks import credsfile, schemacheck, secret, slatequotes, xrules, yamlnotes, yamlread
+from gce_values.checks import (
+    credsfile,
+    helm3limits,
+    schemacheck,
+    secret,
+    slatequotes,
+    xrules,
+    yamlnotes,
+    yamlread,
+)
 from gce_values.checks.context import Run
 
 
@@ -22,5 +31,5 @@ class Check(NamedTuple):
 # Credentials come before the schema: a value found to be one is then shown redacted.
 CHECKS = tuple(
     Check(module.__name__.rsplit(".", 1)[-1], module.RULES, module.check)
-    for module in (yamlread, yamlnotes, slatequotes, secret, schemacheck, xrules, credsfile)
+    for module in (yamlread, yamlnotes, slatequotes, secret, schemacheck, helm3limits, xrules, credsfile)
 )

@@ -7,6 +7,7 @@ from gce_values.report import ERROR
 from gce_values.schema import reference
 
 REQUIRED = "required"
+PATTERN = "pattern"
 # Besides these, a violation's rule id is the JSON Schema keyword it breaks (type, enum, pattern...).
 RULES = (REQUIRED, "unknown-key", "removed-key", "propertyNames")
 

@@ -11,7 +11,6 @@ from gce_values.report import ERROR
 
 SECRET = "secret"
 RULES = (SECRET,)
-_MIN_REDACT = 6
 _HINT = (
     "credentials belong in the SLATE secret named by `secrets` "
     "(slate secret create NAME --from-env-file FILE), never in the conf; "
@@ -33,6 +32,6 @@ def check(run: Run) -> None:
 def _report(run: Run, finding: secretscan.Finding, origin: Origin, data: Any) -> None:
     where = (origin.source, origin.key_line, origin.key_column) if finding.at_key else origin[:3]
     run.facts.secret_pointers.add(finding.pointer)
-    run.redact.update(text for text in finding.matched if len(text) >= _MIN_REDACT)
+    run.redact.add(finding.matched)
     place = "key" if finding.at_key else "value"
     run.add(where, finding.pointer, ERROR, SECRET, f"this {place} looks like a credential: {finding.what}", _HINT, data)

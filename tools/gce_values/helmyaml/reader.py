@@ -16,8 +16,6 @@ problems the parse itself finds (duplicate keys, out-of-order merges, extra docu
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import math
 import re
@@ -27,7 +25,8 @@ from typing import Any, NamedTuple
 import yaml
 
 from gce_values import pointer as ptr
-from gce_values.errors import InputError
+from gce_values.errors import ALIAS_EXPANSION, PYTHON_TAG, TOO_DEEP, TOO_MANY_VALUES, InputError
+from gce_values.helmyaml import goyaml
 from gce_values.report import ERROR, WARNING
 
 MAX_DEPTH = 100
@@ -57,10 +56,6 @@ _SPECIAL_FLOATS = {
 }
 _YAML_STYLE_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _DOT_FLOAT = re.compile(r"\.[0-9]+(_[0-9]+)*([eE][-+]?[0-9]+(_[0-9]+)*)?")
-_TIMESTAMP = re.compile(
-    r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
-    r"([Tt ][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\.[0-9]*)?(Z|[-+][0-9]{1,2}(:[0-9]{2})?)?)?"
-)
 _DIGITS = {16: set("0123456789abcdefABCDEF"), 10: set("0123456789"), 8: set("01234567"), 2: set("01")}
 _INT64 = (-(2**63), 2**63 - 1)
 _UINT64_MAX = 2**64 - 1
@@ -156,7 +151,8 @@ def _plain_number(text: str) -> tuple[str, Any] | None:
     first = text[0]
     if first == ".":
         if _DOT_FLOAT.fullmatch(text):
-            return "float", float(text.replace("_", ""))
+            value = float(text.replace("_", ""))
+            return None if math.isinf(value) else ("float", value)  # too big stays text, as in Go
         return None
     if not (first.isdigit() and first.isascii()) and first not in "+-":
         return None
@@ -294,8 +290,10 @@ class _Frame:
 
 
 class _Builder:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, text: str) -> None:
         self.name = name
+        # The text, for the source of double-quoted scalars (only when one can hold an escape).
+        self.text = text if "\\" in text else None
         self.positions: dict[str, Pos] = {}
         self.notes: list[ScalarNote] = []
         self.problems: list[Issue] = []
@@ -306,8 +304,8 @@ class _Builder:
         self.values = 0
         self.root: _Node | None = None
 
-    def fail(self, detail: str, line: int, column: int) -> InputError:
-        return InputError(detail, source=self.name, line=line, column=column)
+    def fail(self, detail: str, line: int, column: int, rule: str = "") -> InputError:
+        return InputError(detail, source=self.name, line=line, column=column, rule=rule)
 
     # Where the next value goes.
     def _next_pointer(self) -> str:
@@ -335,7 +333,7 @@ class _Builder:
         if self._expecting_key():
             raise self.fail("a key must be a single value, not a list or mapping", line, column)
         if len(self.stack) >= MAX_DEPTH:
-            raise self.fail(f"nested more than {MAX_DEPTH} levels deep", line, column)
+            raise self.fail(f"nested more than {MAX_DEPTH} levels deep", line, column, TOO_DEEP)
         pointer = self._next_pointer() if self.stack else ptr.ROOT
         if event.anchor:
             self.open_anchors.add(event.anchor)
@@ -355,6 +353,8 @@ class _Builder:
         if tag is not None:
             self._check_tag(tag, line, column)
         at_key = self._expecting_key()
+        if event.style == '"' and self.text is not None:
+            self._check_escapes(event, line, column)
         plain = tag is None and event.implicit[0]
         if at_key and ((plain and event.value == "<<") or tag == _MERGE):
             self._set_key("<<", line, column, is_merge=True)
@@ -365,6 +365,12 @@ class _Builder:
             text = key_string(value)
             if text is None:
                 raise self.fail("a key must not be null", line, column)
+            if kind == "int" and value > _INT64[1]:
+                raise self.fail(
+                    f"Helm cannot use the number {event.value} as a key (integer keys stop at 2^63-1); quote it",
+                    line,
+                    column,
+                )
             self._set_key(text, line, column, is_merge=False)
         else:
             node = _Node(_json_number(kind, value), 1, kind, line, column)
@@ -392,9 +398,11 @@ class _Builder:
         node = self.anchors[name]
         self.alias_nodes += node.size
         if self.alias_nodes > MAX_ALIAS_NODES:
-            raise self.fail(f"aliases expand to more than {MAX_ALIAS_NODES} values", line, column)
+            raise self.fail(f"aliases expand to more than {MAX_ALIAS_NODES} values", line, column, ALIAS_EXPANSION)
         if len(self.stack) + node.height > MAX_DEPTH:
-            raise self.fail(f"nested more than {MAX_DEPTH} levels deep (through the alias *{name})", line, column)
+            raise self.fail(
+                f"nested more than {MAX_DEPTH} levels deep (through the alias *{name})", line, column, TOO_DEEP
+            )
         if self._expecting_key():
             text = key_string(node.value) if node.kind not in ("map", "seq") else None
             if text is None:
@@ -404,9 +412,16 @@ class _Builder:
         _check_finite(node, self, line, column)
         self._attach(node._replace(line=line, column=column))
 
+    def _check_escapes(self, event: Any, line: int, column: int) -> None:
+        assert self.text is not None
+        bad = goyaml.double_quoted_escapes(self.text[event.start_mark.index : event.end_mark.index])
+        if bad is not None:
+            hint = "; write / alone" if bad == "\\/" else ""
+            raise self.fail(f"not valid YAML: {bad} is not an escape Helm's YAML reader knows{hint}", line, column)
+
     def _check_tag(self, tag: str | None, line: int, column: int) -> None:
         if tag and tag.startswith((_YAML_TAG + "python/", "!!python/")):
-            raise self.fail("Python object tags (!!python/...) are not allowed in a conf", line, column)
+            raise self.fail("Python object tags (!!python/...) are not allowed in a conf", line, column, PYTHON_TAG)
 
     def _scalar_value(self, event: Any, line: int, column: int) -> tuple[str, Any]:
         """A quoted or tagged scalar's kind and value (plain ones are resolve_plain's)."""
@@ -414,16 +429,17 @@ class _Builder:
         if tag is None or tag in ("!", _STR):
             return "str", text
         if tag == _BINARY:
-            try:
-                raw = base64.b64decode("".join(text.split()), validate=True)
-            except (binascii.Error, ValueError):
-                raise self.fail("a !!binary value is not valid base64", line, column) from None
-            return "str", raw.decode("utf-8", errors="replace")
+            decoded = goyaml.binary_text(text)
+            if decoded is None:
+                raise self.fail(
+                    "a !!binary value is not valid base64 (Helm skips only line breaks in it)", line, column
+                )
+            return "str", decoded
         wanted = _TYPED_TAGS.get(tag)
         if wanted is None:
             return "str", text
         if wanted == "timestamp":
-            if _TIMESTAMP.fullmatch(text):
+            if goyaml.timestamp_ok(text):
                 return "str", text
             raise self.fail("a value tagged !!timestamp is not a timestamp", line, column)
         kind, value = resolve_plain(text)
@@ -444,6 +460,7 @@ class _Builder:
                 f"more than {MAX_VALUES} values, more than any conf needs; is it the right file?",
                 node.line,
                 node.column,
+                TOO_MANY_VALUES,
             )
         if not self.stack:
             self.root = node
@@ -539,13 +556,21 @@ def _parser(text: str) -> Any:
 def _syntax_error(name: str, text: str, error: yaml.YAMLError) -> InputError:
     """A one-line message without PyYAML's excerpt of the line (it could show a secret)."""
     if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        if _tab_near(text, mark.index, mark.line):
+            detail = "not valid YAML: a tab where YAML needs spaces (indent with spaces, never tabs)"
+            return InputError(detail, source=name, line=mark.line + 1, column=mark.column + 1)
+        glued = _glued_key(text, mark.line)
+        if glued is not None:
+            line, key = glued
+            detail = f"not valid YAML: no space after the ':' of {key}; write '{key}: value'"
+            return InputError(detail, source=name, line=line + 1, column=1)
         detail = f"not valid YAML: {error.problem}"
         if error.context:
             detail += f" ({error.context}"
             if error.context_mark is not None and error.context_mark.line != error.problem_mark.line:
                 detail += f" at line {error.context_mark.line + 1}"
             detail += ")"
-        mark = error.problem_mark
         return InputError(detail, source=name, line=mark.line + 1, column=mark.column + 1)
     if isinstance(error, yaml.reader.ReaderError):
         line = text.count("\n", 0, error.position) + 1
@@ -554,27 +579,88 @@ def _syntax_error(name: str, text: str, error: yaml.YAMLError) -> InputError:
     return InputError(f"not valid YAML: {type(error).__name__}", source=name)
 
 
+# A line that starts with a key glued to its value (``minBlocks:0``): YAML reads it as one word.
+_GLUED_KEY = re.compile(r"\s*(?:- +)?([A-Za-z_][A-Za-z0-9_.-]*):[^\s:/]")
+# How many lines above an error a glued key is looked for (the parser notices it a line or two later).
+_GLUED_LOOKBACK = 3
+
+
+def _line_text(text: str, line: int) -> str:
+    lines = text.split("\n", line + 1)
+    return lines[line] if line < len(lines) else ""
+
+
+def _tab_near(text: str, index: int, line: int) -> bool:
+    """Whether the error is at a tab, or on a line indented with one."""
+    if 0 <= index < len(text) and text[index] == "\t":
+        return True
+    row = _line_text(text, line)
+    return "\t" in row[: len(row) - len(row.lstrip(" \t"))]
+
+
+def _glued_key(text: str, line: int) -> tuple[int, str] | None:
+    """The 0-based line and key of a ``key:value`` (no space) at or just above ``line``."""
+    rows = text.split("\n", line + 1)[: line + 1]
+    for number in range(min(line, len(rows) - 1), max(-1, line - _GLUED_LOOKBACK - 1), -1):
+        match = _GLUED_KEY.match(rows[number])
+        if match:
+            return number, match.group(1)
+    return None
+
+
+class _Directive(NamedTuple):
+    line: int
+    version: tuple[int, int] | None
+    has_tags: bool
+
+
 def load(text: str, name: str) -> Loaded:
-    """Parse ``text`` (named ``name`` in messages) like Helm; raises InputError for unusable input."""
-    builder = _Builder(name)
+    """Parse ``text`` (named ``name`` in messages) like Helm; raises InputError for unusable input.
+
+    A ``\\'`` in double quotes, which go-yaml reads as ``'`` and libyaml refuses, is rewritten as the
+    escape both read the same (``\\x27``) and the text parsed again.
+    """
+    for _ in range(_MAX_REWRITES):
+        try:
+            return _load(text, name)
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark
+            patched = goyaml.patch_single_quote_escape(text, mark.line, mark.column) if mark else None
+            if patched is None:
+                raise _syntax_error(name, text, error) from None
+            text = patched
+        except yaml.YAMLError as error:
+            raise _syntax_error(name, text, error) from None
+    raise InputError(f"not valid YAML: more than {_MAX_REWRITES} \\' escapes", source=name)
+
+
+_MAX_REWRITES = 1000
+
+
+def _load(text: str, name: str) -> Loaded:
+    builder = _Builder(name, text)
     parser = _parser(text)
     try:
-        _run(parser, builder)
+        directive = _run(parser, builder)
         extra = _extra_document_line(parser)
-    except yaml.YAMLError as error:
-        raise _syntax_error(name, text, error) from None
     finally:
         parser.dispose()
-    if extra is not None:
+    if directive is not None:
+        builder.problems.append(_directive_issue(directive))
+    builder.problems.extend(_separator_issues(text))
+    if extra is not None and _has_content(text, extra):
         builder.problems.append(
             Issue(
                 line=extra,
                 column=1,
                 pointer="",
-                severity=WARNING,
+                severity=ERROR,
                 rule="extra-document",
-                message="only the first YAML document is used: Helm 3 (the SLATE server's) ignores the rest",
-                hint="Helm 4 merges all documents instead; keep the conf in one document (remove this ---)",
+                message=(
+                    "a second YAML document: Helm 3 (the SLATE server's) ignores it, Helm 4 merges it over "
+                    "the first, so the two would install different confs"
+                ),
+                hint="keep the conf in one document (remove this --- and merge what follows by hand)",
             )
         )
     root = builder.root
@@ -590,8 +676,54 @@ def load(text: str, name: str) -> Loaded:
     return Loaded(name=name, data=data, positions=builder.positions, notes=builder.notes, problems=builder.problems)
 
 
-def _run(parser: Any, builder: _Builder) -> None:
-    """Feed the first document's events to the builder (by the event's class: this runs for every value)."""
+def _directive_issue(directive: _Directive) -> Issue:
+    if directive.version not in (None, (1, 1)):
+        major, minor = directive.version or (0, 0)
+        message = f"%YAML {major}.{minor}: Helm 3 and Helm 4 read YAML 1.1 only and refuse it"
+    else:
+        message = "a directive (%YAML or %TAG): Helm 4 refuses a file that starts with one, though Helm 3 reads it"
+    return Issue(directive.line, 1, "", ERROR, "yaml-directive", message, "remove the directive line")
+
+
+def _separator_issues(text: str) -> list[Issue]:
+    """Helm 4 splits a file into documents at lines that start with ---, and refuses such a line with
+    anything but a comment after the dashes (Helm 3 reads ``--- {a: 1}`` as a document)."""
+    if "---" not in text:
+        return []
+    issues = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.startswith("---"):
+            rest = line[3:].strip()
+            if rest and not rest.startswith("#"):
+                issues.append(
+                    Issue(
+                        number,
+                        1,
+                        "",
+                        ERROR,
+                        "yaml-document-marker",
+                        "a line that starts with --- and goes on: Helm 4 refuses it (it splits documents "
+                        "at such lines), though Helm 3 reads it",
+                        "put what follows the --- on the next line",
+                    )
+                )
+    return issues
+
+
+def _has_content(text: str, first_line: int) -> bool:
+    """Whether the documents from ``first_line`` (1-based) on hold anything but markers and comments."""
+    for line in text.split("\n")[first_line - 1 :]:
+        stripped = line.strip()
+        if stripped.startswith(("---", "...")):
+            stripped = stripped[3:].strip()
+        if stripped and not stripped.startswith("#"):
+            return True
+    return False
+
+
+def _run(parser: Any, builder: _Builder) -> _Directive | None:
+    """Feed the first document's events to the builder (by the event's class: this runs for every value);
+    the first document's directive, if it has one."""
     handlers = {
         yaml.ScalarEvent: builder.scalar,
         yaml.MappingStartEvent: builder.start_map,
@@ -600,6 +732,7 @@ def _run(parser: Any, builder: _Builder) -> None:
         yaml.SequenceEndEvent: builder.end,
         yaml.AliasEvent: builder.alias,
     }
+    directive = None
     check_event, get_event = parser.check_event, parser.get_event
     while check_event():
         event = get_event()
@@ -607,7 +740,12 @@ def _run(parser: Any, builder: _Builder) -> None:
         if handler is not None:
             handler(event)
         elif type(event) is yaml.DocumentEndEvent:
-            return
+            return directive
+        elif type(event) is yaml.DocumentStartEvent and (event.version or event.tags):
+            line = int(event.start_mark.line) + 1 if event.start_mark else 1
+            version = (int(event.version[0]), int(event.version[1])) if event.version else None
+            directive = _Directive(line, version, bool(event.tags))
+    return directive
 
 
 def _extra_document_line(parser: Any) -> int | None:

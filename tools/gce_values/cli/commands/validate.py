@@ -56,7 +56,7 @@ def _input_problem(error: InputError) -> Problem:
         pointer="",
         key="",
         severity=ERROR,
-        rule="unreadable-input",
+        rule=error.rule,
         message=error.detail,
         hint=None,
     )

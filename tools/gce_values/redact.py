@@ -1,0 +1,107 @@
+"""Take every credential out of a text, in whatever escaping the text shows it.
+
+A value that looks like a credential is never shown on purpose, but its text can still reach a message
+another way: inside a key quoted with ``repr()``, JSON-escaped, escaped for one line of output, as a
+JSON pointer, or one line of a PEM block at a time. A Redactor knows all those spellings of every
+secret and replaces each with ``<redacted>``.
+
+It runs in time linear in the text: the spellings are indexed by their first few characters, and one
+pass over the text looks up each position, taking the longest spelling that matches there, left to
+right. So the result does not depend on the order in which secrets were found (or on hash order), and
+thousands of secrets cost no more than one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+
+from gce_values import pointer as ptr
+from gce_values.printable import one_line
+
+REDACTED = "<redacted>"
+# Shorter text is too likely to be a common word; secrets_scan finds nothing this short anyway.
+MIN_LENGTH = 6
+# A long enough run of one secret's characters is redacted on its own (a line of a PEM body, a clipped part).
+_PIECE = re.compile(r"[A-Za-z0-9+/=_-]{16,}")
+_PIECE_PREFIX = 12
+
+
+def spellings(secret: str) -> set[str]:
+    """The ways ``secret`` may appear in a message."""
+    forms = {
+        secret,
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        repr(secret)[1:-1],
+        one_line(secret, len(secret)),
+        ptr.escape(secret),
+    }
+    for line in secret.splitlines():
+        forms.add(line.strip())
+    for piece in _PIECE.findall(secret):
+        if _random_looking(piece):  # and its beginnings, in case a message clipped it
+            forms.update(piece[:end] for end in range(_PIECE_PREFIX, len(piece) + 1))
+    return {form for form in forms if len(form) >= MIN_LENGTH}
+
+
+def _random_looking(piece: str) -> bool:
+    return any(c.isdigit() for c in piece) and any(c.islower() for c in piece) and any(c.isupper() for c in piece)
+
+
+class Redactor:
+    """Replaces every spelling of the secrets it was given (see the module's docstring)."""
+
+    __slots__ = ("_by_prefix", "_done")
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._by_prefix: dict[str, list[str]] = {}
+        # Texts already redacted: problems repeat their hints and messages.
+        self._done: dict[str, str] = {}
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        changed = set()
+        for secret in secrets:
+            for form in spellings(secret):
+                forms = self._by_prefix.setdefault(form[:MIN_LENGTH], [])
+                if form not in forms:
+                    forms.append(form)
+                    changed.add(form[:MIN_LENGTH])
+        for prefix in changed:
+            self._by_prefix[prefix].sort(key=lambda form: (-len(form), form))
+        if changed:
+            self._done.clear()
+
+    def __bool__(self) -> bool:
+        return bool(self._by_prefix)
+
+    def __call__(self, text: str) -> str:
+        if not self._by_prefix or len(text) < MIN_LENGTH:
+            return text
+        done = self._done.get(text)
+        if done is None:
+            done = self._done[text] = self._redact(text)
+        return done
+
+    def _redact(self, text: str) -> str:
+        by_prefix = self._by_prefix
+        out: list[str] = []
+        start = index = 0
+        last = len(text) - MIN_LENGTH
+        while index <= last:
+            forms = by_prefix.get(text[index : index + MIN_LENGTH])
+            if forms is not None:
+                form = next((f for f in forms if text.startswith(f, index)), None)
+                if form is not None:
+                    out.append(text[start:index])
+                    out.append(REDACTED)
+                    index += len(form)
+                    start = index
+                    continue
+            index += 1
+        if not out:
+            return text
+        out.append(text[start:])
+        return "".join(out)

@@ -1,0 +1,107 @@
+"""Say in words why a string does not match its schema pattern, instead of printing the regex.
+
+``explain(text, pattern)`` looks at what is wrong with the text itself: a control character, braces or
+``urn:uuid:`` around a UUID, a UUID one digit short, uppercase letters where only lowercase are taken,
+a character no part of the pattern allows (a space, ``_``), a dash at the start or the end. It works
+from the pattern's character classes, so a new pattern in the schema needs no code here; when nothing
+specific can be said, it says the text is not in the expected form and the caller shows the schema's
+examples.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Invisible characters worth naming; the second set is what Helm 3's schema check cannot take.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff\ufffe\uffff]")
+HELM3_UNCHECKABLE = re.compile("[\x7f-\x84\x86-\x9f\ufffe\uffff]")
+_UUID_PATTERN = re.compile(r"\{8\}-.*\{4\}-.*\{12\}")
+_HEX_GROUPS = (8, 4, 4, 4, 12)
+_CLASS = re.compile(r"\[(?:\\.|[^\]\\])+\]")
+_ESCAPE = re.compile(r"\\.")
+_NAMES = {" ": "a space", "\t": "a tab", "_": "'_'", ".": "'.'", "-": "'-'", "/": "'/'", ":": "':'"}
+
+
+def char_name(char: str) -> str:
+    """A character as a message shows it: ``a space``, ``'_'``, ``U+007F (DELETE)``."""
+    if char in _NAMES:
+        return _NAMES[char]
+    if char.isprintable():
+        return repr(char)
+    name = unicodedata.name(char, "")
+    if not name and unicodedata.category(char) == "Cc":
+        name = {"\x7f": "DELETE", "\x85": "NEXT LINE"}.get(char, "a control character")
+    return f"U+{ord(char):04X}" + (f" ({name})" if name else "")
+
+
+def _allowed_chars(pattern: str) -> tuple[list[re.Pattern[str]], set[str]]:
+    """The pattern's character classes (compiled) and the literal characters written outside them."""
+    classes = [re.compile(match.group(0)) for match in _CLASS.finditer(pattern)]
+    rest = _CLASS.sub("", pattern)
+    literals = {match.group(0)[1] for match in _ESCAPE.finditer(rest) if not match.group(0)[1].isalnum()}
+    rest = _ESCAPE.sub("", rest)
+    literals.update(ch for ch in rest if ch not in "^$()|?*+{},0123456789")
+    return classes, literals
+
+
+def _allowed(char: str, classes: list[re.Pattern[str]], literals: set[str]) -> bool:
+    return char in literals or any(cls.fullmatch(char) for cls in classes)
+
+
+def _uuid_problem(text: str, lowercase_only: bool) -> str | None:
+    stripped = text.strip()
+    if stripped != text:
+        return "has spaces around the UUID"
+    if stripped.startswith("{") and stripped.endswith("}"):
+        return "has braces around the UUID; write it without { }"
+    if stripped.lower().startswith("urn:uuid:"):
+        return "starts with urn:uuid:; write the UUID alone"
+    bad = sorted({ch for ch in stripped if ch not in "0123456789abcdefABCDEF-"})
+    if bad:
+        return f"has {', '.join(char_name(ch) for ch in bad[:3])}, which a UUID does not (hex digits and '-' only)"
+    digits = len(stripped.replace("-", ""))
+    if digits != 32:
+        off = 32 - digits
+        amount = "one digit" if abs(off) == 1 else f"{abs(off)} digits"
+        return f"has {digits} hex digits, {amount} {'short of' if off > 0 else 'more than'} a UUID's 32"
+    groups = tuple(len(part) for part in stripped.split("-"))
+    if groups != _HEX_GROUPS:
+        return "is not in the 8-4-4-4-12 form of a UUID (like 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3)"
+    if lowercase_only and stripped != stripped.lower():
+        return (
+            "has uppercase letters: Helm 3 (the SLATE server's) takes only lowercase UUIDs here, "
+            "though Helm 4 takes both; write it in lowercase"
+        )
+    return None
+
+
+def explain(text: str, pattern: str) -> str:
+    """Why ``text`` does not match ``pattern``, in words (the text itself is not repeated)."""
+    unchecked = HELM3_UNCHECKABLE.search(text)
+    if unchecked:
+        return f"contains {char_name(unchecked.group(0))}, which Helm 3 cannot check and a manifest cannot hold"
+    control = _CONTROL.search(text)
+    if control:
+        return f"contains {char_name(control.group(0))}"
+    if _UUID_PATTERN.search(pattern):
+        lowercase_only = "A-F" not in pattern and "a-f" in pattern
+        found = _uuid_problem(text, lowercase_only)
+        if found:
+            return found
+    if not text:
+        return "is empty"
+    classes, literals = _allowed_chars(pattern)
+    if classes:
+        bad = [ch for ch in dict.fromkeys(text) if not _allowed(ch, classes, literals)]
+        upper = [ch for ch in bad if ch.isupper() and _allowed(ch.lower(), classes, literals)]
+        if upper and len(upper) == len(bad):
+            return "has uppercase letters; only lowercase ones are allowed"
+        if bad:
+            return f"has {', '.join(char_name(ch) for ch in bad[:3])}, which is not allowed here"
+    for edge, where in ((text[0], "starts"), (text[-1], "ends")):
+        if edge in "-._":
+            return f"{where} with {char_name(edge)}"
+    if ".." in text:
+        return "has '..'"
+    return "is not in the expected form"
