@@ -262,19 +262,14 @@ CASES: tuple[Case, ...] = (
     Case(
         "multiple-documents",
         _committed("multiple-documents.yaml"),
-        _outcomes(
-            Expect(0, "only the first YAML document is used"),
-            CONF_AS_ENV,
-            install=Expect(0, "only the first YAML document is used"),
-            migrate=MIGRATED,
-        ),
+        _invalid_conf("a second YAML document: Helm 3 (the SLATE server's) ignores it, Helm 4 merges it", MIGRATED),
     ),
     Case("top-level-list", _committed("top-level-list.yaml"), _unusable_conf("not a list")),
     Case("top-level-scalar", _committed("top-level-scalar.yaml"), _unusable_conf("not a single value")),
     Case(
         "tab-indentation",
         _committed("tab-indentation.yaml"),
-        _unusable_conf("not valid YAML: found character that cannot start any token"),
+        _unusable_conf("not valid YAML: a tab where YAML needs spaces (indent with spaces, never tabs)"),
     ),
     Case("duplicate-keys", _committed("duplicate-keys.yaml"), _invalid_conf("duplicate key 'minBlocks'", MIGRATED)),
     Case("unclosed-flow", _committed("unclosed-flow.yaml"), _unusable_conf("not valid YAML")),
@@ -292,7 +287,9 @@ CASES: tuple[Case, ...] = (
     Case(
         "utf16",
         _written("utf16.yaml", VALID_CONF.encode("utf-16")),
-        _unusable_conf("is UTF-16 text; save it as UTF-8", NOT_UTF8_ENV),
+        _unusable_conf(
+            "is UTF-16 text, which Helm 3 reads but Helm 4 and SLATE may not; save it as UTF-8", NOT_UTF8_ENV
+        ),
     ),
     Case(
         "utf16-without-byte-order-mark",

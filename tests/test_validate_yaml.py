@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gce_values.errors import InputError
+from gce_values.errors import NOT_UTF8, InputError
 from gce_values.helmyaml import reader as yamlpos
 from gce_values.sources import read_source
 from gce_values.validator import validate_sources
@@ -203,7 +203,8 @@ def test_merge_keys_apply_in_order_like_helm(
 def test_first_document_only_as_helm_3_reads_it(helm_bins: dict[str, Path], probe_chart: Path, tmp_path: Path) -> None:
     """Helm 3 (and the SLATE server's 3.8.1) reads the first document; Helm 4 merges them all.
 
-    gce-values follows Helm 3.8 and warns, because the same file means two things.
+    gce-values reads what Helm 3.8 reads and refuses the file, naming both versions, because the same
+    file means two things; a second document with nothing in it means the same to both and is fine.
     """
     text = "a: 1\n---\nb: 2\n"
     path = tmp_path / "two-docs.yaml"
@@ -212,7 +213,9 @@ def test_first_document_only_as_helm_3_reads_it(helm_bins: dict[str, Path], prob
     assert json_normal(read) == json_normal({"v3.8": {"a": 1}, "v3": {"a": 1}, "v4": {"a": 1, "b": 2}})
     loaded = yamlpos.load(text, "two-docs.yaml")
     assert loaded.data == read["v3.8"]
-    assert [(p.rule, p.severity, p.line) for p in loaded.problems] == [("extra-document", "warning", 2)]
+    assert [(p.rule, p.severity, p.line) for p in loaded.problems] == [("extra-document", "error", 2)]
+    assert "Helm 3" in loaded.problems[0].message and "Helm 4" in loaded.problems[0].message
+    assert yamlpos.load("a: 1\n--- # nothing more\n", "one-doc.yaml").problems == []
 
 
 def test_utf16_refused_though_helm_3_reads_it(helm_bins: dict[str, Path], probe_chart: Path, tmp_path: Path) -> None:
@@ -222,8 +225,9 @@ def test_utf16_refused_though_helm_3_reads_it(helm_bins: dict[str, Path], probe_
     assert helm_template(helm_bins["v3.8"], probe_chart, [path]).ok
     assert helm_template(helm_bins["v3"], probe_chart, [path]).ok
     assert not helm_template(helm_bins["v4"], probe_chart, [path]).ok
-    with pytest.raises(InputError, match="is UTF-16 text; save it as UTF-8"):
+    with pytest.raises(InputError, match="is UTF-16 text, which Helm 3 reads but Helm 4 and SLATE may not") as caught:
         read_source(str(path))
+    assert caught.value.rule == NOT_UTF8
 
 
 def test_utf8_byte_order_mark_is_fine(tmp_path: Path) -> None:
@@ -272,6 +276,7 @@ def test_notes_on_surprising_scalars() -> None:
         ("/b", "octal", "010", 8, False),
         ("/c", "quoted", "010", 8, False),
         ("/true", "bool-word", "on", True, True),
+        ("/e", "number", "08", 8.0, False),
     ]
 
 

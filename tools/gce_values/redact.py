@@ -24,7 +24,7 @@ REDACTED = "<redacted>"
 # Shorter text is too likely to be a common word; secrets_scan finds nothing this short anyway.
 MIN_LENGTH = 6
 # A long enough run of one secret's characters is redacted on its own (a line of a PEM body, a clipped part).
-_PIECE = re.compile(r"[A-Za-z0-9+/=_-]{16,}")
+_PIECE = re.compile(r"[A-Za-z0-9+/]{16,}")
 _PIECE_PREFIX = 12
 
 

@@ -56,9 +56,10 @@ class Facts:
         return self.fallback, 0, 0
 
     def show(self, pointer: str, value: Any) -> str:
-        if any(candidate in self.secret_pointers for candidate in ptr.ancestors(pointer)):
-            return REDACTED
-        return show_value(value)
+        return REDACTED if self.hides(pointer) else show_value(value)
+
+    def hides(self, pointer: str) -> bool:
+        return any(candidate in self.secret_pointers for candidate in ptr.ancestors(pointer))
 
 
 def show_value(value: Any) -> str:

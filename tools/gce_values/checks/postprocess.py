@@ -46,12 +46,15 @@ def _fold_yaml_notes(problems: list[Problem]) -> list[Problem]:
 def _dedupe(problems: list[Problem], run: Run) -> list[Problem]:
     """A rule of kind required says more than the schema's "missing required key" (but not than "null
     deletes it", which names the user's mistake); a character Helm 3 cannot check says more than the
-    schema pattern that also refuses it; and each problem once."""
+    schema pattern that also refuses it, and a pattern as much as the format it backs; and each problem once."""
     rule_pointers = {p.pointer for p in problems if p.rule != schemacheck.REQUIRED}
     unreadable = {p.pointer for p in problems if p.rule == helm3limits.UNREADABLE_TEXT}
+    patterns = {p.pointer for p in problems if p.rule == schemacheck.PATTERN}
     out, seen = [], set()
     for problem in problems:
         if problem.rule == schemacheck.PATTERN and problem.pointer in unreadable:
+            continue
+        if problem.rule == schemacheck.FORMAT and problem.pointer in patterns:
             continue
         if (
             problem.rule == schemacheck.REQUIRED

@@ -8,6 +8,7 @@ from gce_values.schema import reference
 
 REQUIRED = "required"
 PATTERN = "pattern"
+FORMAT = "format"
 # Besides these, a violation's rule id is the JSON Schema keyword it breaks (type, enum, pattern...).
 RULES = (REQUIRED, "unknown-key", "removed-key", "propertyNames")
 

@@ -7,10 +7,13 @@ from typing import Any
 from gce_values.checks import secretscan
 from gce_values.checks.context import Run
 from gce_values.helmyaml.origins import Origin
-from gce_values.report import ERROR
+from gce_values.report import ERROR, WARNING
+from gce_values.schema import formats
 
 SECRET = "secret"
-RULES = (SECRET,)
+SECRETS_UUID = "secrets-is-uuid"
+RULES = (SECRET, SECRETS_UUID)
+_SECRETS = "/secrets"
 _HINT = (
     "credentials belong in the SLATE secret named by `secrets` "
     "(slate secret create NAME --from-env-file FILE), never in the conf; "
@@ -19,6 +22,15 @@ _HINT = (
 
 
 def check(run: Run) -> None:
+    name = run.merged.values.get("secrets")
+    if isinstance(name, str) and formats.is_uuid(name):
+        where = run.facts.locate(_SECRETS, False)
+        message = "holds a UUID, but it should name the SLATE secret that holds the credentials"
+        hint = (
+            "is this the client ID? put the client ID and secret in a SLATE secret "
+            "(slate secret create globus-compute-creds --from-env-file client_creds.env) and name that here"
+        )
+        run.add(where, _SECRETS, WARNING, SECRETS_UUID, message, hint)
     for loaded, source in zip(run.loaded, run.inputs, strict=True):
         for finding in secretscan.scan(loaded.data, run.is_declared):
             _report(run, finding, source.origin(finding.pointer), loaded.data)

@@ -29,7 +29,8 @@ def _check_note(run: Run, note: ScalarNote, where: tuple[str, int, int], data: A
     types = nodes.accepted_types(node)
     unquoted_type = nodes.json_type(note.value)
     coerced = bool(node and node.get("x-slate-coerce") is True)
-    if coerced and _accepts(types, "string") and _accepts(types, unquoted_type) and _same_text(note):
+    takes_it = _accepts(types, unquoted_type) and _within_bounds(node, note.value)
+    if coerced and _accepts(types, "string") and takes_it and _same_text(note):
         return
     if note.value is None:
         read_as = "null, which deletes the key"
@@ -39,11 +40,24 @@ def _check_note(run: Run, note: ScalarNote, where: tuple[str, int, int], data: A
         f"{json.dumps(note.text)} may lose its quotes on SLATE (its server rewrites the conf); "
         f"Helm would then read {read_as}"
     )
-    if types is not None and not _accepts(types, unquoted_type):
+    if not takes_it:
         hint = "this key does not accept that, so the install would fail there; use a form that is not a number"
     else:
         hint = "check that this key means the same thing either way"
     run.add(where, note.pointer, WARNING, SLATE_QUOTES, message, hint, data)
+
+
+def _within_bounds(node: dict[str, Any] | None, value: Any) -> bool:
+    """Whether a number meets the node's bounds (JSON Schema applies them to numbers only)."""
+    if node is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return True
+    checks = (
+        ("minimum", lambda limit: value >= limit),
+        ("maximum", lambda limit: value <= limit),
+        ("exclusiveMinimum", lambda limit: value > limit),
+        ("exclusiveMaximum", lambda limit: value < limit),
+    )
+    return all(ok(node[word]) for word, ok in checks if isinstance(node.get(word), (int, float)))
 
 
 def _accepts(types: set[str] | None, kind: str) -> bool:

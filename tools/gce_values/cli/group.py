@@ -7,6 +7,7 @@ only when its fast path (gce_values.cli.fastpath) does not settle the call.
 from __future__ import annotations
 
 import importlib
+import sys
 
 import click
 
@@ -54,6 +55,30 @@ def cli() -> None:
     """Create, validate and render confs for the globus-compute-endpoint Helm chart."""
 
 
+USAGE_ERROR = "usage-error"
+
+
+def _wants_json(args: list[str]) -> bool:
+    """Whether the command line asked for ``--format json`` (so that even its usage errors are JSON)."""
+    for index, arg in enumerate(args):
+        if arg == "--format=json" or (arg == "--format" and args[index + 1 : index + 2] == ["json"]):
+            return True
+    return False
+
+
+def _json_report(
+    message: str, rule: str, source: str | None = None, line: int | None = None, column: int | None = None
+) -> None:
+    """With --format json, the error also as the JSON report on standard output (programs read that)."""
+    if not _wants_json(sys.argv[1:]):
+        return
+    from gce_values.report import ERROR, Problem
+    from gce_values.report.reporters import to_json
+
+    problem = Problem(source or "gce-values", line or 0, column or 0, "", "", ERROR, rule, message, None)
+    click.echo(to_json([problem], [source] if source else []))
+
+
 def exit_code(error: Exception) -> int:
     """Print what went wrong in one line (never a traceback) and return the exit code that says so."""
     from gce_values.errors import InputError
@@ -68,9 +93,11 @@ def exit_code(error: Exception) -> int:
         return 2
     if isinstance(error, InputError):
         click.echo(f"gce-values: {error}", err=True)
+        _json_report(error.detail, error.rule, error.source, error.line, error.column)
         return 2
     if isinstance(error, click.ClickException):
         error.show()
+        _json_report(error.format_message(), USAGE_ERROR)
         return 2 if isinstance(error, click.UsageError) else error.exit_code
     click.echo(f"gce-values: internal error: {type(error).__name__}: {error}", err=True)
     return 3

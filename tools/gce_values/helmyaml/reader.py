@@ -74,8 +74,8 @@ class ScalarNote(NamedTuple):
     """How a scalar was read, when that may surprise the user (YAML 1.1, or quotes SLATE may drop).
 
     ``kind`` is ``bool-word`` (yes/no/on/off/y/n read as a boolean), ``octal`` (a leading zero made
-    the number octal) or ``quoted`` (text that would read as a number, boolean or null without its
-    quotes).
+    the number octal), ``number`` (a number the templates would write back as other text: 4.10, 1e3)
+    or ``quoted`` (text that would read as a number, boolean or null without its quotes).
     """
 
     pointer: str
@@ -181,6 +181,15 @@ def resolve_plain(text: str) -> tuple[str, Any]:
     if text in _SPECIAL_FLOATS:
         return "float", _SPECIAL_FLOATS[text]
     return _plain_number(text) or ("str", text)
+
+
+def as_template_text(value: float) -> str:
+    """A number as the chart's templates write it back as text (gce.scalarString: whole numbers in full,
+    others as Go prints a float64): 4.10 -> "4.1", 1e3 -> "1000", 0x10 -> "16"."""
+    number = float(value)
+    if number.is_integer():
+        return f"{number:.0f}"
+    return repr(number)
 
 
 def _json_number(kind: str, value: Any) -> Any:
@@ -381,6 +390,8 @@ class _Builder:
             self.notes.append(ScalarNote(self._pointer_here(), "bool-word", event.value, value, at_key=at_key))
         elif plain and kind == "int" and _is_octal_surprise(event.value, value):
             self.notes.append(ScalarNote(self._pointer_here(), "octal", event.value, value, at_key=at_key))
+        elif plain and not at_key and kind in ("int", "float") and as_template_text(value) != event.value:
+            self.notes.append(ScalarNote(self._pointer_here(), "number", event.value, value))
         elif not plain and kind == "str" and not at_key and value != "":
             unquoted_kind, unquoted = resolve_plain(value)
             if unquoted_kind != "str":

@@ -98,7 +98,10 @@ def explain(text: str, pattern: str) -> str:
         if upper and len(upper) == len(bad):
             return "has uppercase letters; only lowercase ones are allowed"
         if bad:
-            return f"has {', '.join(char_name(ch) for ch in bad[:3])}, which is not allowed here"
+            others = [char_name(ch) for ch in bad if ch not in upper][:3]
+            names = (["uppercase letters"] if upper else []) + others
+            listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+            return f"has {listed}, which {'is' if len(names) == 1 and not upper else 'are'} not allowed here"
     for edge, where in ((text[0], "starts"), (text[-1], "ends")):
         if edge in "-._":
             return f"{where} with {char_name(edge)}"

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple, Protocol
 
 from gce_values import pointer as ptr
-from gce_values.schema import Removed
+from gce_values.schema import Removed, patternwords
 from gce_values.schema.goregex import go_regex
 from gce_values.schema.nodes import type_name
 
@@ -41,6 +41,9 @@ class Facts(Protocol):
 
     def show(self, pointer: str, value: Any) -> str:
         """The value as the user should see it (redacted when it looks like a credential)."""
+
+    def hides(self, pointer: str) -> bool:
+        """Whether the value at ``pointer`` looks like a credential (and is never shown)."""
 
     def source_of(self, pointer: str) -> str | None:
         """The display name of the source that supplied the value, None for a chart default."""
@@ -90,6 +93,19 @@ def close_match(word: str, choices: Iterable[str]) -> str | None:
 def _expected(types: Any) -> str:
     names = [type_name(str(t)) for t in (types if isinstance(types, list) else [types])]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+# A pattern for each format the schema uses, so that a format failure can be put in words too.
+_FORMAT_PATTERNS = {"uuid": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"}
+
+
+def _examples_hint(schema: dict[str, Any]) -> str | None:
+    """The schema's examples (or its non-empty default), as a hint after a pattern failure."""
+    examples = [e for e in schema.get("examples", []) if isinstance(e, str) and e]
+    default = schema.get("default")
+    if not examples and isinstance(default, str) and default:
+        examples = [default]
+    return "for example " + " or ".join(json.dumps(e) for e in examples[:2]) if examples else None
 
 
 def _schema_hint(schema: dict[str, Any]) -> str | None:
@@ -164,7 +180,7 @@ class _Translator:
         key = error.instance
         child = ptr.child(pointer, key)
         if error.validator == "pattern":
-            message = f"key {key!r} does not match the pattern {error.validator_value}"
+            message = f"key {key!r} {patternwords.explain(key, error.validator_value)}"
         elif error.validator == "maxLength":
             message = f"key {key!r} is longer than {error.validator_value} characters"
         else:
@@ -183,9 +199,10 @@ class _Translator:
         if keyword == "const":
             return f"must be {json.dumps(limit)}; got {shown}", None
         if keyword == "pattern":
-            return f"{shown} does not match the pattern {limit}", _schema_hint(error.schema)
+            return f"{shown} {self._pattern_words(pointer, value, limit)}", _examples_hint(error.schema)
         if keyword == "format":
-            return f"{shown} is not a valid {limit}", _schema_hint(error.schema)
+            words = self._pattern_words(pointer, value, _FORMAT_PATTERNS.get(limit, ""))
+            return f"{shown} is not a valid {limit}: it {words}", _examples_hint(error.schema)
         bounds = {
             "minimum": "at least",
             "maximum": "at most",
@@ -205,6 +222,12 @@ class _Translator:
         if keyword == "uniqueItems":
             return "has the same item more than once", None
         return f"does not satisfy the schema's {keyword!r} rule", _schema_hint(error.schema)
+
+    def _pattern_words(self, pointer: str, value: Any, pattern: str) -> str:
+        """What is wrong with ``value``, in words; nothing specific about a value that looks like a credential."""
+        if not isinstance(value, str) or self.facts.hides(pointer):
+            return "is not in the expected form"
+        return patternwords.explain(value, pattern)
 
     def _type_hint(self, pointer: str, expected: Any, value: Any) -> str | None:
         wanted = set(expected if isinstance(expected, list) else [expected])
