@@ -51,13 +51,16 @@ def _within_bounds(node: dict[str, Any] | None, value: Any) -> bool:
     """Whether a number meets the node's bounds (JSON Schema applies them to numbers only)."""
     if node is None or isinstance(value, bool) or not isinstance(value, (int, float)):
         return True
-    checks = (
-        ("minimum", lambda limit: value >= limit),
-        ("maximum", lambda limit: value <= limit),
-        ("exclusiveMinimum", lambda limit: value > limit),
-        ("exclusiveMaximum", lambda limit: value < limit),
+    bounds = {word: node[word] for word in _BOUNDS if isinstance(node.get(word), (int, float))}
+    return (
+        value >= bounds.get("minimum", value)
+        and value <= bounds.get("maximum", value)
+        and ("exclusiveMinimum" not in bounds or value > bounds["exclusiveMinimum"])
+        and ("exclusiveMaximum" not in bounds or value < bounds["exclusiveMaximum"])
     )
-    return all(ok(node[word]) for word, ok in checks if isinstance(node.get(word), (int, float)))
+
+
+_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 
 
 def _accepts(types: set[str] | None, kind: str) -> bool:
