@@ -41,8 +41,8 @@ def spellings(secret: str) -> set[str]:
     for line in secret.splitlines():
         forms.add(line.strip())
     for piece in _PIECE.findall(secret):
-        if _random_looking(piece):  # and its beginnings, in case a message clipped it
-            forms.update(piece[:end] for end in range(_PIECE_PREFIX, len(piece) + 1))
+        if _random_looking(piece):  # and its beginning, in case a message clipped it
+            forms.update((piece, piece[:_PIECE_PREFIX]))
     return {form for form in forms if len(form) >= MIN_LENGTH}
 
 
@@ -53,40 +53,46 @@ def _random_looking(piece: str) -> bool:
 class Redactor:
     """Replaces every spelling of the secrets it was given (see the module's docstring)."""
 
-    __slots__ = ("_by_prefix", "_done")
+    __slots__ = ("_by_prefix", "_done", "_forms", "_secrets")
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._by_prefix: dict[str, list[str]] = {}
+        self._secrets: set[str] = set()
+        self._forms: set[str] = set()
+        # The forms by their first MIN_LENGTH characters, longest first; built when first needed.
+        self._by_prefix: dict[str, list[str]] | None = None
         # Texts already redacted: problems repeat their hints and messages.
         self._done: dict[str, str] = {}
         self.add(secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
-        changed = set()
         for secret in secrets:
-            for form in spellings(secret):
-                forms = self._by_prefix.setdefault(form[:MIN_LENGTH], [])
-                if form not in forms:
-                    forms.append(form)
-                    changed.add(form[:MIN_LENGTH])
-        for prefix in changed:
-            self._by_prefix[prefix].sort(key=lambda form: (-len(form), form))
-        if changed:
-            self._done.clear()
+            if secret not in self._secrets:
+                self._secrets.add(secret)
+                self._forms.update(spellings(secret))
+        self._by_prefix = None
+        self._done.clear()
 
     def __bool__(self) -> bool:
-        return bool(self._by_prefix)
+        return bool(self._forms)
 
     def __call__(self, text: str) -> str:
-        if not self._by_prefix or len(text) < MIN_LENGTH:
+        if not self._forms or len(text) < MIN_LENGTH:
             return text
         done = self._done.get(text)
         if done is None:
             done = self._done[text] = self._redact(text)
         return done
 
+    def _index(self) -> dict[str, list[str]]:
+        if self._by_prefix is None:
+            by_prefix: dict[str, list[str]] = {}
+            for form in sorted(self._forms, key=lambda form: (-len(form), form)):
+                by_prefix.setdefault(form[:MIN_LENGTH], []).append(form)
+            self._by_prefix = by_prefix
+        return self._by_prefix
+
     def _redact(self, text: str) -> str:
-        by_prefix = self._by_prefix
+        by_prefix = self._index()
         out: list[str] = []
         start = index = 0
         last = len(text) - MIN_LENGTH

@@ -213,7 +213,21 @@ def _array_checks(node: dict[str, Any]) -> list[Check]:
 
 
 def _all_different(items: list[Any]) -> bool:
-    return all(not json_equal(a, b) for i, a in enumerate(items) for b in items[i + 1 :])
+    """uniqueItems in linear time: equal items (as json_equal has it) have equal canonical forms."""
+    return len({_canonical(item) for item in items}) == len(items)
+
+
+def _canonical(value: Any) -> Any:
+    """A hashable form of JSON-like data in which 1 and 1.0 are one, true and 1 are not."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return (type(value).__name__, value)
+    if isinstance(value, (int, float)):
+        return ("number", value)
+    if isinstance(value, list):
+        return ("list", tuple(_canonical(item) for item in value))
+    if isinstance(value, dict):
+        return ("dict", frozenset((key, _canonical(item)) for key, item in value.items()))
+    return ("other", id(value))
 
 
 _COMPILED: dict[int, tuple[dict[str, Any], Check | None]] = {}
