@@ -13,6 +13,8 @@ The kinds:
     unnamed         the Helm versions disagree and validate only warns, without naming Helm 3 and Helm 4
     refused         both Helm versions render it and validate refuses it, for a reason other than the
                     documented extra checks (EXTRA_RULES)
+    silent          an unquoted number whose text the templates change (image.tag 4.10 -> 4.1) without
+                    an error on a key that takes an identifier, or without any word on a quantity
     leak            a planted credential appears in some output, in any escaping
     slow            a call took longer than CALL_SECONDS
     crash           exit code 3, or a traceback
@@ -46,8 +48,12 @@ CALL_SECONDS = 2.0
 HELM_THREADS = 3
 HELM_SECONDS = 60
 # What validate checks beyond Helm, on purpose (README "What validate checks that Helm does not").
-EXTRA_RULES = frozenset({"duplicate-key", "secret", *LIMITS})
-KINDS = ("missed", "lenient", "unnamed", "refused", "leak", "slow", "crash", "unparsable", "nondeterministic")
+EXTRA_RULES = frozenset(
+    {"duplicate-key", "secret", "extra-document", "number-text-changed", "number-text-invalid", *LIMITS}
+)
+KINDS = (
+    "missed", "lenient", "unnamed", "refused", "silent", "leak", "slow", "crash", "unparsable", "nondeterministic",
+)  # fmt: skip
 _WINDOW = 10
 
 
@@ -225,6 +231,8 @@ def classify(outcome: Outcome) -> list[str]:
         kinds.append("unnamed")
     if h3 and h4 and outcome.code in (1, 2) and {p.get("rule") for p in outcome.errors} - EXTRA_RULES:
         kinds.append("refused")
+    if (outcome.case.silent == "error" and valid) or (outcome.case.silent == "warning" and not outcome.problems):
+        kinds.append("silent")
     windows = [w for secret in outcome.case.secrets for w in _windows(secret)] + _ALL_WINDOWS
     if any(w in output for output in outcome.outputs for w in windows):
         kinds.append("leak")

@@ -53,6 +53,8 @@ class Case:
     sets: tuple[str, ...] = ()
     set_strings: tuple[str, ...] = ()
     secrets: tuple[str, ...] = field(default=())
+    # "error" or "warning": an unquoted number the templates would write back as other text.
+    silent: str | None = None
 
     @property
     def text(self) -> str:
@@ -237,9 +239,19 @@ SPELLING_KEYS = (
 )
 
 
+# Plain numbers whose text the templates write back differently (4.10 -> 4.1, 0x10 -> 16, 1e3 -> 1000).
+CHANGING_NUMBERS = frozenset(
+    ("4.10", "0x10", "010", "08", "1e3", "1_000", ".5", "0.0", "1.0", "+1", "0o10", "1.10", "0b11")
+)
+# Keys that take text or a number: an identifier (an error when its text changes) or a quantity (a warning).
+TEXT_KEYS = {"image.tag": "error", "Instance": "error"}
+QUANTITY_KEYS = {"resources.requests.cpu": "warning", "resources.limits.cpu": "warning"}
+
+
 def spellings() -> Iterator[Case]:
     for key in SPELLING_KEYS:
         for spelling in SPELLINGS:
+            silent = {**TEXT_KEYS, **QUANTITY_KEYS}.get(key) if spelling in CHANGING_NUMBERS else None
             top, _, rest = key.partition(".")
             if top in ("workerExtraResources", "userEnvironment", "nodeSelector", "podAnnotations"):
                 text = conf(**{top: f"\n  {rest}: {spelling}"})
@@ -247,7 +259,7 @@ def spellings() -> Iterator[Case]:
                 text = conf(**{top: "\n" + "".join("  " + line for line in nested(rest, spelling).splitlines(True))})
             else:
                 text = conf(**{top: spelling})
-            yield _case(f"{key}={spelling}", "spelling", text)
+            yield _case(f"{key}={spelling}", "spelling", text, silent=silent)
 
 
 # --- escapes, directives, documents, merges --------------------------------------------------------------------

@@ -12,7 +12,7 @@ import stat
 import sys
 import time
 
-from gce_values.errors import NOT_UTF8, InputError
+from gce_values.errors import NOT_UTF8, TOO_LARGE, InputError
 
 MAX_BYTES = 1024 * 1024
 # How long a named pipe may stay without a writer before it is refused (a writer already waiting counts at once).
@@ -37,7 +37,9 @@ def read_source(path: str) -> tuple[str, str]:
             raise InputError("is a directory; give the conf file itself", source=name)
         raw = _read_path(path, name)
     if len(raw) > MAX_BYTES:
-        raise InputError("larger than 1 MiB, more than any conf needs; is it the right file?", source=name)
+        raise InputError(
+            "larger than 1 MiB, more than any conf needs; is it the right file?", source=name, rule=TOO_LARGE
+        )
     return name, _decode(raw, name)
 
 
