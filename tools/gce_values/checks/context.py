@@ -42,7 +42,11 @@ class Facts:
         return pointer in self.merged.deleted
 
     def locate(self, pointer: str, at_key: bool) -> tuple[str, int, int]:
-        """The source, line and column to report a problem at ``pointer`` against."""
+        """The source, line and column to report a problem at ``pointer`` against.
+
+        A value the user did not write is reported at the key of the nearest mapping they did write,
+        or, when that is the whole conf, at no line at all (its first line has nothing to do with it).
+        """
         deleted = self.merged.deleted.get(pointer)
         if deleted is not None:
             return deleted.source, deleted.key_line, deleted.key_column
@@ -50,6 +54,8 @@ class Facts:
             origin = self.merged.origins.get(candidate)
             if origin is None:
                 continue
+            if candidate == ptr.ROOT and pointer != ptr.ROOT:
+                return origin.source, 0, 0
             if candidate == pointer and not at_key:
                 return origin.source, origin.line, origin.column
             return origin.source, origin.key_line, origin.key_column

@@ -629,11 +629,17 @@ def load(text: str, name: str) -> Loaded:
     """Parse ``text`` (named ``name`` in messages) like Helm; raises InputError for unusable input.
 
     A ``\\'`` in double quotes, which go-yaml reads as ``'`` and libyaml refuses, is rewritten as the
-    escape both read the same (``\\x27``) and the text parsed again.
+    escape both read the same (``\\x27``) and the text parsed again. A byte-order mark after the start,
+    which go-yaml reads as a character of the text and libyaml stops at, is read through a stand-in.
     """
+    stand_in = None
+    if "\ufeff" in text[1:]:
+        stand_in = next(chr(code) for code in range(0xF0000, 0xFFFFE) if chr(code) not in text)
+        text = text[:1] + text[1:].replace("\ufeff", stand_in)
     for _ in range(_MAX_REWRITES):
         try:
-            return _load(text, name)
+            loaded = _load(text, name)
+            return loaded if stand_in is None else _put_back(loaded, stand_in, "\ufeff")
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark
             patched = goyaml.patch_single_quote_escape(text, mark.line, mark.column) if mark else None
@@ -646,6 +652,35 @@ def load(text: str, name: str) -> Loaded:
 
 
 _MAX_REWRITES = 1000
+
+
+def _put_back(loaded: Loaded, stand_in: str, char: str) -> Loaded:
+    """``loaded`` with ``stand_in`` replaced by ``char`` everywhere it can appear (rare: never fast)."""
+
+    def text(value: str) -> str:
+        return value.replace(stand_in, char)
+
+    def data(value: Any) -> Any:
+        if isinstance(value, str):
+            return text(value)
+        if isinstance(value, dict):
+            return {text(key): data(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [data(item) for item in value]
+        return value
+
+    return Loaded(
+        name=loaded.name,
+        data=data(loaded.data),
+        positions={text(pointer): pos for pointer, pos in loaded.positions.items()},
+        notes=[
+            note._replace(pointer=text(note.pointer), text=text(note.text), value=data(note.value))
+            for note in loaded.notes
+        ],
+        problems=[
+            issue._replace(pointer=text(issue.pointer), message=text(issue.message)) for issue in loaded.problems
+        ],
+    )
 
 
 def _load(text: str, name: str) -> Loaded:
