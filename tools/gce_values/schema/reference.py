@@ -258,20 +258,16 @@ def _join(first: str | None, second: str) -> str:
     return f"{first} ({second})" if first else second
 
 
-def check(document: dict[str, Any], values: dict[str, Any], facts: Facts, removed: dict[str, Removed]) -> list[Finding]:
-    """Every schema violation in ``values``; fast when there is none, and without jsonschema when it can."""
-    from gce_values.schema import fastcheck
+def explain(
+    document: dict[str, Any], values: dict[str, Any], facts: Facts, removed: dict[str, Removed]
+) -> list[Finding]:
+    """Every schema violation in ``values``, found without jsonschema when the schema allows it."""
+    from gce_values.schema import fastcheck, fasterrors
 
-    quick = fastcheck.compiled(document)
-    if quick is not None and quick(values):
-        return []
     errors: list[Any] = []
-    if quick is not None:
-        from gce_values.schema import fasterrors
-
+    if fastcheck.compiled(document) is not None:
         errors = list(fasterrors.errors(document, values))
     if not errors:
-        # No is_valid() first: once the quick check has failed, that would be a second pass for nothing.
         errors = list(validator_for(document).iter_errors(values))
     translator = _Translator(facts, removed)
     out: list[Finding] = []
