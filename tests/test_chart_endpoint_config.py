@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from chartrender import (
-    CHART_DIR,
+from support.chartrender import (
     HELM_VERSIONS,
     HOSTILE_NAME,
     HOSTILE_TEXT,
@@ -30,6 +29,7 @@ from chartrender import (
     containers,
     load_yaml_file,
 )
+from support.paths import CHART_DIR
 
 LOADER = Path(__file__).with_name("endpoint_config_loader.py")
 POD_IP = "10.42.0.15"

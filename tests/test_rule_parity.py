@@ -25,7 +25,7 @@ from jsonschema import Draft7Validator, FormatChecker
 from gce_values.checks import xrules
 from gce_values.schema import Rule, load, release_name
 from gce_values.validator import validate_sources
-from validate_support import CHART_DIR, SEED_TEXT
+from support.paths import CHART_DIR, SEED_TEXT
 
 SCHEMA = load()
 RULES = SCHEMA.rules()

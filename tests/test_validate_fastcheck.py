@@ -11,14 +11,10 @@ from hypothesis import strategies as st
 from gce_values.helmyaml import origins
 from gce_values.schema import fastcheck, fasterrors, load
 from gce_values.schema import reference as schema_check
+from support.paths import SEED
 
 SCHEMA = load()
 DEFAULTS = SCHEMA.defaults()
-SEED = {
-    "Instance": "ci",
-    "endpointUUID": "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3",
-    "secrets": "globus-compute-creds",
-}
 PATHS = [path for path, _node in SCHEMA.leaves()]
 SCALARS = st.one_of(
     st.none(),

@@ -18,10 +18,9 @@ from pathlib import Path
 import pytest
 
 from gce_values.cli import NO_FAST_PATH_ENV
-from validate_support import REPO_ROOT, SEED_CONF
+from support.paths import CI_DIR, REPO_ROOT, SEED_FILE
 
-VALID = SEED_CONF.read_text(encoding="utf-8")
-CI_DIR = REPO_ROOT / "chart" / "globus-compute-endpoint" / "ci"
+VALID = SEED_FILE.read_text(encoding="utf-8")
 
 # name -> file content, written into the test's directory
 FILES: dict[str, str | bytes] = {
