@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,9 +28,9 @@ from support.chartrender import (
     containers,
     load_yaml_file,
 )
-from support.paths import CHART_DIR
+from support.paths import CHART_DIR, TESTS_DIR
 
-LOADER = Path(__file__).with_name("endpoint_config_loader.py")
+LOADER = TESTS_DIR / "support" / "endpoint_config_loader.py"
 POD_IP = "10.42.0.15"
 OWNER_ANNOTATION = "globus-compute.slateci.io/owner"
 

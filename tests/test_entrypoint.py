@@ -48,12 +48,12 @@ from support.entrypoint_harness import (
     render_chart,
     venv_bin,
 )
-from support.paths import CHART_DIR, CI_DIR, REPO_ROOT
+from support.paths import CHART_DIR, CI_DIR, REPO_ROOT, TESTS_DIR
 
 CI_FILES = sorted(path.name for path in CI_DIR.glob("*.yaml"))
 DEFAULT_CI = "default-values.yaml"
 USER_CI = "user-credentials-values.yaml"
-NETNS_RUNNER = Path(__file__).parent / "support" / "entrypoint_netns_runner.py"
+NETNS_RUNNER = TESTS_DIR / "support" / "entrypoint_netns_runner.py"
 DOCKERFILE = REPO_ROOT / "images" / "endpoint" / "Dockerfile"
 
 EX_USAGE, EX_CANTCREAT, EX_NOPERM, EX_CONFIG = 64, 73, 77, 78

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+TESTS_DIR = REPO_ROOT / "tests"
 TOOLS_DIR = REPO_ROOT / "tools"
 SCHEMA_FILE = REPO_ROOT / "schema" / "values.schema.yaml"
 CHART_NAME = "globus-compute-endpoint"
