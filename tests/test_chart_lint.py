@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chartrender import CHART_DIR, CI_FILES, HELM_VERSIONS, REPO_ROOT, HelmRenderer
+from support.chartrender import CI_FILES, HELM_VERSIONS, HelmRenderer
+from support.paths import CHART_DIR, REPO_ROOT
 
 # The catalog's CI rules (chart_schema.yaml, lintconf.yaml); CI puts shared/ beside the clone.
 SLATE_CATALOG_CI = REPO_ROOT.parent / "shared" / "anchors" / "slate-catalog-ci"

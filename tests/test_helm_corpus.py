@@ -1,11 +1,11 @@
-"""The generated corpus (tests/helm_corpus.py) through helm 3.8.1, helm 4 and `gce-values validate`.
+"""The generated corpus (tests/support/helm_corpus.py) through helm 3.8.1, helm 4 and `gce-values validate`.
 
 Done means, on every case: no conf that either Helm refuses is called valid without a warning (and one
 that both refuse is not called valid at all); where the two Helm versions disagree and validate only
 warns, it names both; no conf both Helm versions render is refused except by the documented extra
 checks; no planted credential reaches any output (text, json, github, fast path) in any escaping; the
 output is the same under another hash seed; every call takes under two seconds and none crashes.
-The report of every disagreement: ``.venv/bin/python tests/corpus_check.py``.
+The report of every disagreement: ``.venv/bin/python tests/support/corpus_check.py``.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from corpus_check import KINDS, Outcome, classify, describe, run
 from gce_values.schema import load
-from helm_corpus import categories, generate
+from support.corpus_check import KINDS, Outcome, classify, describe, run
+from support.helm_corpus import categories, generate
 
 CATEGORIES = (
     "bounds", "spelling", "escape", "directive", "documents", "merge", "set", "control", "huge", "secret", "keys",

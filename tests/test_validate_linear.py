@@ -17,7 +17,7 @@ import pytest
 
 from gce_values.report.reporters import REPORTERS
 from gce_values.validator import validate_sources
-from validate_support import SEED_TEXT
+from support.paths import SEED_TEXT
 
 BOUND_SECONDS = 1.0
 _RNG = random.Random(16)

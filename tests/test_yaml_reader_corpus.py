@@ -1,6 +1,6 @@
 """Reader-level differential: the values helm 3.8.1 and helm 4 read from generated YAML against validate's.
 
-Every text of tests/yaml_corpus.py goes through the probe chart (it prints ``.Values`` as JSON) with
+Every text of tests/support/yaml_corpus.py goes through the probe chart (it prints ``.Values`` as JSON) with
 both Helm versions, and through gce-values' own reading (the file read and decoded as `validate` reads
 it, then parsed as Helm parses values). Where both Helm versions read the same values, gce-values must
 read exactly those; where both refuse the text, it must refuse it; where they differ, it must refuse
@@ -23,8 +23,8 @@ import pytest
 from gce_values.errors import LIMITS, InputError
 from gce_values.helmyaml import reader
 from gce_values.sources import read_source
-from validate_support import helm_template, json_normal
-from yaml_corpus import texts
+from support.helmprobe import helm_template, json_normal
+from support.yaml_corpus import texts
 
 # Refusals on purpose, by rule id: Python object tags, UTF-16, and the nesting, size and alias limits.
 READER_EXTRAS = frozenset(LIMITS)

@@ -50,6 +50,7 @@ def install(
     itself fails, its own exit code.
     """
     from gce_values.cli import support as cmdsupport
+    from gce_values.schema import release_name
     from gce_values.workflow import helm, programs, slate
 
     if use_helm and (group or cluster or dev):
@@ -72,7 +73,7 @@ def install(
         program = tool
         click.echo(f"note: {tool} is not installed here; the command is shown as it would run", err=True)
     if use_helm:
-        argv = helm.upgrade_argv(program, release or helm.default_release(result.values), conf, namespace)
+        argv = helm.upgrade_argv(program, release or release_name(result.values.get("Instance")), conf, namespace)
     else:
         argv = slate.install_argv(program, conf, str(group), str(cluster), dev)
     if dry_run:

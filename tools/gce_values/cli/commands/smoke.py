@@ -6,14 +6,12 @@ or reads GLOBUS_COMPUTE_CLIENT_ID/_SECRET from the environment).
 
 from __future__ import annotations
 
-import re
 import sys
 from typing import Any
 
 import click
 
 EXPECTED = "Hello World!"
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SPINNER = "|/-\\"
 
 
@@ -41,7 +39,7 @@ def smoke(ctx: click.Context, endpoint_id: str, timeout: float) -> None:
     """
     from gce_values.workflow import taskwait
 
-    if not UUID_RE.match(endpoint_id.strip()):
+    if not _is_uuid(endpoint_id.strip()):
         raise click.BadParameter("not a UUID (the endpointUUID of your conf)", param_hint="--endpoint-id")
     executor = _make_executor(endpoint_id.strip())
     click.echo(f"submitted hello_world to endpoint {endpoint_id}; waiting up to {timeout:g}s", err=True)
@@ -102,3 +100,9 @@ class _Progress:
     def clear(self) -> None:
         sys.stderr.write("\r" + " " * 60 + "\r")
         sys.stderr.flush()
+
+
+def _is_uuid(text: str) -> bool:
+    from gce_values.schema import load
+
+    return load().matches("uuid", text)

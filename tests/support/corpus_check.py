@@ -1,10 +1,10 @@
 """Run the generated corpus through helm 3.8.1, helm 4 and `gce-values validate`, and list every disagreement.
 
-    .venv/bin/python tests/corpus_check.py [--only CATEGORY] [--show N]
+    .venv/bin/python tests/support/corpus_check.py [--only CATEGORY] [--show N]
 
 prints the counts of each kind of disagreement (and the first N cases of each); tests/test_helm_corpus.py
 asserts there are none. Helm runs a few at a time in threads; gce-values runs in two batch processes
-(tests/cli_batch.py) under different hash seeds, and a third repeats the text output of the cases that
+(tests/support/cli_batch.py) under different hash seeds, and a third repeats the text output of the cases that
 plant secrets under yet another seed, to show that the output does not depend on hash order.
 
 The kinds:
@@ -36,13 +36,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: tests/ holds `support`
 
 from gce_values.errors import LIMITS
-from helm_corpus import SECRET_TOKENS, Case, generate
+from support.helm_corpus import SECRET_TOKENS, Case, generate
+from support.paths import CHART_DIR, REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-CHART_DIR = REPO_ROOT / "chart" / "globus-compute-endpoint"
 RELEASE = "gce-corpus"
 CALL_SECONDS = 2.0
 HELM_THREADS = 3

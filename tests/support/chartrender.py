@@ -19,22 +19,14 @@ from typing import Any
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-CHART_DIR = REPO_ROOT / "chart" / "globus-compute-endpoint"
-CI_DIR = CHART_DIR / "ci"
-SCHEMA_PATH = REPO_ROOT / "schema" / "values.schema.yaml"
-CHART_NAME = "globus-compute-endpoint"
+from gce_values.schema import release_name
+from support.paths import CHART_DIR, CI_DIR, SEED_FILE
+
 NAMESPACE = "slate-group-demo"
 HELM_VERSIONS = ("v3.8", "v3", "v4")  # the SLATE server's Helm, the last Helm 3, Helm 4
 HELM_TIMEOUT_SECONDS = 120
 
 CI_FILES = tuple(sorted(CI_DIR.glob("*-values.yaml")))
-SEED_FILE = CI_DIR / "default-values.yaml"
-
-
-def release_name(instance: object) -> str:
-    """The release name SLATE gives an instance: ``<chart>-<Instance>``."""
-    return f"{CHART_NAME}-{instance}"
 
 
 def load_yaml_file(path: Path) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Generated YAML texts for the reader-level differential: what Helm reads against what validate reads.
 
-Each text is a whole values file. The probe chart (validate_support.write_probe_chart) prints the
-``.Values`` that helm 3.8.1 and helm 4 make of it; tests/test_yaml_reader_corpus.py compares that with
+Each text is a whole values file. A probe chart prints the ``.Values`` that helm 3.8.1
+and helm 4 make of it; tests/test_yaml_reader_corpus.py compares that with
 the data gce-values reads from the same bytes. The texts cover plain scalar spellings, quoting styles,
 escapes, tags, keys of every type, control characters, block scalars, flow collections, anchors and
 merges, directives and documents, and encodings.

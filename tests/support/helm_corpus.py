@@ -31,14 +31,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gce_values.schema import ValuesSchema
+from support.paths import SEED
 
-SEED_KEYS = {
-    "Instance": "ci",
-    "endpointUUID": "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3",
-    "secrets": "globus-compute-creds",
-    "useClientCredentials": "true",
-    "minBlocks": "0",
-}
+# The seed conf's keys, each with its value as YAML text.
+SEED_KEYS = {key: value if isinstance(value, str) else json.dumps(value) for key, value in SEED.items()}
 UUID = "7a3c1e52-9b4d-4f0e-8c21-5d6e7f809a1b"
 UUID2 = "0c9d8e7f-6a5b-4c3d-9e1f-2a3b4c5d6e7f"
 
