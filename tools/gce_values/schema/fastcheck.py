@@ -213,11 +213,11 @@ def _array_checks(node: dict[str, Any]) -> list[Check]:
         high = node["maxItems"]
         out.append(lambda v: not isinstance(v, list) or len(v) <= high)
     if node.get("uniqueItems") is True:
-        out.append(lambda v: not isinstance(v, list) or _all_different(v))
+        out.append(lambda v: not isinstance(v, list) or all_different(v))
     return out
 
 
-def _all_different(items: list[Any]) -> bool:
+def all_different(items: list[Any]) -> bool:
     """uniqueItems in linear time: equal items (as json_equal has it) have equal canonical forms."""
     return len({_canonical(item) for item in items}) == len(items)
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from gce_values.schema.fastcheck import is_number, is_type, json_equal
+from gce_values.schema.fastcheck import all_different, is_number, is_type, json_equal
 from gce_values.schema.formats import FORMATS
 from gce_values.schema.goregex import go_regex
 
@@ -112,7 +112,7 @@ def _fails(keyword: str, limit: Any, value: Any) -> bool:
         if keyword == "maxItems":
             return bool(len(value) > limit)
         if keyword == "uniqueItems":
-            return bool(limit) and any(json_equal(a, b) for i, a in enumerate(value) for b in value[i + 1 :])
+            return bool(limit) and not all_different(value)
     return False
 
 
