@@ -385,3 +385,47 @@ def test_ordinary_long_values_are_not_taken_for_secrets() -> None:
         "userEnvironment:\n  SOME_TOKEN_FILE: ${TOKEN_PATH}\n"
     )
     assert _check(text).problems == []
+
+
+def test_tab_indentation_is_called_tabs() -> None:
+    from gce_values.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        _check(SEED + "endpoint:\n\tdebug: true\n")
+    assert "a tab where YAML needs spaces" in caught.value.detail
+    assert caught.value.line == 7
+
+
+def test_key_glued_to_its_value_is_reported_at_its_line() -> None:
+    """`minBlocks:0` is one word to YAML; the parser notices only lines later."""
+    from gce_values.errors import InputError
+
+    text = SEED.replace("minBlocks: 0\n", "minBlocks:0\n") + "maxBlocks: 3\nendpoint:\n  debug: true\n"
+    with pytest.raises(InputError) as caught:
+        _check(text)
+    assert (caught.value.line, caught.value.detail) == (
+        5,
+        "not valid YAML: no space after the ':' of minBlocks; write 'minBlocks: value'",
+    )
+
+
+def test_missing_key_is_not_pinned_to_an_unrelated_line() -> None:
+    problem = _one(_check("# a comment\nInstance: ci\nsecrets: creds\n"), "endpoint-uuid-required")
+    assert (problem.line, problem.column, problem.key) == (0, 0, "endpointUUID")
+
+
+def test_uuid_in_secrets_is_a_warning() -> None:
+    uuid = "7a3c1e52-9b4d-4f0e-8c21-5d6e7f809a1b"
+    problem = _one(_check(SEED.replace("secrets: globus-compute-creds", f"secrets: {uuid}")), "secrets-is-uuid")
+    assert (problem.severity, problem.line, problem.key) == ("warning", 3, "secrets")
+    assert "SLATE secret" in problem.message
+
+
+def test_usage_errors_with_format_json_print_the_json_report() -> None:
+    ran = run("validate", "--format", "json", "--no-such-option")
+    assert ran.code == 2
+    report = json.loads(ran.stdout)
+    assert report["valid"] is False
+    assert [(p["rule"], p["severity"]) for p in report["problems"]] == [("usage-error", "error")]
+    ran = run("validate", "--format=json")
+    assert ran.code == 2 and json.loads(ran.stdout)["problems"][0]["rule"] == "usage-error"
