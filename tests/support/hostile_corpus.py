@@ -406,12 +406,12 @@ CASES: tuple[Case, ...] = (
     Case(
         "hundred-thousand-keys",
         _written("many-keys.yaml", _hundred_thousand_keys),
-        _unusable_conf("more than 10000 values", TOO_BIG_FOR_ENV),
+        _unusable_conf("more than 20000 values", TOO_BIG_FOR_ENV),
     ),
     Case(
         "hundred-thousand-unknown-keys",
         _written("many-unknown-keys.yaml", _hundred_thousand_unknown_keys),
-        _unusable_conf("more than 10000 values", TOO_BIG_FOR_ENV),
+        _unusable_conf("more than 20000 values", TOO_BIG_FOR_ENV),
     ),
     # Not a readable regular file.
     Case("directory", _directory, _unusable_conf("is a directory", NOT_REGULAR)),

@@ -32,7 +32,7 @@ from gce_values.report import ERROR, WARNING
 MAX_DEPTH = 100
 MAX_ALIAS_NODES = 10_000
 # Values (keys not counted) in one conf; the chart's whole values.yaml has fewer than 100.
-MAX_VALUES = 100_000
+MAX_VALUES = 20_000
 # Integers beyond this lose precision in Helm, which turns every number into a float64.
 _FLOAT64_EXACT = 2**53
 
