@@ -83,7 +83,7 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def values_expr(path: str) -> str:
+def _values_expr(path: str) -> str:
     """A Go template expression for a dotted value path that is safe when a parent is missing."""
     parts = path.split(".")
     expr = f".Values.{parts[0]}"
@@ -93,7 +93,7 @@ def values_expr(path: str) -> str:
 
 
 def _go_is_empty_text(key: str) -> str:
-    return f'eq (toString ({values_expr(key)} | default "")) ""'
+    return f'eq (toString ({_values_expr(key)} | default "")) ""'
 
 
 def _check_required(rule: Rule, ctx: Context) -> Violation | None:
@@ -115,7 +115,7 @@ def _check_exactly_one(rule: Rule, ctx: Context) -> Violation | None:
 
 
 def _go_exactly_one(rule: Rule) -> str:
-    trues = " ".join(f'(eq (toString {values_expr(k)}) "true")' for k in rule.spec["keys"])
+    trues = " ".join(f'(eq (toString {_values_expr(k)}) "true")' for k in rule.spec["keys"])
     return f"ne (len (without (list {trues}) false)) 1"
 
 
@@ -130,7 +130,7 @@ def _check_less_or_equal(rule: Rule, ctx: Context) -> Violation | None:
 
 def _go_less_or_equal(rule: Rule) -> str:
     low, high = rule.spec["keys"]
-    return f"gt (float64 {values_expr(low)}) (float64 {values_expr(high)})"
+    return f"gt (float64 {_values_expr(low)}) (float64 {_values_expr(high)})"
 
 
 def _check_required_when(rule: Rule, ctx: Context) -> Violation | None:
@@ -147,9 +147,9 @@ def _check_required_when(rule: Rule, ctx: Context) -> Violation | None:
 
 def _go_required_when(rule: Rule) -> str:
     if "whenNonEmpty" in rule.spec:
-        trigger = f"not (empty {values_expr(rule.spec['whenNonEmpty'])})"
+        trigger = f"not (empty {_values_expr(rule.spec['whenNonEmpty'])})"
     else:
-        trigger = f'eq (toString {values_expr(rule.spec["whenFalse"])}) "false"'
+        trigger = f'eq (toString {_values_expr(rule.spec["whenFalse"])}) "false"'
     return f"and ({trigger}) ({_go_is_empty_text(rule.key)})"
 
 
@@ -186,7 +186,7 @@ def _check_warn_when(rule: Rule, ctx: Context) -> Violation | None:
 def _go_warn_when(rule: Rule) -> str:
     conds = []
     for when in rule.spec["when"]:
-        expr = values_expr(when["key"])
+        expr = _values_expr(when["key"])
         if "greaterThan" in when:
             conds.append(f"(gt (float64 {expr}) (float64 {when['greaterThan']}))")
         else:
