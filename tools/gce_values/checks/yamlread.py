@@ -1,4 +1,4 @@
-"""What the YAML reader itself found: duplicate keys, merges (<<) that override, extra documents."""
+"""What the YAML reader itself found: duplicate keys, merges (<<) that override, extra documents, directives."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from gce_values.checks.context import Run, key_text
 from gce_values.report import Problem
 
 DUPLICATE_KEY = "duplicate-key"
-RULES = (DUPLICATE_KEY, "yaml-merge-order", "extra-document")
+RULES = (DUPLICATE_KEY, "yaml-merge-order", "extra-document", "yaml-directive", "yaml-document-marker")
 
 
 def check(run: Run) -> None:

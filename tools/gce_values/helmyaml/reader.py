@@ -1,17 +1,21 @@
 """Read a conf the way Helm reads a values file, and remember where every key and value is.
 
-Helm reads values with sigs.k8s.io/yaml on top of go-yaml v2, so scalars follow YAML 1.1 as go-yaml v2
-implements it: ``yes``/``no``/``on``/``off``/``y``/``n`` are booleans, ``010`` is octal 8, ``08`` is 8,
+Helm 3 and Helm 4 both read values with sigs.k8s.io/yaml on top of go-yaml v2 (Helm 4.3: sigs.k8s.io/yaml
+1.6 over go.yaml.in/yaml/v2), so scalars follow YAML 1.1 as go-yaml v2 implements it:
+``yes``/``no``/``on``/``off``/``y``/``n`` are booleans, ``010`` is octal 8, ``08`` is 8,
 ``0o10``/``0x1F``/``0b101``/``1e3`` are numbers, underscores between digits are dropped, timestamps and
-``12:30:45`` stay text, every number becomes a JSON (float64) number, keys become strings, only the
-first document counts (Helm 3), and ``<<`` merges apply in order. PyYAML's own constructor differs on
-most of these, so this module builds the values itself from the parser's events (libyaml's when
-available): one pass, no recursion, with limits on nesting depth, alias expansion and the number of
-values so that hostile input fails fast.
+``12:30:45`` stay text, every number becomes a JSON (float64) number, keys become strings, and ``<<``
+merges apply in order; helmyaml.goyaml holds go-yaml's escapes, timestamps and base64. The two differ
+on documents: Helm 3 reads the first, Helm 4 splits the file at ``---`` lines and merges them all
+(pkg/chart/v2/loader LoadValues), refusing directives and ``--- text`` lines. So this module reads the
+first document and reports the rest, and those lines, as errors that name both versions. PyYAML's own
+constructor differs on most of these, so this module builds the values itself from the parser's events
+(libyaml's when available): one pass, no recursion, with limits on nesting depth, alias expansion and
+the number of values so that hostile input fails fast.
 
 The result is plain Python data plus a map from JSON pointer to the 1-based line and column of each
 value and of its key, notes about scalars whose reading may surprise (used for warnings), and the
-problems the parse itself finds (duplicate keys, out-of-order merges, extra documents).
+problems the parse itself finds (duplicate keys, out-of-order merges, extra documents, directives).
 """
 
 from __future__ import annotations
