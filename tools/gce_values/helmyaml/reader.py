@@ -595,7 +595,7 @@ def _syntax_error(name: str, text: str, error: yaml.YAMLError) -> InputError:
 
 
 # A line that starts with a key glued to its value (``minBlocks:0``): YAML reads it as one word.
-_GLUED_KEY = re.compile(r"\s*(?:- +)?([A-Za-z_][A-Za-z0-9_.-]*):[^\s:/]")
+_GLUED_KEY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_.-]*):[^\s:/]")
 # How many lines above an error a glued key is looked for (the parser notices it a line or two later).
 _GLUED_LOOKBACK = 3
 
