@@ -10,9 +10,7 @@ libyaml finds the events; these functions then hold each one to go-yaml v2's rul
 
 from __future__ import annotations
 
-import base64
-import binascii
-import calendar
+import functools
 import re
 
 # The characters go-yaml v2 accepts after a backslash in double-quoted text (and x, u, U with hex digits).
@@ -21,10 +19,14 @@ _HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
 _HEX = frozenset("0123456789abcdefABCDEF")
 _LINE_BREAKS = frozenset("\r\n\x85\u2028\u2029")
 
-_TIMESTAMP = re.compile(
-    r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
-    r"(?:([Tt ])([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:\.[0-9]+)?(Z|[-+][0-9]{2}:[0-9]{2})?)?"
-)
+
+@functools.cache
+def _timestamp() -> re.Pattern[str]:
+    """go-yaml's four timestamp layouts; compiled when first needed (only a !!timestamp tag needs it)."""
+    return re.compile(
+        r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
+        r"(?:([Tt ])([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:\.[0-9]+)?(Z|[-+][0-9]{2}:[0-9]{2})?)?"
+    )
 
 
 def double_quoted_escapes(source: str) -> str | None:
@@ -61,7 +63,9 @@ def patch_single_quote_escape(text: str, line: int, column: int) -> str | None:
 
 def timestamp_ok(text: str) -> bool:
     """Whether go-yaml v2 reads ``text`` as a timestamp (Go's time.Parse, go-yaml's four layouts)."""
-    match = _TIMESTAMP.fullmatch(text)
+    import calendar  # here, not at start-up: only a !!timestamp tag gets this far
+
+    match = _timestamp().fullmatch(text)
     if match is None:
         return False
     year, month, day = (int(match.group(i)) for i in (1, 2, 3))
@@ -80,6 +84,9 @@ def timestamp_ok(text: str) -> bool:
 
 def binary_text(text: str) -> str | None:
     """The text a ``!!binary`` value decodes to, as Helm holds it; None when Go's base64 refuses it."""
+    import base64  # here, not at start-up: only a !!binary tag gets this far
+    import binascii
+
     try:
         raw = base64.b64decode(text.replace("\r", "").replace("\n", ""), validate=True)
     except (binascii.Error, ValueError):

@@ -26,11 +26,10 @@ import re
 import struct
 from typing import Any, NamedTuple
 
-import yaml
-
 from gce_values import pointer as ptr
 from gce_values.errors import ALIAS_EXPANSION, PYTHON_TAG, TOO_DEEP, TOO_MANY_VALUES, InputError
 from gce_values.helmyaml import goyaml
+from gce_values.pyyaml import yaml
 from gce_values.report import ERROR, WARNING
 
 MAX_DEPTH = 100

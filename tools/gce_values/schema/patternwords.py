@@ -11,7 +11,6 @@ examples.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 # Invisible characters worth naming; the second set is what Helm 3's schema check cannot take.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff\ufffe\uffff]")
@@ -29,6 +28,8 @@ def char_name(char: str) -> str:
         return _NAMES[char]
     if char.isprintable():
         return repr(char)
+    import unicodedata  # only for a message about an invisible character
+
     name = unicodedata.name(char, "")
     if not name and unicodedata.category(char) == "Cc":
         name = {"\x7f": "DELETE", "\x85": "NEXT LINE"}.get(char, "a control character")
