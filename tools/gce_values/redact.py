@@ -13,6 +13,7 @@ thousands of secrets cost no more than one.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -24,7 +25,7 @@ REDACTED = "<redacted>"
 # Shorter text is too likely to be a common word; secrets_scan finds nothing this short anyway.
 MIN_LENGTH = 6
 # A long enough run of one secret's characters is redacted on its own (a line of a PEM body, a clipped part).
-_PIECE = re.compile(r"[A-Za-z0-9+/]{16,}")
+_PIECE = r"[A-Za-z0-9+/]{16,}"
 _PIECE_PREFIX = 12
 
 
@@ -40,10 +41,16 @@ def spellings(secret: str) -> set[str]:
     }
     for line in secret.splitlines():
         forms.add(line.strip())
-    for piece in _PIECE.findall(secret):
+    for piece in _pieces().findall(secret):
         if _random_looking(piece):  # and its beginning, in case a message clipped it
             forms.update((piece, piece[:_PIECE_PREFIX]))
     return {form for form in forms if len(form) >= MIN_LENGTH}
+
+
+@functools.cache
+def _pieces() -> re.Pattern[str]:
+    """Compiled when the first credential is found, not at every start-up."""
+    return re.compile(_PIECE)
 
 
 def _random_looking(piece: str) -> bool:

@@ -14,6 +14,7 @@ Helm 4 checks the values as data and renders all of these. Each finding names bo
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
@@ -21,15 +22,23 @@ from typing import Any, NamedTuple
 from gce_values import pointer as ptr
 from gce_values.checks.context import Run
 from gce_values.report import ERROR, WARNING
-from gce_values.schema.patternwords import HELM3_UNCHECKABLE, char_name
 
 UNREADABLE_TEXT = "helm3-unreadable-text"
 LONG_KEY = "helm3-long-key"
 MERGE_KEY = "helm3-merge-key"
 RULES = (UNREADABLE_TEXT, LONG_KEY, MERGE_KEY)
 MAX_KEY_JSON = 1024
-_GO_JSON_LONGER = re.compile("[<>&\u2028\u2029]")
-_JSON_ESCAPED = re.compile('["\\\\\x00-\x1f]')
+# Text Helm 3's schema check cannot take (checked on every string of every conf: compiled at import).
+HELM3_UNCHECKABLE = re.compile("[\x7f-\x84\x86-\x9f\ufffe\uffff]")
+# Go's JSON writes a character as at most 6 (\u003c): shorter keys cannot reach the limit.
+_SHORT_KEY = (MAX_KEY_JSON - 2) // 6
+
+
+@functools.cache
+def _go_json_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """What Go's JSON writes longer than one character: <, >, & and the line separators; quotes,
+    backslashes and control characters. Compiled only for a key long enough to need them."""
+    return re.compile("[<>&\u2028\u2029]"), re.compile('["\\\\\x00-\x1f]')
 
 
 class Finding(NamedTuple):
@@ -43,9 +52,10 @@ class Finding(NamedTuple):
 
 def go_json_length(key: str) -> int:
     """How many characters Go's json.Marshal writes for ``key``, quotes included."""
+    longer, escaped = _go_json_patterns()
     length = len(key) + 2
-    length += 5 * len(_GO_JSON_LONGER.findall(key))
-    for match in _JSON_ESCAPED.finditer(key):
+    length += 5 * len(longer.findall(key))
+    for match in escaped.finditer(key):
         length += 1 if match.group(0) in '"\\\b\f\n\r\t' else 5
     return length
 
@@ -54,6 +64,8 @@ def _text_finding(pointer: str, text: str, at_key: bool) -> Finding | None:
     found = HELM3_UNCHECKABLE.search(text)
     if found is None:
         return None
+    from gce_values.schema.patternwords import char_name
+
     place = "key" if at_key else "text"
     return Finding(
         pointer,
@@ -87,7 +99,7 @@ def findings(values: Any) -> Iterator[Finding]:
                 found = _text_finding(child, key, at_key=True)
                 if found:
                     yield found
-                if go_json_length(key) > MAX_KEY_JSON:
+                if len(key) > _SHORT_KEY and go_json_length(key) > MAX_KEY_JSON:
                     yield Finding(
                         child,
                         True,

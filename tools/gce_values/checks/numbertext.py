@@ -18,7 +18,7 @@ from gce_values import pointer as ptr
 from gce_values.checks.context import Run
 from gce_values.helmyaml.reader import as_template_text
 from gce_values.report import ERROR, WARNING
-from gce_values.schema import nodes, patternwords
+from gce_values.schema import nodes
 from gce_values.schema.goregex import go_regex
 
 TEXT_CHANGED = "number-text-changed"
@@ -42,6 +42,8 @@ def check(run: Run) -> None:
         original = written.get((where[0], pointer))
         pattern = node.get("pattern")
         if isinstance(pattern, str) and not go_regex(pattern).search(text):
+            from gce_values.schema import patternwords
+
             message = (
                 f"{original or text} is a number, written into the manifests as {json.dumps(text)}, which "
                 f"{patternwords.explain(text, pattern)}"

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import re
 
-# Invisible characters worth naming; the second set is what Helm 3's schema check cannot take.
+# Invisible characters worth naming (checks.helm3limits says which of them Helm 3 cannot take).
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff\ufffe\uffff]")
-HELM3_UNCHECKABLE = re.compile("[\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _UUID_PATTERN = re.compile(r"\{8\}-.*\{4\}-.*\{12\}")
 _HEX_GROUPS = (8, 4, 4, 4, 12)
 _CLASS = re.compile(r"\[(?:\\.|[^\]\\])+\]")
@@ -79,9 +78,6 @@ def _uuid_problem(text: str, lowercase_only: bool) -> str | None:
 
 def explain(text: str, pattern: str) -> str:
     """Why ``text`` does not match ``pattern``, in words (the text itself is not repeated)."""
-    unchecked = HELM3_UNCHECKABLE.search(text)
-    if unchecked:
-        return f"contains {char_name(unchecked.group(0))}, which Helm 3 cannot check and a manifest cannot hold"
     control = _CONTROL.search(text)
     if control:
         return f"contains {char_name(control.group(0))}"
