@@ -18,18 +18,21 @@ import shutil
 import subprocess
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from runtime.kube_api_double import KubeApiDouble, TlsFiles, in_cluster_files
 from runtime.netns import NetworkNamespace
 from runtime.pods import EndpointPod, PodmanPodRunner, only
+from runtime.pypi_tunnel import PypiTunnel
 from runtime.testbed import BUILD_DIR, Podman
 
 DRIVER = Path(__file__).resolve().parent / "engine_driver.py"
 DRIVER_IN_CONTAINER = "/opt/gce-test/engine_driver.py"
 POD_IP = "127.0.0.1"
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+HOST_CA_IN_CONTAINER = "/etc/ssl/certs/host-ca-bundle.crt"
 
 
 @dataclass
@@ -66,7 +69,8 @@ class FunctionRun:
     worker_extra_args: Sequence[str] = ()
     timeout: float = 600
     inject: Sequence[tuple[str, str, int]] = ()
-    extra_setup: list[Any] = field(default_factory=list)
+    # Benchmark only: give the worker pods a way to PyPI (pypi_tunnel.py), for pip at worker start.
+    pypi_for_workers: bool = False
 
     def run(self) -> RunResult:
         work = BUILD_DIR / "work" / self.name
@@ -82,8 +86,16 @@ class FunctionRun:
         engine_name = f"gce-rt-engine-{self.name}"
         with NetworkNamespace(f"gce-rt-{self.name}-{os.getpid()}") as netns:
             tls = TlsFiles.create(work / "tls")
+            worker_args = list(self.worker_extra_args)
+            tunnel = PypiTunnel(netns).start() if self.pypi_for_workers else None
+            if tunnel is not None:
+                worker_args += [
+                    *("--env", f"HTTPS_PROXY={tunnel.url}", "--env", f"https_proxy={tunnel.url}"),
+                    *("--env", f"PIP_CERT={HOST_CA_IN_CONTAINER}"),
+                    *("--volume", f"{HOST_CA_BUNDLE}:{HOST_CA_IN_CONTAINER}:ro"),
+                ]
             runner = PodmanPodRunner(
-                self.podman, netns.podman_network, label, logs_dir=logs_dir, extra_args=self.worker_extra_args
+                self.podman, netns.podman_network, label, logs_dir=logs_dir, extra_args=worker_args
             )
             double = KubeApiDouble(netns.listen(), tls, token, runner=runner, record_dir=pods_dir)
             for verb, plural, status in self.inject:
@@ -112,6 +124,8 @@ class FunctionRun:
             finally:
                 self.podman.run("rm", "--force", "--time", "0", engine_name, check=False, timeout=60)
                 double.stop()
+                if tunnel is not None:
+                    tunnel.stop()
                 for leftover in self.podman.run("ps", "-aq", "--filter", f"label={label}=1").stdout.split():
                     self.podman.run("rm", "--force", "--time", "0", leftover, check=False, timeout=60)
             seconds = time.monotonic() - started
