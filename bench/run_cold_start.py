@@ -62,8 +62,10 @@ class ColdStart:
 
 def pip_at_start_values(base_image: str) -> dict[str, Any]:
     """The predecessors' worker: stock Python image, the endpoint pip-installed before the worker starts."""
+    # The stock image has no home for the pod's user 1000, and the worker writes ~/.globus_compute.
     install = (
-        "python3 -m venv /tmp/gce-venv"
+        "export HOME=/tmp"
+        " && python3 -m venv /tmp/gce-venv"
         f" && /tmp/gce-venv/bin/pip install --quiet --no-cache-dir globus-compute-endpoint=={app_version()}"
         " && export PATH=/tmp/gce-venv/bin:$PATH"
     )
