@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -122,27 +123,37 @@ def main() -> int:
     base = ensure_base_image(podman)
     image = build_endpoint_image(podman, base)
     helm = REPO_ROOT / ".tools" / "bin" / "helm4"
-    kinds = {
-        "prebuilt endpoint image (chart default)": ({}, False),
-        "stock Python base + pip install globus-compute-endpoint at worker start": (pip_at_start_values(base), True),
-    }
-    samples: dict[str, list[ColdStart]] = {label: [] for label in kinds}
+    load_before = os.getloadavg()[0]
+    samples: dict[str, list[ColdStart]] = {}
     with tempfile.TemporaryDirectory() as scratch:
+        # The engine runs each task in its own run directory (/home/gce/.globus_compute/...), which the
+        # worker creates: the stock image has no /home/gce its user 1000 may write, so it gets an empty one.
+        stock_home = Path(scratch) / "home"
+        stock_home.mkdir()
+        stock_home.chmod(0o777)
+        kinds = {
+            "prebuilt endpoint image (chart default)": ({}, False, []),
+            "stock Python base + pip install globus-compute-endpoint at worker start": (
+                pip_at_start_values(base), True, ["--volume", f"{stock_home}:/home/gce"],
+            ),
+        }  # fmt: skip
+        samples = {label: [] for label in kinds}
         for round_number in range(options.repeat):
-            for index, (label, (extra, needs_pypi)) in enumerate(kinds.items()):
+            for index, (label, (extra, needs_pypi, worker_args)) in enumerate(kinds.items()):
                 docs = render(helm, {**WORKER_VALUES, **image_values(image), **extra}, Path(scratch) / label[:8])
                 run = FunctionRun(
                     podman, image.reference, docs, name=f"bench{index}", pypi_for_workers=needs_pypi,
-                    driver_args=["--no-error-task", "--idle-wait", "0"],
+                    worker_extra_args=worker_args, driver_args=["--no-error-task", "--idle-wait", "0"],
                 ).run()  # fmt: skip
                 samples[label].append(measure(run))
                 print(f"round {round_number + 1}: {label}: {samples[label][-1]}", file=sys.stderr, flush=True)
 
     cpu = subprocess.run(["nproc"], capture_output=True, text=True, check=False).stdout.strip()
+    load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (a shared machine: expect noise)"
     lines = [
         "## Worker cold start in the runtime harness (issue 13)",
         "",
-        f"`make bench-runtime`, {time.strftime('%Y-%m-%d')}, {platform.machine()}, {cpu} CPUs, podman with runc and"
+        f"`make bench-runtime`, {time.strftime('%Y-%m-%d')}, {platform.machine()}, {cpu} CPUs, {load}, podman with runc and"
         " overlay storage, images already on the machine (no pull). One `hello_world` per run through the chart's"
         " engine (GlobusComputeEngine + KubernetesProvider, rendered from the chart's template by the endpoint's"
         " renderer) and the Kubernetes API double, which starts each requested pod as a podman container;"
@@ -154,7 +165,9 @@ def main() -> int:
         " engine first saw the worker's manager connected; first result is when `hello_world`'s result reached"
         " the engine. The pip-at-start workers use the stock Debian bookworm Python 3.11 image made for these"
         " tests (`python:3.11-slim` stands in for it on a real cluster, plus its pull) and reach PyPI, and only"
-        " PyPI, through a tunnel out of the test's network namespace, with this machine's CA bundle. The prebuilt"
+        " PyPI, through a tunnel out of the test's network namespace, with this machine's CA bundle; they also get"
+        " an empty writable /home/gce, because the engine runs tasks in its own run directory there, which a"
+        " stock image lacks (every task failed with Permission denied without it). The prebuilt"
         f" image ({image.reference.rsplit(':', 1)[0]}, built from images/endpoint) needs no network at start.",
     ]
     write_section(options.out, lines)

@@ -8,6 +8,7 @@ a secret, and SIGTERM at any moment must stop the container within 10 seconds.
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import time
 from collections.abc import Mapping
@@ -62,7 +63,12 @@ class Mode:
     exit_code: int
 
 
+MODE_NAMES = ("client-FUNCX_SDK", "client-GLOBUS_COMPUTE", "user", "none")
+
+
+@functools.cache
 def modes() -> dict[str, Mode]:
+    """The modes by name; made on first use (the storage.db is written then), not at collection."""
     client_found = "gce-entrypoint: using client credentials for client {id} (secret keys {key}_ID and {key}_SECRET)"
     user_db = user_token_db(BUILD_DIR / "work" / "storage.db")
     return {
@@ -94,9 +100,6 @@ def modes() -> dict[str, Mode]:
     }
 
 
-MODES = modes()
-
-
 @dataclass(frozen=True)
 class Ended:
     returncode: int
@@ -120,7 +123,7 @@ def run_to_end(podman: Podman, pod: EndpointPod, image: BuiltImage, name: str) -
     return Ended(result.returncode, result.stdout, result.stderr, time.monotonic() - started)
 
 
-@pytest.mark.parametrize("mode_name", list(MODES))
+@pytest.mark.parametrize("mode_name", MODE_NAMES)
 def test_endpoint_run_ends_as_the_readme_says(
     mode_name: str,
     podman: Podman,
@@ -129,7 +132,7 @@ def test_endpoint_run_ends_as_the_readme_says(
     tmp_path: Path,
     remove_containers: list[str],
 ) -> None:
-    mode = MODES[mode_name]
+    mode = modes()[mode_name]
     name = f"gce-rt-endpoint-{mode_name}"
     remove_containers.append(name)
     ended = run_to_end(podman, endpoint_pod(helm4, endpoint_image, mode, tmp_path), endpoint_image, name)
@@ -164,7 +167,7 @@ def test_sigterm_at_any_moment_stops_the_endpoint_within_10_seconds(
     remove_containers: list[str],
 ) -> None:
     # Client credentials: the run that lasts longest (the endpoint retries Globus for ~15 s).
-    mode = MODES["client-GLOBUS_COMPUTE"]
+    mode = modes()["client-GLOBUS_COMPUTE"]
     name = f"gce-rt-sigterm-{after_seconds}".replace(".", "-")
     remove_containers.append(name)
     options = endpoint_pod(helm4, endpoint_image, mode, tmp_path).podman_args(endpoint_image.reference, name, "none")
