@@ -156,7 +156,8 @@ def main() -> int:
         f"`make bench-runtime`, {time.strftime('%Y-%m-%d')}, {platform.machine()}, {cpu} CPUs, {load},"
         " podman with runc and overlay storage, images already on the machine (no pull)."
         " One `hello_world` per run through the chart's engine (GlobusComputeEngine + KubernetesProvider,"
-        " rendered from the chart's template by the endpoint's renderer) and the Kubernetes API double, which starts each requested pod as a podman container;"
+        " rendered from the chart's template by the endpoint's renderer) and the Kubernetes API double,"
+        " which starts each requested pod as a podman container;"
         f" the two kinds take turns, {options.repeat} runs each, medians with the range.",
         "",
         *table(samples),
