@@ -12,7 +12,6 @@ The benchmark uses it too (bench/run_cold_start.py), with a worker image that pi
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
 import subprocess
@@ -26,7 +25,7 @@ from runtime.kube_api_double import KubeApiDouble, TlsFiles, in_cluster_files
 from runtime.netns import NetworkNamespace
 from runtime.pods import EndpointPod, PodmanPodRunner, only
 from runtime.pypi_tunnel import PypiTunnel
-from runtime.testbed import BUILD_DIR, Podman
+from runtime.testbed import BUILD_DIR, RUN_ID, Podman
 
 DRIVER = Path(__file__).resolve().parent / "engine_driver.py"
 DRIVER_IN_CONTAINER = "/opt/gce-test/engine_driver.py"
@@ -82,9 +81,9 @@ class FunctionRun:
             shutil.rmtree(directory, ignore_errors=True)
         namespace = str(only(self.docs, "Deployment")["metadata"]["namespace"])
         token = secrets.token_urlsafe(32)
-        label = f"gce-runtime-{self.name}"
-        engine_name = f"gce-rt-engine-{self.name}"
-        with NetworkNamespace(f"gce-rt-{self.name}-{os.getpid()}") as netns:
+        label = f"gce-rt-{RUN_ID}-{self.name}"
+        engine_name = f"{label}-engine"
+        with NetworkNamespace(label) as netns:
             tls = TlsFiles.create(work / "tls")
             worker_args = list(self.worker_extra_args)
             tunnel = PypiTunnel(netns).start() if self.pypi_for_workers else None

@@ -20,7 +20,7 @@ import pytest
 
 from runtime.conftest import ARTIFACTS, image_values, render
 from runtime.pods import EndpointPod
-from runtime.testbed import BUILD_DIR, BuiltImage, Podman
+from runtime.testbed import BUILD_DIR, RUN_ID, BuiltImage, Podman
 
 CLIENT_ID = "5b7e3c1a-2f4d-4e6b-9a8c-0d1e2f3a4b5c"
 CLIENT_SECRET = "gce-TEST-secret-Zq8+wV3/kP0="
@@ -133,7 +133,7 @@ def test_endpoint_run_ends_as_the_readme_says(
     remove_containers: list[str],
 ) -> None:
     mode = modes()[mode_name]
-    name = f"gce-rt-endpoint-{mode_name}"
+    name = f"gce-rt-{RUN_ID}-endpoint-{mode_name}"
     remove_containers.append(name)
     ended = run_to_end(podman, endpoint_pod(helm4, endpoint_image, mode, tmp_path), endpoint_image, name)
     output = ended.stdout + ended.stderr
@@ -168,7 +168,7 @@ def test_sigterm_at_any_moment_stops_the_endpoint_within_10_seconds(
 ) -> None:
     # Client credentials: the run that lasts longest (the endpoint retries Globus for ~15 s).
     mode = modes()["client-GLOBUS_COMPUTE"]
-    name = f"gce-rt-sigterm-{after_seconds}".replace(".", "-")
+    name = f"gce-rt-{RUN_ID}-sigterm-{after_seconds}".replace(".", "-")
     remove_containers.append(name)
     options = endpoint_pod(helm4, endpoint_image, mode, tmp_path).podman_args(endpoint_image.reference, name, "none")
     podman.run("run", "--detach", *options, timeout=60)
