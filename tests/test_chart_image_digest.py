@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chartrender import HELM_VERSIONS, SEED_FILE, HelmRenderer
+from support.chartrender import HELM_VERSIONS, HelmRenderer
+from support.paths import SEED_FILE
 
 DIGEST = "sha256:" + "4f2a9c0d6e8b1a3c" * 4
 REPOSITORY = "registry.example.org/science/gce-endpoint"

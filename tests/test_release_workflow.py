@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from entrypoint_harness import REPO_ROOT, linter_binary, venv_bin
+from support.entrypoint_harness import linter_binary, venv_bin
+from support.paths import REPO_ROOT
 
 WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.y*ml"))
 RELEASE = REPO_ROOT / ".github" / "workflows" / "release.yml"
