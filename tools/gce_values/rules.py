@@ -9,13 +9,17 @@ Kinds and their fields (besides ``id``, ``message`` and ``severity``):
   required            key: the value must not be empty
   exactlyOne          keys: exactly one of them is true
   lessOrEqual         keys [low, high]: low <= high (numbers; missing counts as 0, as in Helm)
+  quantityLessOrEqual keys [low, high]: low <= high as Kubernetes quantities (500m, 2, 512Mi, 4Gi)
+  forbiddenKeys       key (a map), forbidden: [K, ...]: none of them is a key of the map
   requiredWhen        key, and whenNonEmpty: K (K is not empty) or whenFalse: K (K is false)
   releaseNameLength   key (Instance), max: the release name (SLATE: <chart>-<Instance>) fits
-  warnWhen            key, when: [{key, greaterThan: N} or {key, equals: V}, ...]: all hold
+  warnWhen            key, when: [{key, greaterThan: N}, {key, equals: V} or {key, notEmpty: true}, ...]:
+                      all hold
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -110,6 +114,51 @@ def _check_less_or_equal(rule: Rule, ctx: Context) -> Violation | None:
     return Violation(rule, ctx.user_first(low_key, high_key), hint=hint)
 
 
+# The quantities the schema's patterns allow, as the chart's gce.quantity reads them.
+_QUANTITY = re.compile(r"([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?")
+QUANTITY_FACTORS = {
+    "": 1.0,
+    "m": 1e-3,
+    "k": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+    "Ki": 2.0**10,
+    "Mi": 2.0**20,
+    "Gi": 2.0**30,
+    "Ti": 2.0**40,
+}
+
+
+def quantity(value: Any) -> float | None:
+    """A Kubernetes quantity (a number, or a string such as 500m or 4Gi) as a float; None if not one."""
+    if isinstance(value, bool) or value is _MISSING or value is None:
+        return None
+    match = _QUANTITY.fullmatch(go_string(value))
+    if match is None:
+        return None
+    return float(match.group(1)) * QUANTITY_FACTORS[match.group(2) or ""]
+
+
+def _check_quantity_less_or_equal(rule: Rule, ctx: Context) -> Violation | None:
+    low_key, high_key = rule.spec["keys"]
+    low, high = quantity(ctx.get(low_key)), quantity(ctx.get(high_key))
+    if low is None or high is None or low <= high:
+        return None
+    hint = f"now {low_key} is {_shown(ctx.get(low_key))} and {high_key} is {_shown(ctx.get(high_key))}"
+    return Violation(rule, ctx.user_first(low_key, high_key), hint=hint)
+
+
+def _check_forbidden_keys(rule: Rule, ctx: Context) -> Violation | None:
+    mapping = ctx.get(rule.key)
+    if not isinstance(mapping, dict):
+        return None
+    present = [key for key in rule.spec["forbidden"] if key in mapping]
+    if not present:
+        return None
+    return Violation(rule, ptr.child(ptr.from_dotted(rule.key), present[0]), hint=f"now it has {', '.join(present)}")
+
+
 def _check_required_when(rule: Rule, ctx: Context) -> Violation | None:
     if "whenNonEmpty" in rule.spec:
         trigger = rule.spec["whenNonEmpty"]
@@ -141,6 +190,8 @@ def _check_release_name_length(rule: Rule, ctx: Context) -> Violation | None:
 
 def _condition_holds(condition: dict[str, Any], ctx: Context) -> bool:
     value = ctx.get(condition["key"])
+    if condition.get("notEmpty"):
+        return not go_empty(value)
     if "greaterThan" in condition:
         number = _number(value)
         return number is not None and number > float(condition["greaterThan"])
@@ -157,6 +208,8 @@ KINDS: dict[str, Callable[[Rule, Context], Violation | None]] = {
     "required": _check_required,
     "exactlyOne": _check_exactly_one,
     "lessOrEqual": _check_less_or_equal,
+    "quantityLessOrEqual": _check_quantity_less_or_equal,
+    "forbiddenKeys": _check_forbidden_keys,
     "requiredWhen": _check_required_when,
     "releaseNameLength": _check_release_name_length,
     "warnWhen": _check_warn_when,
