@@ -222,6 +222,10 @@ def test_provider_names_what_the_chart_renders(
     assert ("ConfigMap", provider["owner_config_map"]) in in_worker_namespace
     assert ("Secret", provider["worker_keys_secret"]) in in_worker_namespace
     for policy in rendered.of_kind("NetworkPolicy"):
-        for rule in policy["spec"]["ingress"]:
+        for rule in policy["spec"].get("ingress", []):
             for source in rule["from"]:
                 assert source["podSelector"]["matchLabels"].items() <= provider["labels"].items()
+        if policy["metadata"]["name"].endswith("-workers"):
+            # The policy that closes the workers to connections selects the pods the provider makes.
+            assert policy["metadata"]["namespace"] == provider["namespace"]
+            assert policy["spec"]["podSelector"]["matchLabels"].items() <= provider["labels"].items()

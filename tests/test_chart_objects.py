@@ -39,7 +39,7 @@ ALLOWED_API_VERSIONS = {
     "Role": "rbac.authorization.k8s.io/v1",
     "RoleBinding": "rbac.authorization.k8s.io/v1",
 }
-WORKER_NAMESPACE_KINDS = {"ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Secret"}
+WORKER_NAMESPACE_KINDS = {"ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Secret", "NetworkPolicy"}
 HOOK = "helm.sh/hook"
 
 
@@ -368,6 +368,22 @@ def endpoint_policy(rendered: Any) -> dict[str, Any]:
         if p["spec"]["podSelector"]["matchLabels"].items() <= endpoint_labels.items()
     ]
     return dict(policy["spec"])
+
+
+@pytest.mark.parametrize("set_name", ["default", "full", "hardened"])
+@pytest.mark.parametrize("helm", HELM_VERSIONS)
+def test_nothing_may_connect_to_a_worker(chart: HelmRenderer, helm: str, set_name: str) -> None:
+    rendered = render(chart, helm, set_name)
+    policy = rendered.one("NetworkPolicy", f"{rendered.release}-workers")
+
+    assert policy["metadata"]["namespace"] == VALUE_SETS[set_name].worker_namespace
+    assert policy["spec"] == {
+        "podSelector": {
+            "matchLabels": {"app.kubernetes.io/instance": rendered.release, "app.kubernetes.io/component": "worker"}
+        },
+        # Ingress with no rule: no connection in. Egress is not restricted (functions need the network).
+        "policyTypes": ["Ingress"],
+    }
 
 
 @pytest.mark.parametrize("set_name", ["default", "full", "hardened"])

@@ -189,6 +189,7 @@ def expected_objects(release: str) -> set[tuple[str, str]]:
         ("ConfigMap", f"{release}-workers"),
         ("Secret", f"{release}-worker-keys"),
         ("NetworkPolicy", release),
+        ("NetworkPolicy", f"{release}-workers"),
     }
 
 
