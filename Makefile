@@ -59,7 +59,7 @@ TEST_ENV := HELM38=$(abspath $(HELM38)) HELM3=$(abspath $(HELM3)) HELM4=$(abspat
 # Main targets
 # ---------------------------------------------------------------------------
 
-.PHONY: help setup lint test clean demo
+.PHONY: help setup lint test test-runtime clean demo
 
 help: ## List the main targets.
 	@grep -E '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -74,6 +74,11 @@ lint: $(VENV)/.done ## ruff (lint + format check) and mypy on tools/ and tests/.
 
 test: setup lint ## Lint, then run pytest with the real tools (PYTEST_ARGS=... passes options).
 	$(TEST_ENV) $(VENV_BIN)/pytest $(PYTEST_ARGS)
+
+# As root: installs podman and the rest if missing, builds a base image and the endpoint image, starts
+# the endpoint and runs functions in containers (tests/runtime/README.md). A missing podman fails here.
+test-runtime: $(VENV)/.done $(HELM4) ## Runtime tests: build the image, start the endpoint, run functions (root, podman).
+	GCE_RUNTIME_TESTS=1 $(TEST_ENV) $(VENV_BIN)/pytest tests/runtime $(PYTEST_ARGS)
 
 # The main job, end to end: a new conf, its validation, the chart rendered from it.
 DEMO := build/demo

@@ -459,8 +459,9 @@ def _lock_secret_file(name: str) -> Callable[[Pod], None]:
 
 
 def entrypoint_argv(pod: Pod, *words: str) -> tuple[str, ...]:
-    """The container's command (sh and the script) with other arguments."""
-    return (*pod.spec.command, *words)
+    """The container's command line (sh and the script) with other arguments in place of ``start``."""
+    assert pod.spec.argv[-1] == "start"
+    return (*pod.spec.argv[:-1], *words)
 
 
 ENV_FILE_AS_ONE_KEY = f"GLOBUS_COMPUTE_CLIENT_ID={CLIENT_ID}\nGLOBUS_COMPUTE_CLIENT_SECRET={CLIENT_SECRET}\n".encode()

@@ -1,0 +1,154 @@
+"""Run inside the endpoint image: the chart's engine, started the way the endpoint starts it, runs functions.
+
+The endpoint itself cannot get this far here (it needs Globus to hand it tasks), so this script does
+the part of it that matters for workers, with the endpoint's own code:
+
+1. lay out the endpoint directory from the ConfigMap files the pod mounts (as the chart's entrypoint
+   does), load ``config.yaml`` with ``get_config`` and render ``user_config_template.yaml.j2`` with
+   ``render_config_user_template`` in this process's environment (the pod's: POD_IP and the rest),
+   as the endpoint does for each user endpoint process, then load the result with ``load_config_yaml``;
+2. start its engine (GlobusComputeEngine with Parsl's KubernetesProvider, which talks to the
+   Kubernetes API at KUBERNETES_SERVICE_HOST with the pod's service account token);
+3. submit ``hello_world`` and a function that raises, as packed Task messages through ``engine.submit``
+   (what the endpoint does with a task from Globus), and wait for their Result messages;
+4. wait until the engine has scaled the idle worker pod in, then shut the engine down.
+
+It prints one JSON object per line on stdout (``event`` and its data, with wall-clock ``time``); the
+test reads them. Usage: ``python3 engine_driver.py [--tasks N] [--no-error-task] [--idle-wait S]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import pwd
+import shutil
+import sys
+import time
+import uuid
+from typing import Any
+
+
+def emit(event: str, **data: Any) -> None:
+    print(json.dumps({"event": event, "time": time.time(), **data}), flush=True)
+
+
+def hello_world() -> str:
+    return "Hello World!"
+
+
+def fail_on_purpose(text: str) -> None:
+    raise ValueError(text)
+
+
+def parse_options() -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tasks", type=int, default=1, help="hello_world tasks to run")
+    parser.add_argument("--no-error-task", action="store_true")
+    parser.add_argument("--result-timeout", type=float, default=300)
+    parser.add_argument("--idle-wait", type=float, default=90, help="seconds to wait for scale-in (0: none)")
+    return parser.parse_args()
+
+
+def load_engine(endpoint_dir: pathlib.Path) -> Any:
+    """The engine of the user config, rendered from the chart's template as the endpoint renders it."""
+    from globus_compute_endpoint.endpoint.config.utils import (
+        get_config,
+        load_config_yaml,
+        load_user_config_template,
+        render_config_user_template,
+    )
+    from globus_compute_endpoint.endpoint.identity_mapper import MappedPosixIdentity
+
+    config_dir = pathlib.Path(os.environ["GCE_CONFIG_DIR"])
+    endpoint_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("config.yaml", "user_config_template.yaml.j2", "user_config_schema.json"):
+        if (config_dir / name).is_file():
+            shutil.copyfile(config_dir / name, endpoint_dir / name)
+    core_config = get_config(endpoint_dir)
+    template_path = endpoint_dir / "user_config_template.yaml.j2"
+    identity = MappedPosixIdentity(pwd.getpwuid(os.getuid()), [], None)
+    template = load_user_config_template(template_path)
+    rendered = render_config_user_template(core_config, template, template_path, identity)
+    emit("rendered", text=rendered)
+    engine = load_config_yaml(rendered).engine
+    emit("engine", type=type(engine).__name__, provider=type(engine.provider).__name__)
+    return engine
+
+
+class Submitter:
+    """Tasks in, results out, the way the endpoint hands them to its engine."""
+
+    def __init__(self, engine: Any, result_timeout: float) -> None:
+        from globus_compute_sdk.serialize import ComputeSerializer
+
+        self.engine = engine
+        self.serde = ComputeSerializer()
+        self.result_timeout = result_timeout
+
+    def run(self, function: Any, *args: Any) -> None:
+        from globus_compute_common import messagepack
+        from globus_compute_common.messagepack.message_types import Result, Task
+        from globus_compute_endpoint.engines.base import GCFuture
+
+        serde = self.serde
+        task_id = uuid.uuid4()
+        buffer = serde.pack_buffers([serde.serialize(function), serde.serialize(args), serde.serialize({})])
+        future = GCFuture(task_id)
+        self.engine.submit(future, messagepack.pack(Task(task_id=task_id, task_buffer=buffer)), {})
+        emit("submitted", function=function.__name__, task_id=str(task_id))
+        result = messagepack.unpack(future.result(timeout=self.result_timeout))
+        assert isinstance(result, Result)
+        if result.is_error:
+            details = result.error_details
+            emit("error", function=function.__name__, text=result.data, code=details.code if details else None)
+        else:
+            emit("result", function=function.__name__, value=serde.deserialize(result.data))
+
+
+def wait_for_scale_in(engine: Any, seconds: float) -> None:
+    """The engine cancels idle blocks, and the provider deletes their pods.
+
+    (The interchange notices a vanished worker only after its heartbeat threshold, so the provider's
+    job states are what tells.)
+    """
+    jobs = engine.provider.resources
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not all(job["status"].terminal for job in jobs.values()):
+        time.sleep(1)
+    emit("idle", jobs={str(job_id): job["status"].state.name for job_id, job in jobs.items()})
+
+
+def main() -> int:
+    options = parse_options()
+    endpoint_dir = pathlib.Path(os.environ["GLOBUS_COMPUTE_USER_DIR"]) / os.environ["GCE_ENDPOINT_NAME"]
+    engine = load_engine(endpoint_dir)
+    engine.start(endpoint_id=uuid.UUID(os.environ["GCE_ENDPOINT_UUID"]), run_dir=str(endpoint_dir))
+    emit("started")
+    completed = False
+    try:
+        submitter = Submitter(engine, options.result_timeout)
+        for _ in range(options.tasks):
+            submitter.run(hello_world)
+            managers = engine.get_connected_managers()
+            emit("managers", count=len(managers), blocks=sorted({str(m.get("block_id")) for m in managers}))
+        if not options.no_error_task:
+            submitter.run(fail_on_purpose, "raised on purpose in the worker")
+        if options.idle_wait > 0:
+            wait_for_scale_in(engine, options.idle_wait)
+        completed = True
+    finally:
+        engine.shutdown()
+        emit("shutdown")
+        if not completed:
+            # The engine's and Parsl's own logs die with the container's volumes: show their ends.
+            for path in sorted(endpoint_dir.rglob("*.log")):
+                lines = path.read_text(errors="replace").splitlines()[-150:]
+                print(f"== {path}", *lines, sep="\n", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

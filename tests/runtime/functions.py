@@ -1,0 +1,126 @@
+"""The function-run harness: the chart's engine in the endpoint image, worker pods through the API double.
+
+One ``FunctionRun`` is one private network namespace holding the KubeApiDouble (a thread of the test,
+listening on the namespace's 127.0.0.1 with HTTPS and a service account token), the engine container
+(started as the rendered Deployment's endpoint container, running engine_driver.py instead of the
+entrypoint) and the worker containers the double starts for the pods the engine asks for. Nothing in
+it can reach anything outside the namespace.
+
+The benchmark uses it too (bench/run_cold_start.py), with a worker image that pip-installs at start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runtime.kube_api_double import KubeApiDouble, TlsFiles, in_cluster_files
+from runtime.netns import NetworkNamespace
+from runtime.pods import EndpointPod, PodmanPodRunner, only
+from runtime.testbed import BUILD_DIR, Podman
+
+DRIVER = Path(__file__).resolve().parent / "engine_driver.py"
+DRIVER_IN_CONTAINER = "/opt/gce-test/engine_driver.py"
+POD_IP = "127.0.0.1"
+
+
+@dataclass
+class RunResult:
+    """What one run produced: the driver's events, its exit code and output, and the double's record."""
+
+    events: list[dict[str, Any]]
+    returncode: int
+    stderr: str
+    double: KubeApiDouble
+    runner: PodmanPodRunner
+    seconds: float
+
+    def of(self, event: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e["event"] == event]
+
+    def results(self, function: str) -> list[Any]:
+        return [e["value"] for e in self.of("result") if e["function"] == function]
+
+    def errors(self, function: str) -> list[dict[str, Any]]:
+        return [e for e in self.of("error") if e["function"] == function]
+
+
+@dataclass
+class FunctionRun:
+    """Settings of one run; ``run()`` does it and cleans up after itself."""
+
+    podman: Podman
+    image: str
+    docs: Sequence[dict[str, Any]]
+    name: str
+    artifacts: Path = BUILD_DIR / "artifacts"
+    driver_args: Sequence[str] = ()
+    worker_extra_args: Sequence[str] = ()
+    timeout: float = 600
+    inject: Sequence[tuple[str, str, int]] = ()
+    extra_setup: list[Any] = field(default_factory=list)
+
+    def run(self) -> RunResult:
+        work = BUILD_DIR / "work" / self.name
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        pods_dir = self.artifacts / "pods" / self.name
+        logs_dir = self.artifacts / "logs" / self.name
+        for directory in (pods_dir, logs_dir):
+            shutil.rmtree(directory, ignore_errors=True)
+        namespace = str(only(self.docs, "Deployment")["metadata"]["namespace"])
+        token = secrets.token_urlsafe(32)
+        label = f"gce-runtime-{self.name}"
+        engine_name = f"gce-rt-engine-{self.name}"
+        with NetworkNamespace(f"gce-rt-{self.name}-{os.getpid()}") as netns:
+            tls = TlsFiles.create(work / "tls")
+            runner = PodmanPodRunner(
+                self.podman, netns.podman_network, label, logs_dir=logs_dir, extra_args=self.worker_extra_args
+            )
+            double = KubeApiDouble(netns.listen(), tls, token, runner=runner, record_dir=pods_dir)
+            for verb, plural, status in self.inject:
+                double.fail(verb, plural, status)
+            double.start()
+            pod = EndpointPod(
+                self.docs,
+                field_values={"status.podIP": POD_IP, "metadata.namespace": namespace},
+                secret=None,
+                volumes_dir=work / "volumes",
+                service_account=in_cluster_files(work / "serviceaccount", tls, token, namespace),
+                # What the kubelet puts in every pod's environment.
+                extra_env={"KUBERNETES_SERVICE_HOST": POD_IP, "KUBERNETES_SERVICE_PORT": str(double.port)},
+            )
+            argv = ["python3", DRIVER_IN_CONTAINER, *self.driver_args]
+            options = pod.podman_args(
+                self.image, engine_name, netns.podman_network, args=argv,
+                extra=["--volume", f"{DRIVER}:{DRIVER_IN_CONTAINER}:ro"],
+            )  # fmt: skip
+            started = time.monotonic()
+            try:
+                completed = subprocess.run(
+                    self.podman.argv("run", *options),
+                    capture_output=True, text=True, check=False, timeout=self.timeout, env=self.podman.env,
+                )  # fmt: skip
+            finally:
+                self.podman.run("rm", "--force", "--time", "0", engine_name, check=False, timeout=60)
+                double.stop()
+                for leftover in self.podman.run("ps", "-aq", "--filter", f"label={label}=1").stdout.split():
+                    self.podman.run("rm", "--force", "--time", "0", leftover, check=False, timeout=60)
+            seconds = time.monotonic() - started
+        events = [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
+        logs_dir.mkdir(parents=True, exist_ok=True)
+        (logs_dir / "engine-driver.stderr").write_text(completed.stderr, encoding="utf-8")
+        requests = [
+            {"method": r.method, "path": r.path, "status": r.status, "time": r.time, "body": r.body}
+            for r in double.requests
+        ]
+        (logs_dir / "api-requests.json").write_text(json.dumps(requests, indent=1) + "\n", encoding="utf-8")
+        return RunResult(events, completed.returncode, completed.stderr, double, runner, seconds)

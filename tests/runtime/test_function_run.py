@@ -1,0 +1,91 @@
+"""Functions run by the chart's engine, in worker pods started through the Kubernetes API double.
+
+The engine is configured exactly as the chart configures it: the rendered ConfigMap's template,
+rendered by the endpoint's own renderer in the endpoint pod's environment. The pods it asks for are
+started as containers of the requested image; nothing here is a cluster.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runtime.conftest import ARTIFACTS, image_values, render
+from runtime.functions import FunctionRun, RunResult
+from runtime.testbed import BuiltImage, Podman
+
+# Small worker pods, and a short idle time so the test sees the engine scale its idle pod in.
+WORKER_VALUES: dict[str, Any] = {
+    "Instance": "rt",
+    "maxIdleTime": 5,
+    "initCPU": 0.5,
+    "maxCPU": 1,
+    "initMem": "256Mi",
+    "maxMem": "1Gi",
+    "maxBlocks": 1,
+}
+
+
+@pytest.fixture(scope="module")
+def hello_run(
+    podman: Podman, endpoint_image: BuiltImage, helm4: Path, tmp_path_factory: pytest.TempPathFactory
+) -> RunResult:
+    docs = render(helm4, {**WORKER_VALUES, **image_values(endpoint_image)}, tmp_path_factory.mktemp("render"))
+    return FunctionRun(podman, endpoint_image.reference, docs, name="hello").run()
+
+
+def explain(run: RunResult) -> str:
+    return f"driver exit {run.returncode}; events {json.dumps(run.events)[-3000:]}\nstderr:\n{run.stderr[-6000:]}"
+
+
+def test_hello_world_returns_hello_world(hello_run: RunResult) -> None:
+    assert hello_run.results("hello_world") == ["Hello World!"], explain(hello_run)
+    (engine,) = hello_run.of("engine")
+    assert engine == {**engine, "type": "GlobusComputeEngine", "provider": "KubernetesProvider"}
+
+
+def test_exception_in_function_comes_back_as_that_exception(hello_run: RunResult) -> None:
+    errors = hello_run.errors("fail_on_purpose")
+    assert len(errors) == 1, explain(hello_run)
+    # The worker's traceback, ending in the exception raised, as the SDK hands it to the submitter.
+    assert errors[0]["text"].rstrip().endswith("ValueError: raised on purpose in the worker")
+    assert errors[0]["code"] == "RemoteExecutionError"
+    assert not hello_run.results("fail_on_purpose")
+
+
+def test_worker_pod_is_the_requested_image_user_and_limits(hello_run: RunResult, endpoint_image: BuiltImage) -> None:
+    (create,) = hello_run.double.requests_for("create", "pods")
+    pod = create.body
+    (container,) = pod["spec"]["containers"]
+    assert container["image"] == endpoint_image.reference
+    assert container["resources"] == {
+        "requests": {"cpu": "0.5", "memory": "256Mi"},
+        "limits": {"cpu": "1", "memory": "1Gi"},
+    }
+    assert container["securityContext"]["runAsUser"] == 1000
+    # Started as asked: that image, user, limits, command and args.
+    (command,) = hello_run.runner.commands.values()
+    line = " ".join(command)
+    assert "--user 1000:1000" in line
+    assert "--cpus 1 " in line
+    assert f"--memory {2**30}b" in line
+    assert command[-3:] == [endpoint_image.reference, *container["args"]]
+    assert '--entrypoint ["/bin/bash"]' in line
+    # The recorded body is kept for the worker-pod checks.
+    recorded = sorted((ARTIFACTS / "pods" / "hello").glob("*.json"))
+    assert [json.loads(p.read_text())["metadata"]["name"] for p in recorded] == [pod["metadata"]["name"]]
+    # Nothing is pip-installed when a worker starts: the image has it all.
+    assert "pip install" not in " ".join(container["args"])
+
+
+def test_idle_worker_pod_is_deleted_and_its_container_removed(hello_run: RunResult) -> None:
+    (create,) = hello_run.double.requests_for("create", "pods")
+    name = create.body["metadata"]["name"]
+    deletes = [r for r in hello_run.double.requests_for("delete", "pods") if r.path.endswith(f"/{name}")]
+    assert deletes, explain(hello_run)
+    (idle,) = hello_run.of("idle")
+    assert set(idle["jobs"].values()) == {"CANCELLED"}, explain(hello_run)
+    assert all(not hello_run.runner.exists(c) for c in hello_run.runner.removed)
