@@ -6,6 +6,14 @@ listening on the namespace's 127.0.0.1 with HTTPS and a service account token), 
 entrypoint) and the worker containers the double starts for the pods the engine asks for. Nothing in
 it can reach anything outside the namespace.
 
+The double starts out holding what ``helm install`` would have created of the rendered ConfigMaps and
+Secrets (the worker provider reads its owner ConfigMap and writes the workers' keys Secret).
+
+With ``through_entrypoint``, the engine container runs the chart's own entrypoint, as the Deployment
+says, which then execs a stand-in for ``globus-compute-endpoint`` (the endpoint cannot run here: it
+needs Globus) that runs engine_driver.py with ``--endpoint-logging``: the driver then logs as the
+endpoint's user endpoint process does, to GLOBUS_COMPUTE_LOG_PATH as the entrypoint set it up.
+
 The benchmark uses it too (bench/run_cold_start.py), with a worker image that pip-installs at start.
 """
 
@@ -29,7 +37,17 @@ from runtime.testbed import BUILD_DIR, Podman
 
 DRIVER = Path(__file__).resolve().parent / "engine_driver.py"
 DRIVER_IN_CONTAINER = "/opt/gce-test/engine_driver.py"
+STANDIN_DIR_IN_CONTAINER = "/opt/gce-test/bin"
 POD_IP = "127.0.0.1"
+# The endpoint image's PATH (images/endpoint/Dockerfile), with the stand-in's directory in front.
+IMAGE_PATH = "/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# What the entrypoint requires in the credentials secret; never used (nothing contacts Globus).
+DUMMY_CLIENT = {
+    "GLOBUS_COMPUTE_CLIENT_ID": b"0d7c9a5e-1f2b-4c3d-8e9f-0a1b2c3d4e5f",
+    "GLOBUS_COMPUTE_CLIENT_SECRET": b"runtime-test-placeholder",
+}
+# Kinds Helm creates that the engine's provider reads or writes, by the plural the double stores them under.
+SEEDED_PLURALS = {"ConfigMap": "configmaps", "Secret": "secrets"}
 
 
 @dataclass
@@ -42,6 +60,7 @@ class RunResult:
     double: KubeApiDouble
     runner: PodmanPodRunner
     seconds: float
+    stdout: str = ""
 
     def of(self, event: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e["event"] == event]
@@ -67,6 +86,8 @@ class FunctionRun:
     timeout: float = 600
     inject: Sequence[tuple[str, str, int]] = ()
     extra_setup: list[Any] = field(default_factory=list)
+    runner_type: type[PodmanPodRunner] = PodmanPodRunner
+    through_entrypoint: bool = False
 
     def run(self) -> RunResult:
         work = BUILD_DIR / "work" / self.name
@@ -82,27 +103,41 @@ class FunctionRun:
         engine_name = f"gce-rt-engine-{self.name}"
         with NetworkNamespace(f"gce-rt-{self.name}-{os.getpid()}") as netns:
             tls = TlsFiles.create(work / "tls")
-            runner = PodmanPodRunner(
-                self.podman, netns.podman_network, label, logs_dir=logs_dir, extra_args=self.worker_extra_args
-            )
+            runner = self.runner_type(
+                self.podman, netns.podman_network, label, logs_dir=logs_dir, extra_args=self.worker_extra_args,
+                volumes_dir=work / "pod-volumes",
+            )  # fmt: skip
             double = KubeApiDouble(netns.listen(), tls, token, runner=runner, record_dir=pods_dir)
+            runner.lookup = double.store.get
+            for doc in self.docs:
+                if doc.get("kind") in SEEDED_PLURALS:
+                    double.store.put(SEEDED_PLURALS[doc["kind"]], doc)
             for verb, plural, status in self.inject:
                 double.fail(verb, plural, status)
             double.start()
+            # What the kubelet puts in every pod's environment.
+            extra_env = {"KUBERNETES_SERVICE_HOST": POD_IP, "KUBERNETES_SERVICE_PORT": str(double.port)}
+            extra = ["--volume", f"{DRIVER}:{DRIVER_IN_CONTAINER}:ro"]
+            argv: list[str] | None = ["python3", DRIVER_IN_CONTAINER, *self.driver_args]
+            if self.through_entrypoint:
+                standin = work / "standin"
+                standin.mkdir()
+                script = standin / "globus-compute-endpoint"
+                driver = " ".join(["python3", DRIVER_IN_CONTAINER, "--endpoint-logging", *self.driver_args])
+                script.write_text(f"#!/bin/sh\n# Stands in for the endpoint: runs the engine driver.\nexec {driver}\n")
+                script.chmod(0o755)
+                extra += ["--volume", f"{standin}:{STANDIN_DIR_IN_CONTAINER}:ro"]
+                extra_env["PATH"] = f"{STANDIN_DIR_IN_CONTAINER}:{IMAGE_PATH}"
+                argv = None  # the Deployment's own: the chart's entrypoint
             pod = EndpointPod(
                 self.docs,
                 field_values={"status.podIP": POD_IP, "metadata.namespace": namespace},
-                secret=None,
+                secret=DUMMY_CLIENT if self.through_entrypoint else None,
                 volumes_dir=work / "volumes",
                 service_account=in_cluster_files(work / "serviceaccount", tls, token, namespace),
-                # What the kubelet puts in every pod's environment.
-                extra_env={"KUBERNETES_SERVICE_HOST": POD_IP, "KUBERNETES_SERVICE_PORT": str(double.port)},
+                extra_env=extra_env,
             )
-            argv = ["python3", DRIVER_IN_CONTAINER, *self.driver_args]
-            options = pod.podman_args(
-                self.image, engine_name, netns.podman_network, args=argv,
-                extra=["--volume", f"{DRIVER}:{DRIVER_IN_CONTAINER}:ro"],
-            )  # fmt: skip
+            options = pod.podman_args(self.image, engine_name, netns.podman_network, args=argv, extra=extra)
             started = time.monotonic()
             try:
                 completed = subprocess.run(
@@ -123,4 +158,5 @@ class FunctionRun:
             for r in double.requests
         ]
         (logs_dir / "api-requests.json").write_text(json.dumps(requests, indent=1) + "\n", encoding="utf-8")
-        return RunResult(events, completed.returncode, completed.stderr, double, runner, seconds)
+        (logs_dir / "engine-container.stdout").write_text(completed.stdout, encoding="utf-8")
+        return RunResult(events, completed.returncode, completed.stderr, double, runner, seconds, completed.stdout)
