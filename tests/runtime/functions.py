@@ -124,7 +124,13 @@ class FunctionRun:
                 standin.mkdir()
                 script = standin / "globus-compute-endpoint"
                 driver = " ".join(["python3", DRIVER_IN_CONTAINER, "--endpoint-logging", *self.driver_args])
-                script.write_text(f"#!/bin/sh\n# Stands in for the endpoint: runs the engine driver.\nexec {driver}\n")
+                # `start` (what the entrypoint execs) runs the driver; anything else (the engine runs its
+                # interchange with `globus-compute-endpoint python-exec ...`) goes to the real command.
+                script.write_text(
+                    "#!/bin/sh\n"
+                    f'if [ "$1" = start ]; then exec {driver}; fi\n'
+                    'exec /opt/venv/bin/globus-compute-endpoint "$@"\n'
+                )
                 script.chmod(0o755)
                 extra += ["--volume", f"{standin}:{STANDIN_DIR_IN_CONTAINER}:ro"]
                 extra_env["PATH"] = f"{STANDIN_DIR_IN_CONTAINER}:{IMAGE_PATH}"
