@@ -77,6 +77,11 @@ class RogueAlongside(PodmanPodRunner):
             self.rogue_state = inspected.stdout.strip()
             logs = self.podman.run("logs", self.rogue, check=False, timeout=60)
             self.rogue_log = logs.stdout + logs.stderr
+            if self.logs_dir is not None:
+                self.logs_dir.mkdir(parents=True, exist_ok=True)
+                (self.logs_dir / "rogue.log").write_text(
+                    f"state: {self.rogue_state}\n{self.rogue_log}", encoding="utf-8"
+                )
         super().stop(pod)
 
     def _start_rogue(self, pod: Object) -> None:
