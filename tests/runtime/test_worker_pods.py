@@ -2,7 +2,8 @@
 
 - Only this release's workers reach the interchange: next to the engine's own worker pod a rogue runs
   the same worker command in the same network, with a key pair of its own (and the server's public key,
-  which is no secret). The engine's worker runs the tasks; the rogue never becomes one of its workers.
+  which is no secret). The engine's worker runs the tasks; the rogue never becomes one of its workers,
+  while a control with the release's (stolen) client key does.
 - Worker trouble shows in the endpoint container's output: with every pod create refused by the double,
   the engine container, started through the chart's entrypoint, prints the provider's line about it.
 - What the provider really sends passes kubernetes-validate --strict (1.25 and the newest), checkov
@@ -18,7 +19,7 @@ import json
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,68 +48,72 @@ WORKER_VALUES: dict[str, Any] = {
     "maxBlocks": 1,
 }
 HOLD_SECONDS = 20
-ROGUE_BLOCK = "rogue"
+ROGUE = "rogue"
+THIEF = "thief"
 
 
 @dataclass
 class RogueAlongside(PodmanPodRunner):
-    """Starts the engine's pods, and next to the first one a rogue worker that lacks the release's keys.
+    """Starts the engine's pods, and next to the first one two impostor workers.
 
-    The rogue runs the worker command the engine gave its own pod, in the same network, but with a
-    CurveZMQ key pair it made itself; it is told the server's public key (taken from the keys Secret),
-    as an attacker who watched a handshake might know it.
+    Both run the worker command the engine gave its own pod, in the same network, with a block id of
+    their own, and are told the server's public key (from the keys Secret; it is no secret). The rogue
+    has a CurveZMQ key pair it made itself, as any pod of the cluster could; the thief has the release's
+    client key, as if stolen from the Secret: the control that shows the keys, and nothing else, decide.
     """
 
-    rogue: str = ""
-    rogue_started: float = 0.0
-    rogue_state: str = ""
-    rogue_log: str = ""
+    started_at: dict[str, float] = field(default_factory=dict)
+    states: dict[str, str] = field(default_factory=dict)
+    logs: dict[str, str] = field(default_factory=dict)
 
     def start(self, pod: Object) -> None:
         super().start(pod)
-        if not self.rogue:
-            self._start_rogue(pod)
+        if not self.started_at:
+            for role in (ROGUE, THIEF):
+                self._start_impostor(pod, role)
 
     def stop(self, pod: Object) -> None:
-        if self.rogue and not self.rogue_state:
-            inspected = self.podman.run(
-                "container", "inspect", "--format", "{{.State.Status}}", self.rogue, check=False
-            )
-            self.rogue_state = inspected.stdout.strip()
-            logs = self.podman.run("logs", self.rogue, check=False, timeout=60)
-            self.rogue_log = logs.stdout + logs.stderr
+        for role in self.started_at:
+            if role in self.states:
+                continue
+            name = f"{self.label}-{role}"
+            inspected = self.podman.run("container", "inspect", "--format", "{{.State.Status}}", name, check=False)
+            self.states[role] = inspected.stdout.strip()
+            logs = self.podman.run("logs", name, check=False, timeout=60)
+            self.logs[role] = logs.stdout + logs.stderr
             if self.logs_dir is not None:
                 self.logs_dir.mkdir(parents=True, exist_ok=True)
-                (self.logs_dir / "rogue.log").write_text(
-                    f"state: {self.rogue_state}\n{self.rogue_log}", encoding="utf-8"
-                )
+                text = f"state: {self.states[role]}\n{self.logs[role]}"
+                (self.logs_dir / f"{role}.log").write_text(text, encoding="utf-8")
         super().stop(pod)
 
-    def _start_rogue(self, pod: Object) -> None:
+    def _start_impostor(self, pod: Object, role: str) -> None:
         (container,) = pod["spec"]["containers"]
         launch = [line for line in container["args"][1].splitlines() if line.strip()][-1]
-        launch = re.sub(r"--block_id=\S+", f"--block_id={ROGUE_BLOCK}", launch)
+        launch = re.sub(r"--block_id=\S+", f"--block_id={role}", launch)
         (volume,) = pod["spec"]["volumes"]
         assert self.lookup is not None
         secret = self.lookup("secrets", pod["metadata"]["namespace"], volume["secret"]["secretName"])
         assert secret is not None
-        server_key = base64.b64decode(secret["data"]["server.key_secret"]).decode()
+        keys = {name: base64.b64decode(text).decode() for name, text in secret["data"].items()}
+        client_key = keys["client.key_secret"] if role == THIEF else ""
         script = "\n".join(
             [
                 'cert_dir="$(mktemp -d)"',
-                'python3 -c \'import sys, zmq.auth; zmq.auth.create_certificates(sys.argv[1], "client")\' "$cert_dir"',
+                'if [ -n "$CLIENT_KEY" ]; then printf "%s" "$CLIENT_KEY" > "$cert_dir/client.key_secret"; else',
+                '  python3 -c \'import sys, zmq.auth as a; a.create_certificates(sys.argv[1], "client")\' "$cert_dir"',
+                "fi",
                 'printf "%s" "$SERVER_KEY" > "$cert_dir/server.key_secret"',
                 f"exec {launch}",
             ]
         )
-        self.rogue = f"{self.label}-rogue"
         self.podman.run(
-            "run", "--detach", "--pull=never", "--name", self.rogue, "--network", self.network,
+            "run", "--detach", "--pull=never", "--name", f"{self.label}-{role}", "--network", self.network,
             "--label", f"{self.label}=1", "--user", "1000:1000", "--cap-drop", "ALL",
-            "--env", f"SERVER_KEY={server_key}", "--entrypoint", '["/bin/bash"]',
-            container["image"], "-c", script, timeout=120,
+            "--env", f"SERVER_KEY={keys['server.key_secret']}", "--env", f"CLIENT_KEY={client_key}",
+            "--entrypoint", '["/bin/bash"]', container["image"], "-c", script, timeout=120,
         )  # fmt: skip
-        self.rogue_started = time.time()
+        self.started_at[role] = time.time()
 
 
 def explain(run: RunResult) -> str:
@@ -135,16 +140,19 @@ def rogue_run(
 def test_rogue_worker_is_refused_while_the_releases_worker_runs_tasks(rogue_run: RunResult) -> None:
     runner = rogue_run.runner
     assert isinstance(runner, RogueAlongside)
-    assert runner.rogue, "the rogue never started: the engine asked for no pod"
+    assert set(runner.started_at) == {ROGUE, THIEF}, "no impostor started: the engine asked for no pod"
     assert rogue_run.results("hello_world") == ["Hello World!", "Hello World!"], explain(rogue_run)
     managers = rogue_run.of("managers")
     assert len(managers) == 2, explain(rogue_run)
-    # The second count comes after the rogue had HOLD_SECONDS to register: it never did.
-    assert managers[-1]["time"] - runner.rogue_started >= HOLD_SECONDS / 2, explain(rogue_run)
-    for event in managers:
-        assert event["blocks"] == ["0"], explain(rogue_run)
-    # It was not turned away for want of a working setup: it was still there, waiting to be let in.
-    assert runner.rogue_state == "running", f"rogue {runner.rogue_state}:\n{runner.rogue_log[-3000:]}"
+    # The last count comes after the impostors had HOLD_SECONDS to register.
+    assert managers[-1]["time"] - max(runner.started_at.values()) >= HOLD_SECONDS / 2, explain(rogue_run)
+    # The thief, with the release's client key, got in: the setup works, and keys are what decide...
+    assert managers[-1]["blocks"] == sorted(["0", THIEF]), explain(rogue_run)
+    # ...and the rogue, with keys of its own, never did: the interchange did not even answer the probe
+    # Parsl's worker makes before it registers (it gives up with "No viable ZMQ url"), or it still waits.
+    assert all(ROGUE not in event["blocks"] for event in managers), explain(rogue_run)
+    rogue = f"{runner.states.get(ROGUE)}: {runner.logs.get(ROGUE, '')[-2000:]}"
+    assert runner.states.get(ROGUE) == "running" or "No viable ZMQ url" in runner.logs.get(ROGUE, ""), rogue
 
 
 def test_the_releases_worker_got_its_keys_from_the_secret(rogue_run: RunResult) -> None:

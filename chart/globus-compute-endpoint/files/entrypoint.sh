@@ -6,8 +6,9 @@
 # (images/endpoint/README.md explains the choice).
 #
 #   entrypoint.sh start        check the pod's setup, lay out the endpoint directory, map the credentials,
-#                              then exec `globus-compute-endpoint start NAME --endpoint-uuid UUID
-#                              --log-to-console`, so that the endpoint itself receives the pod's signals
+#                              start relaying the engine's log to this container's output, then exec
+#                              `globus-compute-endpoint start NAME --endpoint-uuid UUID --log-to-console`,
+#                              so that the endpoint itself receives the pod's signals
 #   entrypoint.sh probe live   succeed while the endpoint runs (it refreshes its PID file every 15 s)
 #   entrypoint.sh probe ready  succeed once the endpoint has also registered with Globus Compute
 #
