@@ -177,21 +177,24 @@ slate-catalog: ## Lay the chart out for a SLATE catalog pull request: make slate
 # Endpoint image (images/endpoint/): for operators, needs docker or podman
 # ---------------------------------------------------------------------------
 
-# Nothing else here needs a container engine; tests lint the recipe instead.
-# The tag is the endpoint version the chart was tested with (its appVersion),
-# the repository the chart's default image.repository.  Building, pushing and
-# pointing the chart at your own registry: images/endpoint/README.md.
-CONTAINER_ENGINE ?= docker
+# The tag is the endpoint version the chart was tested with (its appVersion), the repository the
+# chart's default image.repository. podman is used if it is installed, else docker (CONTAINER_ENGINE=
+# chooses); IMAGE_BASE= replaces the default base image (the official python:3.11-slim-bookworm).
+# Building, pushing and pointing the chart at your own registry: images/endpoint/README.md.
+CONTAINER_ENGINE ?= $(firstword $(foreach tool,podman docker,$(if $(shell command -v $(tool) 2>/dev/null),$(tool))))
 GCE_VERSION ?= $(shell sed -n 's/^appVersion: *"*\([^"]*\)"* *$$/\1/p' $(CHART_DIR)/Chart.yaml)
 IMAGE_REPOSITORY ?= $(shell awk '/^image:/ { in_image = 1 } in_image && /^  repository:/ { print $$2; exit }' $(CHART_DIR)/values.yaml)
+IMAGE_BASE ?=
 IMAGE_SOURCE ?=
 IMAGE_REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
 
 .PHONY: image
 
-image: ## Build the endpoint image [CONTAINER_ENGINE=podman] [IMAGE_REPOSITORY=registry/name]
+image: ## Build the endpoint image with podman or docker [IMAGE_REPOSITORY=registry/name] [IMAGE_BASE=image]
+	@test -n "$(CONTAINER_ENGINE)" || { echo "make image: neither podman nor docker is installed" >&2; exit 2; }
 	@test -n "$(GCE_VERSION)" -a -n "$(IMAGE_REPOSITORY)" || { echo "make image: no appVersion or image.repository in $(CHART_DIR)" >&2; exit 2; }
 	$(CONTAINER_ENGINE) build \
+	  $(if $(IMAGE_BASE),--build-arg BASE=$(IMAGE_BASE)) \
 	  --build-arg GCE_VERSION=$(GCE_VERSION) \
 	  --build-arg IMAGE_SOURCE=$(IMAGE_SOURCE) \
 	  --build-arg IMAGE_REVISION=$(IMAGE_REVISION) \
@@ -214,7 +217,7 @@ BENCH := $(TOOLS)/bench
 BENCH_GCE := $(BENCH)/gce-values
 BENCH_CJS := $(BENCH)/check-jsonschema
 
-.PHONY: bench
+.PHONY: bench bench-runtime
 
 bench: $(VENV)/.done $(BENCH_GCE)/.base $(BENCH_CJS)/.done $(HELM38) $(HELM4) ## Time gce-values validate against helm lint/template and check-jsonschema (BENCH_ARGS=...).
 	rm -rf build $(BENCH)/dist
@@ -225,6 +228,12 @@ bench: $(VENV)/.done $(BENCH_GCE)/.base $(BENCH_CJS)/.done $(HELM38) $(HELM4) ##
 	  --gce-values $(BENCH_GCE)/bin/gce-values --editable $(VENV_BIN)/gce-values \
 	  --helm $(HELM4) --helm38 $(HELM38) \
 	  --check-jsonschema $(BENCH_CJS)/bin/check-jsonschema $(BENCH_ARGS)
+
+# Worker cold start (prebuilt image vs pip install at worker start) in the runtime harness. Not part
+# of `make bench`: it needs root, podman and PyPI for the pip-at-start workers, and minutes; `make
+# bench` keeps its section of bench/results.md (between the cold-start markers) when it rewrites the rest.
+bench-runtime: $(VENV)/.done $(HELM4) ## Time worker cold start, prebuilt image vs pip at worker start (root, podman).
+	$(VENV_BIN)/python bench/run_cold_start.py $(BENCH_ARGS)
 
 # The environments are made afresh whenever their locks change.
 $(BENCH_GCE)/.base: requirements/bench.txt

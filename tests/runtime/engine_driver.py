@@ -26,6 +26,7 @@ import pathlib
 import pwd
 import shutil
 import sys
+import threading
 import time
 import uuid
 from typing import Any
@@ -136,6 +137,17 @@ def endpoint_logging(endpoint_dir: pathlib.Path) -> None:
     setup_logging(logfile=ensure_paths(None), debug=False, console_enabled=False)
 
 
+def watch_registrations(engine: Any) -> None:
+    """Emit ``registered`` when the first worker manager has connected to the interchange."""
+
+    def watch() -> None:
+        while not engine.get_connected_managers():
+            time.sleep(0.2)
+        emit("registered")
+
+    threading.Thread(target=watch, name="registrations", daemon=True).start()
+
+
 def main() -> int:
     options = parse_options()
     endpoint_dir = pathlib.Path(os.environ["GLOBUS_COMPUTE_USER_DIR"]) / os.environ["GCE_ENDPOINT_NAME"]
@@ -144,6 +156,7 @@ def main() -> int:
     engine = load_engine(endpoint_dir)
     engine.start(endpoint_id=uuid.UUID(os.environ["GCE_ENDPOINT_UUID"]), run_dir=str(endpoint_dir))
     emit("started")
+    watch_registrations(engine)
     completed = False
     try:
         submitter = Submitter(engine, options.result_timeout)

@@ -20,20 +20,20 @@ The benchmark uses it too (bench/run_cold_start.py), with a worker image that pi
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
 import subprocess
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from runtime.kube_api_double import KubeApiDouble, TlsFiles, in_cluster_files
 from runtime.netns import NetworkNamespace
 from runtime.pods import EndpointPod, PodmanPodRunner, only
-from runtime.testbed import BUILD_DIR, Podman
+from runtime.pypi_tunnel import PypiTunnel
+from runtime.testbed import BUILD_DIR, RUN_ID, Podman
 
 DRIVER = Path(__file__).resolve().parent / "engine_driver.py"
 DRIVER_IN_CONTAINER = "/opt/gce-test/engine_driver.py"
@@ -48,6 +48,8 @@ DUMMY_CLIENT = {
 }
 # Kinds Helm creates that the engine's provider reads or writes, by the plural the double stores them under.
 SEEDED_PLURALS = {"ConfigMap": "configmaps", "Secret": "secrets"}
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+HOST_CA_IN_CONTAINER = "/etc/ssl/certs/host-ca-bundle.crt"
 
 
 @dataclass
@@ -85,9 +87,32 @@ class FunctionRun:
     worker_extra_args: Sequence[str] = ()
     timeout: float = 600
     inject: Sequence[tuple[str, str, int]] = ()
-    extra_setup: list[Any] = field(default_factory=list)
     runner_type: type[PodmanPodRunner] = PodmanPodRunner
     through_entrypoint: bool = False
+    # Benchmark only: give the worker pods a way to PyPI (pypi_tunnel.py), for pip at worker start.
+    pypi_for_workers: bool = False
+
+    def _engine_options(self, pod: EndpointPod, name: str, network: str, work: Path) -> list[str]:
+        """``podman run`` options of the engine container: the driver instead of the entrypoint, or
+        (``through_entrypoint``) the chart's entrypoint, which execs the stand-in endpoint."""
+        extra = ["--volume", f"{DRIVER}:{DRIVER_IN_CONTAINER}:ro"]
+        if not self.through_entrypoint:
+            return pod.podman_args(
+                self.image, name, network, args=["python3", DRIVER_IN_CONTAINER, *self.driver_args], extra=extra
+            )
+        standin = work / "standin"
+        standin.mkdir()
+        script = standin / "globus-compute-endpoint"
+        driver = " ".join(["python3", DRIVER_IN_CONTAINER, "--endpoint-logging", *self.driver_args])
+        # `start` (what the entrypoint execs) runs the driver; anything else (the engine runs its
+        # interchange with `globus-compute-endpoint python-exec ...`) goes to the real command.
+        script.write_text(
+            f'#!/bin/sh\nif [ "$1" = start ]; then exec {driver}; fi\nexec /opt/venv/bin/globus-compute-endpoint "$@"\n'
+        )
+        script.chmod(0o755)
+        extra += ["--volume", f"{standin}:{STANDIN_DIR_IN_CONTAINER}:ro"]
+        pod.extra_env = {**pod.extra_env, "PATH": f"{STANDIN_DIR_IN_CONTAINER}:{IMAGE_PATH}"}
+        return pod.podman_args(self.image, name, network, args=None, extra=extra)
 
     def run(self) -> RunResult:
         work = BUILD_DIR / "work" / self.name
@@ -99,12 +124,20 @@ class FunctionRun:
             shutil.rmtree(directory, ignore_errors=True)
         namespace = str(only(self.docs, "Deployment")["metadata"]["namespace"])
         token = secrets.token_urlsafe(32)
-        label = f"gce-runtime-{self.name}"
-        engine_name = f"gce-rt-engine-{self.name}"
-        with NetworkNamespace(f"gce-rt-{self.name}-{os.getpid()}") as netns:
+        label = f"gce-rt-{RUN_ID}-{self.name}"
+        engine_name = f"{label}-engine"
+        with NetworkNamespace(label) as netns:
             tls = TlsFiles.create(work / "tls")
+            worker_args = list(self.worker_extra_args)
+            tunnel = PypiTunnel(netns).start() if self.pypi_for_workers else None
+            if tunnel is not None:
+                worker_args += [
+                    *("--env", f"HTTPS_PROXY={tunnel.url}", "--env", f"https_proxy={tunnel.url}"),
+                    *("--env", f"PIP_CERT={HOST_CA_IN_CONTAINER}"),
+                    *("--volume", f"{HOST_CA_BUNDLE}:{HOST_CA_IN_CONTAINER}:ro"),
+                ]
             runner = self.runner_type(
-                self.podman, netns.podman_network, label, logs_dir=logs_dir, extra_args=self.worker_extra_args,
+                self.podman, netns.podman_network, label, logs_dir=logs_dir, extra_args=worker_args,
                 volumes_dir=work / "pod-volumes",
             )  # fmt: skip
             double = KubeApiDouble(netns.listen(), tls, token, runner=runner, record_dir=pods_dir)
@@ -115,35 +148,16 @@ class FunctionRun:
             for verb, plural, status in self.inject:
                 double.fail(verb, plural, status)
             double.start()
-            # What the kubelet puts in every pod's environment.
-            extra_env = {"KUBERNETES_SERVICE_HOST": POD_IP, "KUBERNETES_SERVICE_PORT": str(double.port)}
-            extra = ["--volume", f"{DRIVER}:{DRIVER_IN_CONTAINER}:ro"]
-            argv: list[str] | None = ["python3", DRIVER_IN_CONTAINER, *self.driver_args]
-            if self.through_entrypoint:
-                standin = work / "standin"
-                standin.mkdir()
-                script = standin / "globus-compute-endpoint"
-                driver = " ".join(["python3", DRIVER_IN_CONTAINER, "--endpoint-logging", *self.driver_args])
-                # `start` (what the entrypoint execs) runs the driver; anything else (the engine runs its
-                # interchange with `globus-compute-endpoint python-exec ...`) goes to the real command.
-                script.write_text(
-                    "#!/bin/sh\n"
-                    f'if [ "$1" = start ]; then exec {driver}; fi\n'
-                    'exec /opt/venv/bin/globus-compute-endpoint "$@"\n'
-                )
-                script.chmod(0o755)
-                extra += ["--volume", f"{standin}:{STANDIN_DIR_IN_CONTAINER}:ro"]
-                extra_env["PATH"] = f"{STANDIN_DIR_IN_CONTAINER}:{IMAGE_PATH}"
-                argv = None  # the Deployment's own: the chart's entrypoint
             pod = EndpointPod(
                 self.docs,
                 field_values={"status.podIP": POD_IP, "metadata.namespace": namespace},
                 secret=DUMMY_CLIENT if self.through_entrypoint else None,
                 volumes_dir=work / "volumes",
                 service_account=in_cluster_files(work / "serviceaccount", tls, token, namespace),
-                extra_env=extra_env,
+                # What the kubelet puts in every pod's environment.
+                extra_env={"KUBERNETES_SERVICE_HOST": POD_IP, "KUBERNETES_SERVICE_PORT": str(double.port)},
             )
-            options = pod.podman_args(self.image, engine_name, netns.podman_network, args=argv, extra=extra)
+            options = self._engine_options(pod, engine_name, netns.podman_network, work)
             started = time.monotonic()
             try:
                 completed = subprocess.run(
@@ -153,6 +167,8 @@ class FunctionRun:
             finally:
                 self.podman.run("rm", "--force", "--time", "0", engine_name, check=False, timeout=60)
                 double.stop()
+                if tunnel is not None:
+                    tunnel.stop()
                 for leftover in self.podman.run("ps", "-aq", "--filter", f"label={label}=1").stdout.split():
                     self.podman.run("rm", "--force", "--time", "0", leftover, check=False, timeout=60)
             seconds = time.monotonic() - started

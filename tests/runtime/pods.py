@@ -90,7 +90,8 @@ class PodmanPodRunner:
     commands: dict[str, list[str]] = field(default_factory=dict)
 
     def names(self, pod: Object) -> list[str]:
-        return [container_name(pod["metadata"]["name"], c["name"]) for c in pod["spec"]["containers"]]
+        """The containers of a pod: the runner's label (unique per run), the pod's and the container's names."""
+        return [container_name(self.label, pod["metadata"]["name"], c["name"]) for c in pod["spec"]["containers"]]
 
     def start(self, pod: Object) -> None:
         spec = pod["spec"]

@@ -8,6 +8,7 @@ a secret, and SIGTERM at any moment must stop the container within 10 seconds.
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import time
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ import pytest
 
 from runtime.conftest import ARTIFACTS, image_values, render
 from runtime.pods import EndpointPod
-from runtime.testbed import BUILD_DIR, BuiltImage, Podman
+from runtime.testbed import BUILD_DIR, RUN_ID, BuiltImage, Podman
 
 CLIENT_ID = "5b7e3c1a-2f4d-4e6b-9a8c-0d1e2f3a4b5c"
 CLIENT_SECRET = "gce-TEST-secret-Zq8+wV3/kP0="
@@ -62,7 +63,12 @@ class Mode:
     exit_code: int
 
 
+MODE_NAMES = ("client-FUNCX_SDK", "client-GLOBUS_COMPUTE", "user", "none")
+
+
+@functools.cache
 def modes() -> dict[str, Mode]:
+    """The modes by name; made on first use (the storage.db is written then), not at collection."""
     client_found = "gce-entrypoint: using client credentials for client {id} (secret keys {key}_ID and {key}_SECRET)"
     user_db = user_token_db(BUILD_DIR / "work" / "storage.db")
     return {
@@ -94,9 +100,6 @@ def modes() -> dict[str, Mode]:
     }
 
 
-MODES = modes()
-
-
 @dataclass(frozen=True)
 class Ended:
     returncode: int
@@ -120,7 +123,7 @@ def run_to_end(podman: Podman, pod: EndpointPod, image: BuiltImage, name: str) -
     return Ended(result.returncode, result.stdout, result.stderr, time.monotonic() - started)
 
 
-@pytest.mark.parametrize("mode_name", list(MODES))
+@pytest.mark.parametrize("mode_name", MODE_NAMES)
 def test_endpoint_run_ends_as_the_readme_says(
     mode_name: str,
     podman: Podman,
@@ -129,8 +132,8 @@ def test_endpoint_run_ends_as_the_readme_says(
     tmp_path: Path,
     remove_containers: list[str],
 ) -> None:
-    mode = MODES[mode_name]
-    name = f"gce-rt-endpoint-{mode_name}"
+    mode = modes()[mode_name]
+    name = f"gce-rt-{RUN_ID}-endpoint-{mode_name}"
     remove_containers.append(name)
     ended = run_to_end(podman, endpoint_pod(helm4, endpoint_image, mode, tmp_path), endpoint_image, name)
     output = ended.stdout + ended.stderr
@@ -164,8 +167,8 @@ def test_sigterm_at_any_moment_stops_the_endpoint_within_10_seconds(
     remove_containers: list[str],
 ) -> None:
     # Client credentials: the run that lasts longest (the endpoint retries Globus for ~15 s).
-    mode = MODES["client-GLOBUS_COMPUTE"]
-    name = f"gce-rt-sigterm-{after_seconds}".replace(".", "-")
+    mode = modes()["client-GLOBUS_COMPUTE"]
+    name = f"gce-rt-{RUN_ID}-sigterm-{after_seconds}".replace(".", "-")
     remove_containers.append(name)
     options = endpoint_pod(helm4, endpoint_image, mode, tmp_path).podman_args(endpoint_image.reference, name, "none")
     podman.run("run", "--detach", *options, timeout=60)

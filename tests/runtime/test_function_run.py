@@ -90,3 +90,20 @@ def test_idle_worker_pod_is_deleted_and_its_container_removed(hello_run: RunResu
     (idle,) = hello_run.of("idle")
     assert set(idle["jobs"].values()) == {"CANCELLED"}, explain(hello_run)
     assert all(not hello_run.runner.exists(c) for c in hello_run.runner.removed)
+
+
+def test_refused_pod_create_comes_back_as_the_task_error(
+    podman: Podman, endpoint_image: BuiltImage, helm4: Path, tmp_path: Path
+) -> None:
+    # An API server (RBAC, quota, admission) that refuses the worker pod: the task fails with the
+    # API's answer instead of waiting forever, and no container was started.
+    docs = render(helm4, {**WORKER_VALUES, **image_values(endpoint_image)}, tmp_path)
+    run = FunctionRun(
+        podman, endpoint_image.reference, docs, name="refused", inject=[("create", "pods", 403)],
+        driver_args=["--no-error-task", "--idle-wait", "0", "--result-timeout", "120"],
+    ).run()  # fmt: skip
+    (error,) = run.errors("hello_world")
+    assert "(403)" in error["text"]
+    assert "Forbidden" in error["text"]
+    assert [r.status for r in run.double.requests_for("create", "pods")][:1] == [403]
+    assert run.runner.started == {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from runtime.testbed import IMAGE_CONTEXT, BuiltImage, Podman, app_version
+from runtime.testbed import IMAGE_CONTEXT, RUN_ID, BuiltImage, Podman, app_version
 
 
 def run_in_image(podman: Podman, image: BuiltImage, *argv: str, name: str | None = None) -> str:
@@ -45,7 +45,7 @@ def test_nothing_is_pip_installed_at_start(
     podman: Podman, endpoint_image: BuiltImage, remove_containers: list[str]
 ) -> None:
     # Offline, the endpoint and the worker pool start from what is in the image ...
-    name = "gce-rt-image-start"
+    name = f"gce-rt-{RUN_ID}-image-start"
     remove_containers.append(name)
     script = (
         "globus-compute-endpoint --help >/dev/null"

@@ -64,6 +64,9 @@ DEBIAN_SUITE = "bookworm"
 BASE_IMAGE = "localhost/gce-runtime-base:bookworm"
 BASE_PACKAGES = ("python3", "python3-venv", "python-is-python3", "ca-certificates", "bash")
 IMAGE_REPOSITORY = "localhost/gce-runtime/globus-compute-endpoint"
+# Part of every container and network namespace name a run makes: podman's storage is machine-wide, and
+# two checkouts may run these tests at the same time.
+RUN_ID = str(os.getpid())
 
 # What pip uses on the host, mounted read-only over the same paths in the image build (HTTPS here goes
 # through a proxy with its own CA, and /etc/pip.conf tells pip to trust it); only those that exist.

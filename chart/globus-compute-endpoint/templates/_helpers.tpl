@@ -38,8 +38,12 @@ release: {{ .Release.Name }}
 {{- end }}
 
 {{- define "gce.image" -}}
+{{- with .Values.image.digest -}}
+{{- printf "%s@%s" ($.Values.image.repository | toString) (toString .) -}}
+{{- else -}}
 {{- $tag := include "gce.scalarString" (.Values.image.tag | default .Chart.AppVersion) -}}
 {{- printf "%s:%s" (.Values.image.repository | toString) $tag -}}
+{{- end -}}
 {{- end }}
 
 {{- define "gce.workerImage" -}}
@@ -140,10 +144,10 @@ Call with (dict "root" $ "apiUse" "why the pod needs its service account token")
 */}}
 {{- define "gce.checkovSkips" -}}
 {{- $values := .root.Values -}}
-{{- $skips := list
-  (printf "CKV_K8S_38=%s" .apiUse)
-  "CKV_K8S_43=the image is chosen by its version tag (image.tag; empty means the chart's appVersion); the chart cannot know the digest of a user's image"
--}}
+{{- $skips := list (printf "CKV_K8S_38=%s" .apiUse) -}}
+{{- if not $values.image.digest -}}
+{{- $skips = append $skips "CKV_K8S_43=image.digest is empty, so the image is chosen by its version tag (image.tag; empty means the chart's appVersion); set image.digest to pin the exact image" -}}
+{{- end -}}
 {{- if ne (toString $values.image.pullPolicy) "Always" -}}
 {{- $skips = append $skips "CKV_K8S_15=image.pullPolicy is the user's choice; the default IfNotPresent fits a tag naming a fixed endpoint version, and keeps restarts independent of the registry" -}}
 {{- end -}}
