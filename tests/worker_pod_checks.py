@@ -27,8 +27,8 @@ WORKER_CHECKOV_SKIPS = {
     "CKV_K8S_9": "a worker pod has no readiness probe: it serves no traffic; it connects out to the interchange",
     "CKV_K8S_22": "the worker's root filesystem stays writable: users' functions write where they run, and the "
     "worker copies its keys to a private temporary directory",
-    "CKV_K8S_43": "the worker image is chosen by its version tag (workerImage, or the endpoint's image); the chart "
-    "cannot know the digest of a user's image",
+    "CKV_K8S_43": "the worker image is the endpoint's, by its tag unless image.digest is set, or workerImage as the "
+    "user wrote it",
     "CKV_K8S_40": "the worker runs as podSecurity.runAsUser, a user that must exist in the image; the chart's image "
     "runs as 1000",
     "CKV_K8S_15": "the pull policy is image.pullPolicy, the user's choice; IfNotPresent fits a tag naming a fixed "
