@@ -33,7 +33,10 @@ from typing import Any
 
 
 def emit(event: str, **data: Any) -> None:
-    print(json.dumps({"event": event, "time": time.time(), **data}), flush=True)
+    # One write of the whole line: with --endpoint-logging, the entrypoint's log relay writes to the
+    # same output, and a line written in pieces could be split by one of its lines.
+    sys.stdout.flush()
+    os.write(sys.stdout.fileno(), (json.dumps({"event": event, "time": time.time(), **data}) + "\n").encode())
 
 
 def hello_world() -> str:
