@@ -143,6 +143,7 @@ def test_an_upstream_conf_with_its_own_image_keeps_it_for_review(tmp_path: Path)
     assert values["image"] == {
         "repository": "registry.example.org/me/endpoint",
         "tag": "4.19.0",
+        "digest": "",
         "pullPolicy": "Always",
     }
     assert values["minBlocks"] == 2, "only the old default 1 is replaced"

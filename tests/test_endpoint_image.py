@@ -196,3 +196,28 @@ def test_no_credentials_in_image_layers(parsed: list[Instruction]) -> None:
     copied = " ".join(args for keyword, args in parsed if keyword in {"COPY", "ADD"})
     for credential_file in ("storage.db", ".env", "credentials"):
         assert credential_file not in copied
+
+
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        (
+            {"CONTAINER_ENGINE": "docker"},
+            ["docker build", "--tag hub.opensciencegrid.org/slate/globus-compute-endpoint:"],
+        ),
+        (
+            {"CONTAINER_ENGINE": "podman", "IMAGE_BASE": "python:3.11-slim-bookworm@sha256:" + "0" * 64},
+            ["podman build", "--build-arg BASE=python:3.11-slim-bookworm@sha256:"],
+        ),
+    ],
+    ids=["docker", "podman-with-base"],
+)
+def test_make_image_builds_the_recipe_with_the_engine_given(variables: dict[str, str], expected: list[str]) -> None:
+    # `make -n` prints the commands without running them: no container engine is needed here.
+    result = subprocess.run(
+        ["make", "-n", "image", *(f"{key}={value}" for key, value in variables.items())],
+        capture_output=True, text=True, check=True, timeout=60, cwd=REPO_ROOT,
+    )  # fmt: skip
+    command = " ".join(result.stdout.replace("\\\n", " ").split())
+    for part in [*expected, f"--build-arg GCE_VERSION={image_lock()['globus-compute-endpoint']}", "images/endpoint"]:
+        assert part in command

@@ -103,7 +103,7 @@ class Request:
 
     @property
     def verb(self) -> str:
-        return verb_of(self.method, self.path, self.query)
+        return verb_of(self.method, self.path)
 
 
 @dataclass
@@ -117,7 +117,13 @@ class Failure:
     message: str = ""
 
 
-def verb_of(method: str, path: str, query: Mapping[str, list[str]] | None = None) -> str:
+def plural_of(path: str) -> str | None:
+    match = _PATH.match(path)
+    return match.group("plural") if match else None
+
+
+def verb_of(method: str, path: str) -> str:
+    """The Kubernetes verb of a request: get and list are both GET, told apart by a name in the path."""
     match = _PATH.match(path)
     named = bool(match and match.group("name"))
     return {
@@ -188,7 +194,8 @@ class ObjectStore:
             found = self._objects.get((plural, namespace, name))
         return copy.deepcopy(found) if found is not None else None
 
-    def list(self, plural: str, namespace: str, selector: str = "") -> list[Object]:
+    def select(self, plural: str, namespace: str, selector: str = "") -> list[Object]:
+        """The objects of ``plural`` in ``namespace`` whose labels match ``selector``."""
         with self._lock:
             found = [obj for (p, ns, _), obj in sorted(self._objects.items()) if p == plural and ns == namespace]
         return [
@@ -196,6 +203,11 @@ class ObjectStore:
             for obj in found
             if label_selector_matches(selector, obj.get("metadata", {}).get("labels") or {})
         ]
+
+    def all(self, plural: str) -> list[Object]:
+        """Every stored object of ``plural``, in every namespace."""
+        with self._lock:
+            return [copy.deepcopy(obj) for (p, _, _), obj in sorted(self._objects.items()) if p == plural]
 
     def delete(self, plural: str, namespace: str, name: str) -> Object | None:
         with self._lock:
@@ -292,7 +304,7 @@ class KubeApiDouble:
     def requests_for(self, verb: str, plural: str) -> list[Request]:
         with self._lock:
             recorded = list(self.requests)
-        return [r for r in recorded if r.verb == verb and (_PATH.match(r.path) or _NO_MATCH)["plural"] == plural]
+        return [r for r in recorded if r.verb == verb and plural_of(r.path) == plural]
 
     def start(self) -> KubeApiDouble:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -309,11 +321,8 @@ class KubeApiDouble:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-        for pod in [p for ns in self._namespaces() for p in self.store.list("pods", ns)]:
+        for pod in self.store.all("pods"):
             self.runner.stop(pod)
-
-    def _namespaces(self) -> set[str]:
-        return {key[1] for key in self.store._objects}
 
     # -- the server's side -------------------------------------------------------------------------
 
@@ -331,7 +340,7 @@ class KubeApiDouble:
         match = _PATH.match(path)
         if match is None or match.group("sub"):
             return 404, status_object(404, "NotFound", f"the double does not serve {path}")
-        verb = verb_of(method, path, query)
+        verb = verb_of(method, path)
         plural, namespace, name = match.group("plural"), match.group("namespace"), match.group("name")
         api_version = match.group("core") or f"{match.group('group')}/{match.group('version')}"
         refused = self._injected_failure(verb, plural)
@@ -345,7 +354,7 @@ class KubeApiDouble:
             )
         if verb == "list":
             selector = (query.get("labelSelector") or [""])[0]
-            items = [self._with_status(plural, obj) for obj in self.store.list(plural, namespace, selector)]
+            items = [self._with_status(plural, obj) for obj in self.store.select(plural, namespace, selector)]
             kind = KINDS.get(plural, plural)
             return 200, {"kind": f"{kind}List", "apiVersion": api_version, "metadata": {}, "items": items}
         if verb == "create":
@@ -396,9 +405,6 @@ class KubeApiDouble:
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", pod["metadata"]["name"])
         path = self.record_dir / f"{next(self._pod_count):02d}-{name}.json"
         path.write_text(json.dumps(pod, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-
-
-_NO_MATCH: dict[str, str | None] = {"plural": None}
 
 
 class _Server(ThreadingHTTPServer):

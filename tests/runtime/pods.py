@@ -57,7 +57,8 @@ def resource_flags(resources: Mapping[str, Any] | None) -> list[str]:
     limits = (resources or {}).get("limits") or {}
     flags: list[str] = []
     if "cpu" in limits:
-        flags += ["--cpus", f"{quantity(limits['cpu']):f}".rstrip("0").rstrip(".")]
+        cpus = f"{quantity(limits['cpu']):f}"
+        flags += ["--cpus", cpus.rstrip("0").rstrip(".") if "." in cpus else cpus]
     if "memory" in limits:
         flags += ["--memory", f"{int(quantity(limits['memory']))}b"]
     return flags

@@ -19,6 +19,7 @@ Run it directly to do the set-up by hand: ``python tests/runtime/testbed.py [--i
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import shutil
@@ -295,8 +296,6 @@ def build_endpoint_image(podman: Podman, base: str, *, rebuild: bool = False) ->
 
 
 def context_digest(base_id: str) -> str:
-    import hashlib
-
     digest = hashlib.sha256(base_id.encode())
     for path in (IMAGE_CONTEXT / "Dockerfile", IMAGE_CONTEXT / "requirements.txt"):
         digest.update(str(path.relative_to(IMAGE_CONTEXT)).encode() + b"\0" + path.read_bytes() + b"\0")
