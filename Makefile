@@ -77,7 +77,7 @@ test: setup lint ## Lint, then run pytest with the real tools (PYTEST_ARGS=... p
 
 # As root: installs podman and the rest if missing, builds a base image and the endpoint image, starts
 # the endpoint and runs functions in containers (tests/runtime/README.md). A missing podman fails here.
-test-runtime: $(VENV)/.done $(HELM4) ## Runtime tests: build the image, start the endpoint, run functions (root, podman).
+test-runtime: $(VENV)/.done $(HELM4) $(CHECKOV_VENV)/.done ## Runtime tests: build the image, start the endpoint, run functions (root, podman).
 	GCE_RUNTIME_TESTS=1 $(TEST_ENV) $(VENV_BIN)/pytest tests/runtime $(PYTEST_ARGS)
 
 # The main job, end to end: a new conf, its validation, the chart rendered from it.

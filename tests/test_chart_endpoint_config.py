@@ -21,18 +21,16 @@ from support.chartrender import (
     HELM_VERSIONS,
     HOSTILE_NAME,
     HOSTILE_TEXT,
-    NAMESPACE,
     VALUE_SETS,
     HelmRenderer,
     ValueSet,
-    containers,
     load_yaml_file,
 )
 from support.paths import CHART_DIR, TESTS_DIR
 
 LOADER = TESTS_DIR / "support" / "endpoint_config_loader.py"
 POD_IP = "10.42.0.15"
-OWNER_ANNOTATION = "globus-compute.slateci.io/owner"
+PROVIDER_FILES = ("sitecustomize.py", "gce_release_provider.py")
 
 # Only lets the provider's load_kube_config() succeed offline; nothing connects to it.
 DUMMY_KUBECONFIG = {
@@ -55,8 +53,14 @@ def case_id(helm: str, set_name: str) -> str:
 def loaded(chart: HelmRenderer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     """Every case loaded by the real endpoint package, in one subprocess (its imports take seconds)."""
     cases = []
+    python_dir = tmp_path_factory.mktemp("gce-python")
     for helm, name in CASES:
         data = chart.render_set(helm, VALUE_SETS[name]).configmap["data"]
+        # The provider files the pod mounts on its PYTHONPATH, as rendered (the same for every case).
+        for file_name in PROVIDER_FILES:
+            path = python_dir / file_name
+            assert not path.exists() or path.read_text(encoding="utf-8") == data[file_name]
+            path.write_text(data[file_name], encoding="utf-8")
         schema = data.get("user_config_schema.json")
         cases.append(
             {
@@ -72,7 +76,7 @@ def loaded(chart: HelmRenderer, tmp_path_factory: pytest.TempPathFactory) -> dic
     result = subprocess.run(
         [sys.executable, str(LOADER)],
         input=json.dumps(cases),
-        env={**os.environ, "KUBECONFIG": str(kubeconfig), "POD_IP": POD_IP},
+        env={**os.environ, "KUBECONFIG": str(kubeconfig), "POD_IP": POD_IP, "PYTHONPATH": str(python_dir)},
         capture_output=True,
         text=True,
         check=False,
@@ -123,20 +127,30 @@ def expected_user(value_set: ValueSet) -> dict[str, Any]:
         "type": "UserEndpointConfig",
         "engine": "GlobusComputeEngine",
         "executor": "HighThroughputExecutor",
-        "provider": "KubernetesProvider",
+        "provider": "ReleaseKubernetesProvider",
         "heartbeat_period": values["endpoint"]["heartbeatPeriod"],
         "idle_heartbeats_soft": values["endpoint"]["idleHeartbeatsSoft"],
         "idle_heartbeats_hard": values["endpoint"]["idleHeartbeatsHard"],
-        # Worker pods cannot see the endpoint's certificates; they reach it on the pod IP.
-        "encrypted": False,
+        # Only workers holding the engine's keys (the provider hands them over) may connect.
+        "encrypted": True,
         "addresses": [POD_IP],
         "max_workers_per_node": values["maxWorkersPerPod"],
         "worker_debug": values["workerDebug"],
         "namespace": value_set.worker_namespace,
+        "owner_config_map": f"{release}-workers",
+        "worker_keys_secret": f"{release}-worker-keys",
+        "labels": {
+            "app.kubernetes.io/name": "globus-compute-endpoint",
+            "app.kubernetes.io/instance": release,
+            "app.kubernetes.io/component": "worker",
+            "release": release,
+            "instance": str(values["Instance"]),
+        },
+        "node_selector": values["workerNodeSelector"],
+        "tolerations": values["workerTolerations"],
         "image": expected_image(values),
-        # The cleanup hook finds this release's workers by this prefix and annotation.
+        "image_pull_policy": values["image"]["pullPolicy"],
         "pod_name": f"{release}-worker",
-        "annotations": {OWNER_ANNOTATION: f"{NAMESPACE}/{release}"},
         "service_account_name": f"{release}-worker" if values["rbacEnabled"] else None,
         "secret": values["imagePullSecret"] or None,
         "user_id": str(values["podSecurity"]["runAsUser"]),
@@ -190,17 +204,27 @@ def test_hostile_strings_reach_the_endpoint_verbatim(
     assert annotations["example.org/note"] == HOSTILE_TEXT
 
 
-@pytest.mark.parametrize(
-    ("helm", "set_name"), [case for case in CASES if VALUE_SETS[case[1]].values["cleanup"]["enabled"]]
-)
-def test_cleanup_job_looks_where_the_endpoint_puts_workers(
+@pytest.mark.parametrize(("helm", "set_name"), CASES)
+def test_provider_names_what_the_chart_renders(
     chart: HelmRenderer, loaded: dict[str, dict[str, Any]], helm: str, set_name: str
 ) -> None:
+    # The owner ConfigMap and keys Secret exist where the workers run; the NetworkPolicy admits the
+    # labels the provider puts on its pods.
     provider = result_of(loaded, helm, set_name)["user"]
     rendered = chart.render_set(helm, VALUE_SETS[set_name])
-    env = {entry["name"]: entry.get("value") for entry in containers(rendered.one("Job"))[0]["env"]}
+    in_worker_namespace = {
+        (doc["kind"], doc["metadata"]["name"])
+        for doc in rendered.docs
+        if doc["metadata"]["namespace"] == provider["namespace"]
+    }
 
-    assert env["GCE_WORKER_NAMESPACE"] == provider["namespace"]
-    assert env["GCE_WORKER_PREFIX"] == provider["pod_name"]
-    assert provider["annotations"] == {env["GCE_OWNER_ANNOTATION"]: env["GCE_OWNER_VALUE"]}
-    assert env["GCE_DEPLOYMENT"] == rendered.deployment["metadata"]["name"]
+    assert ("ConfigMap", provider["owner_config_map"]) in in_worker_namespace
+    assert ("Secret", provider["worker_keys_secret"]) in in_worker_namespace
+    for policy in rendered.of_kind("NetworkPolicy"):
+        for rule in policy["spec"].get("ingress", []):
+            for source in rule["from"]:
+                assert source["podSelector"]["matchLabels"].items() <= provider["labels"].items()
+        if policy["metadata"]["name"].endswith("-workers"):
+            # The policy that closes the workers to connections selects the pods the provider makes.
+            assert policy["metadata"]["namespace"] == provider["namespace"]
+            assert policy["spec"]["podSelector"]["matchLabels"].items() <= provider["labels"].items()

@@ -32,14 +32,14 @@ CASES = [(helm, name) for helm in HELM_VERSIONS for name in sorted(VALUE_SETS)]
 # Namespaced kinds a SLATE group may create (the federation role), and their API versions.
 ALLOWED_API_VERSIONS = {
     "ConfigMap": "v1",
+    "Secret": "v1",
     "ServiceAccount": "v1",
     "Deployment": "apps/v1",
-    "Job": "batch/v1",
     "NetworkPolicy": "networking.k8s.io/v1",
     "Role": "rbac.authorization.k8s.io/v1",
     "RoleBinding": "rbac.authorization.k8s.io/v1",
 }
-WORKER_NAMESPACE_KINDS = {"ServiceAccount", "Role", "RoleBinding"}
+WORKER_NAMESPACE_KINDS = {"ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Secret", "NetworkPolicy"}
 HOOK = "helm.sh/hook"
 
 
@@ -96,7 +96,7 @@ def test_workloads_and_their_pods_carry_slate_labels(chart: HelmRenderer, helm: 
     rendered = chart.render_set(helm, value_set)
     workloads = rendered.workloads()
 
-    assert {doc["kind"] for doc in workloads} == {"Deployment", "Job"}
+    assert {doc["kind"] for doc in workloads} == {"Deployment"}
     for doc in workloads:
         for where, labels in (("metadata", labels_of(doc)), ("pod template", labels_of(doc["spec"]["template"]))):
             found = {key: labels.get(key) for key in expected}
@@ -153,7 +153,8 @@ def test_objects_live_in_the_release_namespace(chart: HelmRenderer, helm: str, s
         namespace = doc["metadata"].get("namespace")
         if namespace == NAMESPACE:
             continue
-        # Only the RBAC that lets the endpoint run workers elsewhere may live in the worker namespace.
+        # Only the RBAC that lets the endpoint run workers elsewhere, the workers' owner and their key
+        # Secret may live in the worker namespace.
         if worker_namespace != NAMESPACE and namespace == worker_namespace and doc["kind"] in WORKER_NAMESPACE_KINDS:
             continue
         misplaced.append(f"{doc['kind']}/{doc['metadata']['name']} in {namespace!r}")
@@ -285,14 +286,16 @@ CONFIG_CHANGES: dict[str, dict[str, Any]] = {
     "workerImage": {"workerImage": "registry.example.org/other:4.19.0"},
     "userEnvironment": {"userEnvironment": {"HTTPS_PROXY": "http://proxy:3128"}},
     "taskTimeout": {"taskTimeout": 60},
+    "workerNodeSelector": {"workerNodeSelector": {"nvidia.com/gpu.present": "true"}},
+    # The worker pods use the same pull policy.
+    "pullPolicy": {"image": {"pullPolicy": "Always"}},
 }
 OTHER_CHANGES: dict[str, dict[str, Any]] = {
     "resources": {"resources": {"limits": {"memory": "2Gi"}}},
     "podAnnotations": {"podAnnotations": {"example.org/team": "atlas"}},
     "nodeSelector": {"nodeSelector": {"kubernetes.io/arch": "arm64"}},
-    "pullPolicy": {"image": {"pullPolicy": "Always"}},
-    "cleanupTimeout": {"cleanup": {"timeoutSeconds": 600}},
-    "networkPolicy": {"networkPolicy": {"enabled": True}},
+    "networkPolicy": {"networkPolicy": {"enabled": False}},
+    "restrictEgress": {"networkPolicy": {"restrictEgress": True}},
     "slateInstanceID": {"SLATE": {"Instance": {"ID": "instance_other"}}},
 }
 
@@ -317,92 +320,108 @@ def test_other_changes_keep_the_config_checksum(chart: HelmRenderer, helm: str, 
     assert checksum(changed) == checksum(base)
 
 
-# --- cleanup hook, network policy -------------------------------------------------------------
+# --- uninstall, worker owner, network policy ---------------------------------------------------
 
 
+@pytest.mark.parametrize("set_name", sorted(VALUE_SETS))
 @pytest.mark.parametrize("helm", HELM_VERSIONS)
-def test_cleanup_hook_runs_before_delete_within_its_deadline(chart: HelmRenderer, helm: str) -> None:
-    timeout = 300
-    rendered = chart.render_set(helm, seed_with({"cleanup": {"timeoutSeconds": timeout}}))
-    hooks = [doc for doc in rendered.docs if HOOK in annotations_of(doc)]
-    job = rendered.one("Job")
-
-    assert {annotations_of(doc)[HOOK] for doc in hooks} == {"pre-delete"}
-    assert {doc["kind"] for doc in hooks} == {"ServiceAccount", "Role", "RoleBinding", "Job"}
-    for doc in hooks:
-        policy = annotations_of(doc)["helm.sh/hook-delete-policy"].split(",")
-        # Re-created on every uninstall attempt, removed once done either way.
-        assert {"before-hook-creation", "hook-succeeded", "hook-failed"} <= set(policy), doc["kind"]
-        if doc is not job:
-            weight = int(annotations_of(doc)["helm.sh/hook-weight"])
-            assert weight < int(annotations_of(job)["helm.sh/hook-weight"]), f"{doc['kind']} not before the job"
-    assert job["spec"]["activeDeadlineSeconds"] == timeout
-    assert job["spec"]["backoffLimit"] == 0
-    script_timeout = int(env_of(containers(job)[0])["GCE_TIMEOUT_SECONDS"]["value"])
-    assert 0 < script_timeout < timeout, "the script must give up before Kubernetes kills it"
-    assert "cleanup.py" in rendered.configmap["data"]
-
-
-@pytest.mark.parametrize("helm", HELM_VERSIONS)
-def test_cleanup_hook_absent_when_disabled(chart: HelmRenderer, helm: str) -> None:
-    rendered = render(chart, helm, "user-credentials")
-    assert VALUE_SETS["user-credentials"].values["cleanup"]["enabled"] is False
+def test_uninstall_runs_nothing_that_could_block_it(chart: HelmRenderer, helm: str, set_name: str) -> None:
+    # Helm aborts an uninstall whose hook fails; with no hook (and no Job) there is nothing to fail.
+    rendered = render(chart, helm, set_name)
 
     assert not [doc["kind"] for doc in rendered.docs if HOOK in annotations_of(doc)]
     assert not rendered.of_kind("Job")
-    assert "cleanup.py" not in rendered.configmap["data"]
+    assert not [doc for doc in rendered.docs if "helm.sh/resource-policy" in annotations_of(doc)], (
+        "a kept resource would outlive the release"
+    )
 
 
+@pytest.mark.parametrize("set_name", sorted(VALUE_SETS))
 @pytest.mark.parametrize("helm", HELM_VERSIONS)
-def test_network_policy_only_when_enabled(chart: HelmRenderer, helm: str) -> None:
-    assert VALUE_SETS["default"].values["networkPolicy"]["enabled"] is False
-
-    assert not render(chart, helm, "default").of_kind("NetworkPolicy")
-    assert render(chart, helm, "full").of_kind("NetworkPolicy")
-
-
-@pytest.mark.parametrize("set_name", ["full", "hardened"])
-@pytest.mark.parametrize("helm", HELM_VERSIONS)
-def test_network_policy_covers_every_pod(chart: HelmRenderer, helm: str, set_name: str) -> None:
+def test_worker_owner_lives_in_the_worker_namespace(chart: HelmRenderer, helm: str, set_name: str) -> None:
+    # ownerReferences must point into the same namespace, so the owner is rendered where workers run.
+    value_set = VALUE_SETS[set_name]
     rendered = render(chart, helm, set_name)
-    policies = rendered.of_kind("NetworkPolicy")
+    owner = rendered.one("ConfigMap", f"{rendered.release}-workers")
+    keys = rendered.one("Secret", f"{rendered.release}-worker-keys")
 
-    for workload in rendered.workloads():
-        pod_labels = labels_of(workload["spec"]["template"])
-        selecting = [
-            policy for policy in policies if policy["spec"]["podSelector"]["matchLabels"].items() <= pod_labels.items()
-        ]
-        assert len(selecting) == 1, f"{workload['kind']} pod selected by {len(selecting)} policies"
-        policy = selecting[0]["spec"]
+    assert owner["metadata"]["namespace"] == keys["metadata"]["namespace"] == value_set.worker_namespace
+    assert labels_of(owner)["release"] == labels_of(keys)["release"] == rendered.release
+    # Rendered empty: the endpoint patches in its engine's keys; Helm must not own (and reset) them.
+    assert "data" not in keys and "stringData" not in keys
+
+
+@pytest.mark.parametrize("helm", HELM_VERSIONS)
+def test_network_policy_on_unless_turned_off(chart: HelmRenderer, helm: str) -> None:
+    assert VALUE_SETS["default"].values["networkPolicy"]["enabled"] is True
+    assert VALUE_SETS["user-credentials"].values["networkPolicy"]["enabled"] is False
+
+    assert render(chart, helm, "default").of_kind("NetworkPolicy")
+    assert not render(chart, helm, "user-credentials").of_kind("NetworkPolicy")
+
+
+def endpoint_policy(rendered: Any) -> dict[str, Any]:
+    endpoint_labels = labels_of(rendered.deployment["spec"]["template"])
+    [policy] = [
+        p
+        for p in rendered.of_kind("NetworkPolicy")
+        if p["spec"]["podSelector"]["matchLabels"].items() <= endpoint_labels.items()
+    ]
+    return dict(policy["spec"])
+
+
+@pytest.mark.parametrize("set_name", ["default", "full", "hardened"])
+@pytest.mark.parametrize("helm", HELM_VERSIONS)
+def test_nothing_may_connect_to_a_worker(chart: HelmRenderer, helm: str, set_name: str) -> None:
+    rendered = render(chart, helm, set_name)
+    policy = rendered.one("NetworkPolicy", f"{rendered.release}-workers")
+
+    assert policy["metadata"]["namespace"] == VALUE_SETS[set_name].worker_namespace
+    assert policy["spec"] == {
+        "podSelector": {
+            "matchLabels": {"app.kubernetes.io/instance": rendered.release, "app.kubernetes.io/component": "worker"}
+        },
+        # Ingress with no rule: no connection in. Egress is not restricted (functions need the network).
+        "policyTypes": ["Ingress"],
+    }
+
+
+@pytest.mark.parametrize("set_name", ["default", "full", "hardened"])
+@pytest.mark.parametrize("helm", HELM_VERSIONS)
+def test_egress_is_limited_only_when_asked(chart: HelmRenderer, helm: str, set_name: str) -> None:
+    policy = endpoint_policy(render(chart, helm, set_name))
+
+    if VALUE_SETS[set_name].values["networkPolicy"]["restrictEgress"]:
         assert policy["policyTypes"] == ["Ingress", "Egress"]
         ports = {port["port"] for rule in policy["egress"] for port in rule["ports"]}
         assert ports <= {53, 443, 5671, 5672, 6443}, ports
         assert all("ports" in rule for rule in policy["egress"]), "an egress rule allows every port"
+    else:
+        # Some clusters serve their API on another port; a default egress wall could cut it off.
+        assert policy["policyTypes"] == ["Ingress"]
+        assert "egress" not in policy
 
 
-@pytest.mark.parametrize("set_name", ["full", "hardened"])
+@pytest.mark.parametrize("set_name", ["default", "full", "hardened"])
 @pytest.mark.parametrize("helm", HELM_VERSIONS)
-def test_only_worker_pods_may_connect_to_the_endpoint(chart: HelmRenderer, helm: str, set_name: str) -> None:
+def test_only_this_releases_workers_may_connect_to_the_endpoint(chart: HelmRenderer, helm: str, set_name: str) -> None:
     rendered = render(chart, helm, set_name)
-    endpoint_labels = labels_of(rendered.deployment["spec"]["template"])
-    policy = next(
-        p
-        for p in rendered.of_kind("NetworkPolicy")
-        if p["spec"]["podSelector"]["matchLabels"].items() <= endpoint_labels.items()
-    )
 
-    assert policy["spec"]["ingress"] == [
+    assert endpoint_policy(rendered)["ingress"] == [
         {
             "from": [
                 {
                     "namespaceSelector": {
                         "matchLabels": {"kubernetes.io/metadata.name": VALUE_SETS[set_name].worker_namespace}
                     },
-                    "podSelector": {"matchExpressions": [{"key": "parsl-job-id", "operator": "Exists"}]},
+                    # A pod of another release (or any pod with a parsl-job-id label) is not admitted.
+                    "podSelector": {
+                        "matchLabels": {
+                            "app.kubernetes.io/instance": rendered.release,
+                            "app.kubernetes.io/component": "worker",
+                        }
+                    },
                 }
             ]
         }
     ]
-    for other in rendered.of_kind("NetworkPolicy"):
-        if other is not policy:
-            assert not other["spec"].get("ingress"), "nothing may connect to the cleanup job"

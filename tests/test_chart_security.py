@@ -147,9 +147,13 @@ def test_readme_explains_every_skip(chart: HelmRenderer) -> None:
 @pytest.mark.parametrize("helm", HELM_VERSIONS)
 def test_conditional_skips_vanish_when_the_conf_passes_the_check(chart: HelmRenderer, helm: str) -> None:
     defaults = set(skip_annotations(chart.render_set(helm, VALUE_SETS["default"])))
+    # The NetworkPolicy is on by default; this set turns it off.
+    permissive = set(skip_annotations(chart.render_set(helm, VALUE_SETS["user-credentials"])))
     hardened = set(skip_annotations(chart.render_set(helm, VALUE_SETS["hardened"])))
 
-    assert defaults >= CONDITIONAL_SKIPS
+    assert defaults >= CONDITIONAL_SKIPS - {"CKV2_K8S_6"}
+    assert "CKV2_K8S_6" not in defaults
+    assert "CKV2_K8S_6" in permissive
     assert not hardened & CONDITIONAL_SKIPS
 
 
@@ -163,25 +167,22 @@ def normalised_rules(role: dict[str, Any]) -> list[dict[str, list[str]]]:
     )
 
 
-def expected_roles(release: str, worker_namespace: str, *, rbac: bool, cleanup: bool) -> dict[tuple[str, str], Any]:
-    """(namespace, name) -> rules: exactly what Parsl and the cleanup job call, nothing more."""
-    pods = {"apiGroups": [""], "resources": ["pods"]}
+def expected_roles(release: str, worker_namespace: str, *, rbac: bool) -> dict[tuple[str, str], Any]:
+    """(namespace, name) -> rules: exactly what the worker provider calls, nothing more."""
     roles: dict[tuple[str, str], Any] = {}
     if rbac:
-        # KubernetesProvider creates, reads (status polling) and deletes its pods by name.
-        roles[(worker_namespace, f"{release}-workers")] = [{**pods, "verbs": ["create", "delete", "get"]}]
-    if cleanup:
-        scale = {
-            "apiGroups": ["apps"],
-            "resources": ["deployments/scale"],
-            "resourceNames": [release],
-            "verbs": ["patch"],
-        }
-        if worker_namespace == NAMESPACE:
-            roles[(NAMESPACE, f"{release}-cleanup")] = [scale, {**pods, "verbs": ["delete", "list"]}]
-        else:
-            roles[(NAMESPACE, f"{release}-cleanup")] = [scale, {**pods, "verbs": ["list"]}]
-            roles[(worker_namespace, f"{release}-cleanup")] = [{**pods, "verbs": ["delete", "list"]}]
+        roles[(worker_namespace, f"{release}-workers")] = [
+            # Parsl's KubernetesProvider creates, reads (status polling) and deletes its pods by name.
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["create", "delete", "get"]},
+            # The provider reads the owner's uid, and patches the keys into the workers' Secret.
+            {"apiGroups": [""], "resources": ["configmaps"], "resourceNames": [f"{release}-workers"], "verbs": ["get"]},
+            {
+                "apiGroups": [""],
+                "resources": ["secrets"],
+                "resourceNames": [f"{release}-worker-keys"],
+                "verbs": ["patch"],
+            },
+        ]
     return {key: normalised_rules({"rules": rules}) for key, rules in roles.items()}
 
 
@@ -199,21 +200,24 @@ def test_roles_grant_exactly_what_is_needed(chart: HelmRenderer, helm: str, set_
         value_set.release,
         value_set.worker_namespace,
         rbac=value_set.values["rbacEnabled"],
-        cleanup=value_set.values["cleanup"]["enabled"],
     )
 
 
 @pytest.mark.parametrize("set_name", sorted(VALUE_SETS))
 @pytest.mark.parametrize("helm", HELM_VERSIONS)
-def test_no_role_reaches_secrets_or_wildcards(chart: HelmRenderer, helm: str, set_name: str) -> None:
+def test_no_role_reads_secrets_or_uses_wildcards(chart: HelmRenderer, helm: str, set_name: str) -> None:
     rendered = chart.render_set(helm, VALUE_SETS[set_name])
+    release = VALUE_SETS[set_name].release
 
     assert not [doc["kind"] for doc in rendered.docs if doc["kind"].startswith("Cluster")]
     for role in rendered.of_kind("Role"):
         for rule in role["rules"]:
             granted = {*rule.get("resources", []), *rule.get("verbs", []), *rule.get("apiGroups", [])}
             assert "*" not in granted, role["metadata"]["name"]
-            assert not {"secrets", "pods/exec", "pods/attach", "serviceaccounts/token"} & granted
+            assert not {"pods/exec", "pods/attach", "serviceaccounts/token"} & granted
+            if "secrets" in rule["resources"]:
+                # Writing the one keys Secret; never reading or creating any secret.
+                assert rule["verbs"] == ["patch"] and rule["resourceNames"] == [f"{release}-worker-keys"]
 
 
 @pytest.mark.parametrize("set_name", sorted(VALUE_SETS))
@@ -221,7 +225,7 @@ def test_no_role_reaches_secrets_or_wildcards(chart: HelmRenderer, helm: str, se
 def test_roles_are_bound_only_to_this_release(chart: HelmRenderer, helm: str, set_name: str) -> None:
     rendered = chart.render_set(helm, VALUE_SETS[set_name])
     release = VALUE_SETS[set_name].release
-    own_accounts = {(NAMESPACE, release), (NAMESPACE, f"{release}-cleanup")}
+    own_accounts = {(NAMESPACE, release)}
 
     for binding in rendered.of_kind("RoleBinding"):
         subjects = {(s["kind"], s["namespace"], s["name"]) for s in binding["subjects"]}
@@ -240,7 +244,7 @@ def test_token_mounted_only_where_the_api_is_used(chart: HelmRenderer, helm: str
     # Accounts never hand out their token by default (the workers' account included)...
     for account in rendered.of_kind("ServiceAccount"):
         assert account["automountServiceAccountToken"] is False, account["metadata"]["name"]
-    # ...only the endpoint (worker pods) and the cleanup job (scale, delete) ask for it.
+    # ...only the endpoint (it starts the worker pods) asks for it.
     for workload in rendered.workloads():
         assert pod_spec(workload)["automountServiceAccountToken"] is True, workload["kind"]
-    assert {w["kind"] for w in rendered.workloads()} <= {"Deployment", "Job"}
+    assert {w["kind"] for w in rendered.workloads()} == {"Deployment"}

@@ -60,6 +60,13 @@ def violations(rule: Rule, schema: ValuesSchema) -> list[dict[str, Any]]:
         bound = high_node["default"]
         step = 1 if high_node.get("type") == "integer" else 0.5
         return [merged(nested(high, bound), nested(low, bound + step))]
+    if rule.kind == "quantityLessOrEqual":
+        low, high = spec["keys"]
+        memory = "Mi" in (schema.node(tuple(high.split("."))) or {}).get("pattern", "")
+        pairs = [("3Gi", "2048Mi"), ("1025Mi", "1Gi")] if memory else [("1500m", "1"), ("2", "1500m")]
+        return [merged(nested(low, small), nested(high, large)) for small, large in pairs]
+    if rule.kind == "forbiddenKeys":
+        return [nested(rule.key, {key: "1"}) for key in spec["forbidden"]]
     if rule.kind == "requiredWhen":
         if "whenNonEmpty" in spec:
             trigger = nested(spec["whenNonEmpty"], non_empty_value(schema, spec["whenNonEmpty"]))
@@ -121,12 +128,33 @@ def test_overlong_release_name_is_refused(chart: HelmRenderer, helm: str, rule: 
     assert fits.ok, fits.stderr
 
 
+QUANTITY_RULES = [rule for rule in ERROR_RULES if rule.kind == "quantityLessOrEqual"]
+
+
+@pytest.mark.parametrize("rule", QUANTITY_RULES, ids=lambda r: r.id)
+@pytest.mark.parametrize("helm", HELM_VERSIONS)
+def test_equal_quantities_in_other_units_pass(chart: HelmRenderer, helm: str, rule: Rule) -> None:
+    # The template compares quantities, not strings: 1Gi is 1024Mi and 1 CPU is 1000m.
+    low, high = rule.spec["keys"]
+    memory = "Mi" in (SCHEMA.node(tuple(high.split("."))) or {}).get("pattern", "")
+    conf = merged(nested(low, "1024Mi" if memory else "1000m"), nested(high, "1Gi" if memory else "1"))
+
+    rendered = chart.template(helm, conf, files=(SEED_FILE,), release=release_name("units"))
+
+    assert rendered.ok, rendered.stderr
+
+
+def warning_value(when: dict[str, Any]) -> Any:
+    """A value that makes one condition of a warning rule hold."""
+    if when.get("notEmpty"):
+        return "example"
+    return when.get("equals", when.get("greaterThan", 0) + 1)
+
+
 @pytest.mark.parametrize("rule", WARNING_RULES, ids=lambda r: r.id)
 @pytest.mark.parametrize("helm", HELM_VERSIONS)
 def test_warning_rules_do_not_fail_the_render(chart: HelmRenderer, helm: str, rule: Rule) -> None:
-    conf = merged(
-        *(nested(when["key"], when.get("equals", when.get("greaterThan", 0) + 1)) for when in rule.spec["when"])
-    )
+    conf = merged(*(nested(when["key"], warning_value(when)) for when in rule.spec["when"]))
 
     rendered = chart.template(helm, conf, files=(SEED_FILE,), release=release_name("warn"))
 
@@ -149,10 +177,10 @@ def expected_objects(release: str) -> set[tuple[str, str]]:
         ("ServiceAccount", f"{release}-worker"),
         ("Role", f"{release}-workers"),
         ("RoleBinding", f"{release}-workers"),
-        ("ServiceAccount", f"{release}-cleanup"),
-        ("Role", f"{release}-cleanup"),
-        ("RoleBinding", f"{release}-cleanup"),
-        ("Job", f"{release}-cleanup"),
+        ("ConfigMap", f"{release}-workers"),
+        ("Secret", f"{release}-worker-keys"),
+        ("NetworkPolicy", release),
+        ("NetworkPolicy", f"{release}-workers"),
     }
 
 
@@ -209,9 +237,5 @@ def test_without_rbac_the_endpoint_uses_the_given_account(chart: HelmRenderer, h
     rendered = chart.render_set(helm, value_set)
 
     assert pod_spec(rendered.deployment)["serviceAccountName"] == value_set.values["serviceAccountName"]
-    assert not [
-        name
-        for kind, name in rendered.kind_names()
-        if kind in {"Role", "RoleBinding"} and not name.endswith("-cleanup")
-    ]
+    assert not [name for kind, name in rendered.kind_names() if kind in {"Role", "RoleBinding"}]
     assert ("ServiceAccount", rendered.release) not in rendered.kind_names()

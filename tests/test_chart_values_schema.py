@@ -68,7 +68,16 @@ CONFS: dict[str, tuple[dict[str, Any], bool]] = {
     "environment-name-invalid": ({"userEnvironment": {"1BAD": "x"}}, False),
     "pod-annotation-key-invalid": ({"podAnnotations": {"a: b": "x"}}, False),
     "tolerations-not-a-list": ({"tolerations": {"key": "gpu"}}, False),
-    "cleanup-timeout-too-short": ({"cleanup": {"timeoutSeconds": 5}}, False),
+    # The cleanup hook is gone: its key is refused (gce-values explains why).
+    "removed-cleanup": ({"cleanup": {"enabled": True}}, False),
+    # No worker could ever start.
+    "zero-max-blocks": ({"maxBlocks": 0}, False),
+    "gpu-worker-tolerations": (
+        {"workerTolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]},
+        True,
+    ),
+    "worker-toleration-unknown-field": ({"workerTolerations": [{"key": "gpu", "operatr": "Exists"}]}, False),
+    "worker-node-selector-number": ({"workerNodeSelector": {"gpu": 1}}, False),
     "image-tag-invalid": ({"image": {"tag": "latest!"}}, False),
 }
 

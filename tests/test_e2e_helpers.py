@@ -8,6 +8,7 @@ chart rendered by the real helm, pod statuses as the kubelet writes them, kubect
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import subprocess
 import sys
@@ -51,10 +52,6 @@ def render(chart: HelmRenderer, helm: str, worker_namespace: str | None, **env: 
     """The chart as the live tests install it: their values, their kind of release and namespace names."""
     values = e2e_values(settings(**env), ENDPOINT_UUID, f"{RELEASE}-credentials", worker_namespace)
     return chart.template(helm, values, release=RELEASE, namespace=NAMESPACE).docs
-
-
-def without_hooks(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [doc for doc in docs if "helm.sh/hook" not in (doc["metadata"].get("annotations") or {})]
 
 
 # --- settings and the opt-in -------------------------------------------------
@@ -249,15 +246,22 @@ def test_can_i_asks_as_the_service_account() -> None:
 
 
 def _checks(docs: list[dict[str, Any]]) -> list[access.AccessCheck]:
-    workers = manifests.worker_identity(manifests.find_one(docs, "ConfigMap"))
+    workers = manifests.worker_identity(manifests.endpoint_configmap(docs))
     assert workers.service_account is not None
     endpoint_sa = manifests.service_account_of(manifests.find_one(docs, "Deployment"))
-    return access.service_account_checks(NAMESPACE, endpoint_sa, workers.namespace, workers.service_account)
+    return access.service_account_checks(
+        NAMESPACE,
+        endpoint_sa,
+        workers.namespace,
+        workers.service_account,
+        workers.owner_config_map,
+        workers.keys_secret,
+    )
 
 
 @pytest.mark.parametrize("worker_namespace", [None, WORKER_NAMESPACE])
 def test_intended_rights_match_the_charts_rbac(chart: HelmRenderer, worker_namespace: str | None) -> None:
-    docs = without_hooks(render(chart, "v4", worker_namespace))
+    docs = render(chart, "v4", worker_namespace)
     checks = _checks(docs)
     assert any(check.expected for check in checks) and any(not check.expected for check in checks)
     contrary = [str(check) for check in checks if access.rendered_rbac_allows(docs, check) != check.expected]
@@ -265,11 +269,14 @@ def test_intended_rights_match_the_charts_rbac(chart: HelmRenderer, worker_names
 
 
 def test_a_broader_role_is_caught_by_the_intended_rights(chart: HelmRenderer) -> None:
-    docs = copy.deepcopy(without_hooks(render(chart, "v4", None)))
+    docs = copy.deepcopy(render(chart, "v4", None))
     role = next(doc for doc in docs if doc["kind"] == "Role")
     role["rules"].append({"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]})
     contrary = [str(check) for check in _checks(docs) if access.rendered_rbac_allows(docs, check) != check.expected]
-    assert contrary == [f"{NAMESPACE}/{RELEASE} may not get secrets in namespace {NAMESPACE}"]
+    assert contrary == [
+        f"{NAMESPACE}/{RELEASE} may not get secrets '{RELEASE}-worker-keys' in namespace {NAMESPACE}",
+        f"{NAMESPACE}/{RELEASE} may not get secrets in namespace {NAMESPACE}",
+    ]
 
 
 def test_rbac_rules_limited_to_names_and_wildcards_are_read_as_kubernetes_does() -> None:
@@ -287,6 +294,8 @@ def test_rbac_rules_limited_to_names_and_wildcards_are_read_as_kubernetes_does()
     named = {"apiGroups": [""], "resources": ["pods"], "verbs": ["delete"], "resourceNames": ["one"]}
     assert access.rendered_rbac_allows([role(wildcard), binding], check)
     assert not access.rendered_rbac_allows([role(named), binding], check)
+    assert access.rendered_rbac_allows([role(named), binding], dataclasses.replace(check, name="one"))
+    assert not access.rendered_rbac_allows([role(named), binding], dataclasses.replace(check, name="two"))
     other_sa = access.AccessCheck("other-ns", "sa", "delete", "pods", "ns", False)
     assert not access.rendered_rbac_allows([role(wildcard), binding], other_sa)
 
@@ -313,7 +322,7 @@ def test_label_problems_name_the_object_and_the_label(chart: HelmRenderer) -> No
     docs = copy.deepcopy(render(chart, "v4", None))
     deployment = manifests.find_one(docs, "Deployment")
     del deployment["metadata"]["labels"]["instanceID"]
-    manifests.find_one(docs, "ConfigMap")["metadata"]["labels"]["release"] = "someone-else"
+    manifests.endpoint_configmap(docs)["metadata"]["labels"]["release"] = "someone-else"
     problems = manifests.label_problems(docs, RELEASE, INSTANCE)
     assert sorted(problems) == [
         f"configmap {NAMESPACE}/{RELEASE}: release label is 'someone-else', not {RELEASE!r}",
@@ -322,7 +331,7 @@ def test_label_problems_name_the_object_and_the_label(chart: HelmRenderer) -> No
 
 
 def test_objects_not_found_by_label_are_reported_missing(chart: HelmRenderer) -> None:
-    docs = without_hooks(render(chart, "v4", WORKER_NAMESPACE))
+    docs = render(chart, "v4", WORKER_NAMESPACE)
     found = [doc for doc in docs if doc["kind"] != "RoleBinding"]
     missing = manifests.missing_refs(docs, found, NAMESPACE)
     assert missing
@@ -334,40 +343,46 @@ def test_objects_not_found_by_label_are_reported_missing(chart: HelmRenderer) ->
 def test_leftover_sweep_covers_every_kind_and_namespace_of_the_release(chart: HelmRenderer) -> None:
     docs = render(chart, "v4", WORKER_NAMESPACE)
     resources = manifests.sweep_resources(docs)
-    assert {"pod", "replicaset.apps", "deployment.apps", "job.batch", "configmap", "serviceaccount"} <= set(resources)
+    assert {"pod", "replicaset.apps", "deployment.apps", "configmap", "secret", "serviceaccount"} <= set(resources)
     assert "role.rbac.authorization.k8s.io" in resources
     assert manifests.namespaces_of(docs, NAMESPACE) == sorted([NAMESPACE, WORKER_NAMESPACE])
 
 
 @pytest.mark.parametrize("worker_namespace", [None, WORKER_NAMESPACE])
-def test_worker_identity_is_what_the_cleanup_hook_looks_for(chart: HelmRenderer, worker_namespace: str | None) -> None:
-    """The live cleanup test fakes workers from the ConfigMap; the hook selects by its own settings."""
+def test_worker_identity_names_what_the_chart_renders(chart: HelmRenderer, worker_namespace: str | None) -> None:
+    """The live uninstall test fakes a worker from the ConfigMap; its owner must be rendered where it runs."""
     docs = render(chart, "v4", worker_namespace)
-    workers = manifests.worker_identity(manifests.find_one(docs, "ConfigMap"))
-    job = manifests.find_one(docs, "Job")
-    env = {item["name"]: item.get("value") for item in job["spec"]["template"]["spec"]["containers"][0]["env"]}
-    assert workers.namespace == env["GCE_WORKER_NAMESPACE"] == (worker_namespace or NAMESPACE)
-    assert workers.pod_prefix == env["GCE_WORKER_PREFIX"]
-    assert workers.annotations == {env["GCE_OWNER_ANNOTATION"]: env["GCE_OWNER_VALUE"]}
+    workers = manifests.worker_identity(manifests.endpoint_configmap(docs))
+    in_worker_namespace = {
+        (doc["kind"], doc["metadata"]["name"]) for doc in docs if doc["metadata"]["namespace"] == workers.namespace
+    }
+    assert workers.namespace == (worker_namespace or NAMESPACE)
+    assert ("ConfigMap", workers.owner_config_map) in in_worker_namespace
+    assert ("Secret", workers.keys_secret) in in_worker_namespace
+    assert workers.labels["release"] == RELEASE
 
 
 def test_only_this_endpoints_workers_count_as_its_own(chart: HelmRenderer) -> None:
-    workers = manifests.worker_identity(manifests.find_one(render(chart, "v4", None), "ConfigMap"))
-    others = {key: f"{value}-other" for key, value in workers.annotations.items()}
-    ours = manifests.worker_pod_manifest(workers, "abcd1234", "registry.k8s.io/pause:3.9", workers.annotations, {})
-    decoy = manifests.worker_pod_manifest(workers, "decoy5678", "registry.k8s.io/pause:3.9", others, {})
+    workers = manifests.worker_identity(manifests.endpoint_configmap(render(chart, "v4", None)))
+    others = {key: f"{value}-other" for key, value in workers.labels.items()}
+    ours = manifests.worker_pod_manifest(workers, "abcd1234", "registry.k8s.io/pause:3.9", workers.labels, "uid-1")
+    decoy = manifests.worker_pod_manifest(workers, "decoy5678", "registry.k8s.io/pause:3.9", others)
     unlabelled = copy.deepcopy(ours)
     del unlabelled["metadata"]["labels"][manifests.PARSL_JOB_LABEL]
     lookalike = copy.deepcopy(ours)
     lookalike["metadata"]["name"] = f"{workers.pod_prefix}x.abcd1234"
     assert ours["metadata"]["name"] == f"{RELEASE}-worker.abcd1234"
+    assert ours["metadata"]["ownerReferences"] == [
+        {"apiVersion": "v1", "kind": "ConfigMap", "name": f"{RELEASE}-workers", "uid": "uid-1"}
+    ]
+    assert "ownerReferences" not in decoy["metadata"]
     assert manifests.is_release_worker(ours, workers)
     assert not any(manifests.is_release_worker(pod, workers) for pod in (decoy, unlabelled, lookalike))
 
 
 def test_objects_the_live_tests_create_are_valid_kubernetes(chart: HelmRenderer) -> None:
-    workers = manifests.worker_identity(manifests.find_one(render(chart, "v4", None), "ConfigMap"))
-    pod = manifests.worker_pod_manifest(workers, "abcd1234", "registry.k8s.io/pause:3.9", workers.annotations, {})
+    workers = manifests.worker_identity(manifests.endpoint_configmap(render(chart, "v4", None)))
+    pod = manifests.worker_pod_manifest(workers, "abcd1234", "registry.k8s.io/pause:3.9", workers.labels, "uid-1")
     credentials = settings(GLOBUS_COMPUTE_CLIENT_ID=CLIENT_ID, GLOBUS_COMPUTE_CLIENT_SECRET=CLIENT_SECRET).credentials
     assert credentials is not None
     secret = manifests.credentials_secret("creds", NAMESPACE, credentials, {"gce-e2e/test": "run-1"})

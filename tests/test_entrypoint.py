@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,66 +225,83 @@ def assert_private_to_pod_user(path: Path, mode: int) -> None:
     assert (info.st_uid, stat.S_IMODE(info.st_mode)) == (RUN_AS.pw_uid, mode), f"{path}: {oct(info.st_mode)}"
 
 
+# Run in the pod's environment (its PYTHONPATH makes the chart's provider visible, as in the pod): what
+# `globus-compute-endpoint start` loads from the laid-out directory, and what it renders and loads for
+# each user endpoint process when tasks arrive. Prints what the tests check, as JSON.
+LOAD_LAID_OUT = """
+import json, pwd, os, sys, uuid
+from pathlib import Path
+from globus_compute_endpoint.endpoint.config import CoreEndpointConfig, UserEndpointConfig
+from globus_compute_endpoint.endpoint.config.utils import (
+    get_config, load_config_yaml, load_user_config_schema, load_user_config_template, render_config_user_template,
+)
+from globus_compute_endpoint.endpoint.endpoint import Endpoint
+from globus_compute_endpoint.endpoint.identity_mapper import MappedPosixIdentity
+
+endpoint_dir = Path(sys.argv[1])
+core = get_config(endpoint_dir)
+assert isinstance(core, CoreEndpointConfig)
+template_path = Endpoint.user_config_template_path(endpoint_dir, core)
+schema_path = Endpoint.user_config_schema_path(endpoint_dir, core)
+identity = MappedPosixIdentity(
+    local_user_record=pwd.getpwuid(os.getuid()), matched_identity=uuid.UUID(int=0), globus_identity_candidates=[]
+)
+rendered = render_config_user_template(
+    core, load_user_config_template(template_path), template_path, identity,
+    load_user_config_schema(schema_path), {}, {},
+)
+user = load_config_yaml(rendered)
+assert isinstance(user, UserEndpointConfig)
+executor = user.engine.executor
+provider = executor.provider
+print(json.dumps({
+    "display_name": core.display_name,
+    "provider": type(provider).__name__,
+    "image": provider.image,
+    "namespace": provider.namespace,
+    "max_blocks": provider.max_blocks,
+    "address": executor.address,
+    "encrypted": executor.encrypted,
+}))
+user.engine.shutdown()
+"""
+
+
 @pytest.mark.parametrize("ci_file", CI_FILES)
-def test_endpoint_loads_what_was_laid_out(
-    make_pod: MakePod, ci_file: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_endpoint_loads_what_was_laid_out(make_pod: MakePod, ci_file: str, tmp_path: Path) -> None:
     values = chart_values(CI_DIR / ci_file)
     pod = make_pod(ci_file)
     assert pod.run(env=DRY_RUN).returncode == 0
-    # Where the Kubernetes client looks for a kubeconfig: $KUBECONFIG, read when it is first imported
-    # (which may have happened in an earlier test), else ~/.kube/config.
+    # The Kubernetes client reads a kubeconfig when the provider is made; a dummy one lets it load offline.
     kubeconfig = tmp_path / ".kube" / "config"
     kubeconfig.parent.mkdir()
     kubeconfig.write_text(yaml.safe_dump(DUMMY_KUBECONFIG), encoding="utf-8")
-    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
-    monkeypatch.setenv("HOME", str(tmp_path))
-    # The template reads the pod IP from the endpoint's environment (_GC.env.POD_IP).
-    monkeypatch.setenv("POD_IP", pod.spec.env["POD_IP"])
-    from globus_compute_endpoint.endpoint.config import CoreEndpointConfig, UserEndpointConfig
-    from globus_compute_endpoint.endpoint.config.utils import (
-        get_config,
-        load_config_yaml,
-        load_user_config_schema,
-        load_user_config_template,
-        render_config_user_template,
-    )
-    from globus_compute_endpoint.endpoint.endpoint import Endpoint
-    from globus_compute_endpoint.endpoint.identity_mapper import MappedPosixIdentity
+    env = pod.environment({"KUBECONFIG": str(kubeconfig), "HOME": str(tmp_path)})
 
-    # What `globus-compute-endpoint start` loads ...
-    core = get_config(pod.endpoint_dir)
-    assert isinstance(core, CoreEndpointConfig)
-    assert core.display_name == (values["endpoint"]["displayName"] or RELEASE)
-    # ... and what it renders for each user endpoint process when tasks arrive.
-    template_path = Endpoint.user_config_template_path(pod.endpoint_dir, core)
-    schema_path = Endpoint.user_config_schema_path(pod.endpoint_dir, core)
-    identity = MappedPosixIdentity(
-        local_user_record=RUN_AS, matched_identity=uuid.UUID(int=0), globus_identity_candidates=[]
+    loaded = subprocess.run(
+        [sys.executable, "-c", LOAD_LAID_OUT, str(pod.endpoint_dir)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
-    rendered = render_config_user_template(
-        core,
-        load_user_config_template(template_path),
-        template_path,
-        identity,
-        load_user_config_schema(schema_path),
-        {},
-        {},
-    )
-    user_config = load_config_yaml(rendered)
-    assert isinstance(user_config, UserEndpointConfig)
-    executor = user_config.engine.executor
-    provider = executor.provider
-    assert type(provider).__name__ == "KubernetesProvider"
-    assert provider.image == (values["workerImage"] or default_image(values))
-    assert provider.namespace == (values["workerNamespace"] or NAMESPACE)
-    assert provider.max_blocks == values["maxBlocks"]
-    assert executor.address == POD_IP
+
+    assert loaded.returncode == 0, loaded.stderr
+    result = json.loads(loaded.stdout.splitlines()[-1])
+    assert result["display_name"] == (values["endpoint"]["displayName"] or RELEASE)
+    # The chart's own provider, found through the PYTHONPATH the Deployment sets.
+    assert result["provider"] == "ReleaseKubernetesProvider"
+    assert result["image"] == (values["workerImage"] or default_image(values))
+    assert result["namespace"] == (values["workerNamespace"] or NAMESPACE)
+    assert result["max_blocks"] == values["maxBlocks"]
+    assert result["address"] == POD_IP
+    assert result["encrypted"] is True
     environment_file = pod.endpoint_dir / "user_environment.yaml"
     if values.get("userEnvironment"):
         # Read as the endpoint reads it for the user endpoint process.
-        loaded = yaml.safe_load(environment_file.read_text(encoding="utf-8").strip())
-        assert {key: str(value) for key, value in loaded.items()} == values["userEnvironment"]
+        loaded_env = yaml.safe_load(environment_file.read_text(encoding="utf-8").strip())
+        assert {key: str(value) for key, value in loaded_env.items()} == values["userEnvironment"]
     else:
         assert not environment_file.exists()
 

@@ -47,13 +47,19 @@ def rule_keys(rule: Rule) -> list[str]:
 # Values on both sides of every rule: true and false, numbers below, equal to and above each other,
 # empty and non-empty text and lists. Each key gets those its schema node accepts.
 POOL: list[Any] = [True, False, 0, 0.25, 1, 4, "", "a1", UUID, [], [UUID]]
+# Kind-specific values: quantities below, equal to (1Gi = 1024Mi) and above each other, and mappings
+# with and without the keys a forbiddenKeys rule names.
+KIND_POOLS: dict[str, list[Any]] = {
+    "quantityLessOrEqual": ["500m", "1", "1Gi", "1024Mi", "2Gi"],
+    "forbiddenKeys": [{}, {"nvidia.com/gpu": "1"}, {"cpu": "1"}, {"memory": "1Gi"}],
+}
 
 
-def candidates(key: str) -> list[Any]:
+def candidates(key: str, kind: str) -> list[Any]:
     node = SCHEMA.node(tuple(key.split(".")))
     assert node is not None, key
     accepts = Draft7Validator(node, format_checker=FormatChecker()).is_valid
-    found = [value for value in POOL if accepts(value)]
+    found = [value for value in POOL + KIND_POOLS.get(kind, []) if accepts(value)]
     assert len(found) >= 2, (key, found)
     return found
 
@@ -90,7 +96,7 @@ def cases() -> Iterator[Case]:
                 yield Case(f"{rule.id}:{len(release)}", seed, release)
             continue
         keys = rule_keys(rule)
-        for combo in itertools.product(*(candidates(key) for key in keys)):
+        for combo in itertools.product(*(candidates(key, rule.kind) for key in keys)):
             values = seed
             for key, value in zip(keys, combo, strict=True):
                 values = deep_merge(values, nested(key, value))

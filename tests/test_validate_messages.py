@@ -203,7 +203,7 @@ def test_a_yaml_1_1_key() -> None:
 
 def test_quotes_slate_may_drop() -> None:
     result = _check(
-        SEED + 'resources:\n  limits:\n    memory: "1024"\nimage:\n  tag: "1.10"\nworkerInit: "010"\n'
+        SEED + 'resources:\n  limits:\n    memory: "1073741824"\nimage:\n  tag: "1.10"\nworkerInit: "010"\n'
         'endpoint:\n  displayName: "true"\nuserEnvironment:\n  OMP_NUM_THREADS: "010"\nInstance2: "x"\n'
     )
     found = {p.key: (p.line, p.column, p.hint) for p in result.problems if p.rule == "slate-quotes"}
@@ -223,7 +223,8 @@ def test_quotes_slate_may_drop() -> None:
     assert found["userEnvironment.OMP_NUM_THREADS"][2] == "check that this key means the same thing either way"
     memory = next(p for p in result.problems if p.key == "resources.limits.memory")
     assert memory.message == (
-        '"1024" may lose its quotes on SLATE (its server rewrites the conf); Helm would then read 1024, an integer'
+        '"1073741824" may lose its quotes on SLATE (its server rewrites the conf); Helm would then read 1073741824,'
+        " an integer"
     )
     assert all(p.severity == "warning" for p in result.problems if p.rule == "slate-quotes")
 
@@ -250,13 +251,13 @@ def test_quote_warning_only_for_what_a_user_writes_in_a_file() -> None:
 
 
 def test_null_deletes_a_default_and_that_breaks_required() -> None:
-    result = _check(SEED + "maxBlocks: null\nendpoint:\nimage: ~\ncleanup: {enabled: null}\n")
+    result = _check(SEED + "maxBlocks: null\nendpoint:\nimage: ~\nnetworkPolicy: {enabled: null}\n")
     found = {p.key: (p.line, p.column, p.rule, p.message) for p in result.problems}
     assert found == {
         "maxBlocks": (6, 1, "required", "'maxBlocks' is required, but null deletes it"),
         "endpoint": (7, 1, "required", "'endpoint' is required, but null deletes it"),
         "image": (8, 1, "required", "'image' is required, but null deletes it"),
-        "cleanup.enabled": (9, 11, "required", "'enabled' is required, but null deletes it"),
+        "networkPolicy.enabled": (9, 17, "required", "'enabled' is required, but null deletes it"),
     }
 
 

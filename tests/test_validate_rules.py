@@ -50,9 +50,25 @@ BROKEN: dict[str, tuple[str, tuple[int, int, str, str], tuple[str, ...]]] = {
     ),
     "service-account-without-rbac": (SEED + "rbacEnabled: false\n", (6, 1, "rbacEnabled", "error"), ()),
     "release-name-length": (SEED, (0, 0, "Instance", "error"), ("--release", "r" * 54)),
-    "warm-workers-without-cleanup": (
-        SEED.replace("minBlocks: 0", "minBlocks: 1") + "cleanup:\n  enabled: false\n",
-        (5, 1, "minBlocks", "warning"),
+    "memory-request-within-limit": (SEED + "maxMem: 2048Mi\ninitMem: 3Gi\n", (7, 1, "initMem", "error"), ()),
+    "endpoint-cpu-request-within-limit": (
+        SEED + "resources:\n  requests:\n    cpu: 1500m\n",
+        (8, 5, "resources.requests.cpu", "error"),
+        (),
+    ),
+    "endpoint-memory-request-within-limit": (
+        SEED + "resources:\n  limits:\n    memory: 256Mi\n",
+        (8, 5, "resources.limits.memory", "error"),
+        (),
+    ),
+    "no-cpu-memory-in-extra-resources": (
+        SEED + "workerExtraResources:\n  nvidia.com/gpu: '1'\n  memory: 4Gi\n",
+        (8, 3, "workerExtraResources.memory", "error"),
+        (),
+    ),
+    "pull-secret-in-worker-namespace": (
+        SEED + "imagePullSecret: regcred\nworkerNamespace: gce-workers\n",
+        (6, 1, "imagePullSecret", "warning"),
         (),
     ),
 }
@@ -75,11 +91,11 @@ def test_broken_rule_is_reported_at_the_key(rule_id: str, tmp_path: Path) -> Non
 
 
 def test_a_warning_fails_only_with_strict(tmp_path: Path) -> None:
-    text = BROKEN["warm-workers-without-cleanup"][0]
+    text = BROKEN["pull-secret-in-worker-namespace"][0]
     assert _json_run(tmp_path, text)[0] == 0
     code, report = _json_run(tmp_path, text, "--strict")
     assert code == 1
-    assert _only(report, "warm-workers-without-cleanup")["severity"] == "error"
+    assert _only(report, "pull-secret-in-worker-namespace")["severity"] == "error"
 
 
 def test_hints_show_the_values_that_clash() -> None:

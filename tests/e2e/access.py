@@ -30,6 +30,7 @@ class AccessCheck:
     expected: bool
     group: str = ""
     subresource: str = ""
+    name: str = ""
 
     @property
     def user(self) -> str:
@@ -41,13 +42,15 @@ class AccessCheck:
         return f"{self.resource}.{self.group}" if self.group else self.resource
 
     def kubectl_args(self) -> list[str]:
-        args = ["auth", "can-i", self.verb, self.resource_arg, "--namespace", self.namespace, f"--as={self.user}"]
+        what = f"{self.resource_arg}/{self.name}" if self.name else self.resource_arg
+        args = ["auth", "can-i", self.verb, what, "--namespace", self.namespace, f"--as={self.user}"]
         if self.subresource:
             args.append(f"--subresource={self.subresource}")
         return args
 
     def __str__(self) -> str:
         what = self.resource_arg + (f"/{self.subresource}" if self.subresource else "")
+        what += f" {self.name!r}" if self.name else ""
         should = "may" if self.expected else "may not"
         return f"{self.sa_namespace}/{self.sa_name} {should} {self.verb} {what} in namespace {self.namespace}"
 
@@ -74,17 +77,27 @@ def other_namespace(*taken: str) -> str:
 
 
 def service_account_checks(
-    release_namespace: str, endpoint_sa: str, worker_namespace: str, worker_sa: str
+    release_namespace: str, endpoint_sa: str, worker_namespace: str, worker_sa: str, owner: str, keys: str
 ) -> list[AccessCheck]:
     """The intended rights: the endpoint creates, reads and deletes pods in the worker namespace
-    (Parsl's KubernetesProvider addresses its pods by name, it never lists or watches) and can do
-    nothing else; worker pods, which run users' functions, have no rights at all."""
+    (Parsl's KubernetesProvider addresses its pods by name, it never lists or watches), reads the
+    release's owner ConfigMap and patches the workers' keys Secret (both by name), and can do nothing
+    else; worker pods, which run users' functions, have no rights at all."""
     elsewhere = sorted({release_namespace, other_namespace(release_namespace, worker_namespace)} - {worker_namespace})
 
     def endpoint(
-        verb: str, resource: str, namespace: str, expected: bool, *, group: str = "", subresource: str = ""
+        verb: str,
+        resource: str,
+        namespace: str,
+        expected: bool,
+        *,
+        group: str = "",
+        subresource: str = "",
+        name: str = "",
     ) -> AccessCheck:
-        return AccessCheck(release_namespace, endpoint_sa, verb, resource, namespace, expected, group, subresource)
+        return AccessCheck(
+            release_namespace, endpoint_sa, verb, resource, namespace, expected, group, subresource, name
+        )
 
     def worker(verb: str, resource: str, namespace: str) -> AccessCheck:
         return AccessCheck(worker_namespace, worker_sa, verb, resource, namespace, False)
@@ -94,6 +107,11 @@ def service_account_checks(
         *(endpoint(verb, "pods", worker_namespace, False) for verb in ("list", "watch", "patch")),
         endpoint("create", "pods", worker_namespace, False, subresource="exec"),
         *(endpoint("create", "pods", namespace, False) for namespace in elsewhere),
+        endpoint("get", "configmaps", worker_namespace, True, name=owner),
+        endpoint("patch", "secrets", worker_namespace, True, name=keys),
+        endpoint("get", "secrets", worker_namespace, False, name=keys),
+        endpoint("patch", "secrets", worker_namespace, False, name=f"{keys}-other"),
+        endpoint("create", "secrets", worker_namespace, False),
         endpoint("get", "secrets", release_namespace, False),
         endpoint("list", "secrets", worker_namespace, False),
         endpoint("update", "configmaps", release_namespace, False),
@@ -111,8 +129,9 @@ def _rule_allows(rule: Obj, check: AccessCheck) -> bool:
     def matches(values: Iterable[str], wanted: str) -> bool:
         return "*" in values or wanted in values
 
+    names = rule.get("resourceNames") or []
     return (
-        not rule.get("resourceNames")
+        (not names or (bool(check.name) and check.name in names))
         and matches(rule.get("apiGroups") or [], check.group)
         and matches(rule.get("resources") or [], resource)
         and matches(rule.get("verbs") or [], check.verb)

@@ -19,7 +19,7 @@ import yaml
 
 from e2e import manifests
 from e2e.kube import CommandFailed, E2eCluster, Helm, Kubectl
-from e2e.release import CHART, InstallRelease, Release, e2e_values, release_workers
+from e2e.release import CHART, InstallRelease, Release, e2e_values
 from e2e.settings import Credentials, E2eSettings, SettingsError, load_settings, skip_reason
 
 # Every object a test creates by itself carries this label, so teardown finds it.
@@ -109,18 +109,9 @@ def run_labels() -> dict[str, str]:
 
 
 def _remove_release(cluster: E2eCluster, release: Release) -> None:
-    """Uninstall with the cleanup hook; should the hook fail, uninstall again without it and delete the
-    worker pods it should have (they have no owner: in a shared namespace nothing else would)."""
-    helm = cluster.helm
-    if helm.is_installed(release.name, release.namespace):
-        if helm.uninstall(release.name, release.namespace, check=False).returncode == 0:
-            return
-        helm.uninstall(release.name, release.namespace, no_hooks=True)
-    if release.objects:
-        workers = release.worker_identity()
-        left = release_workers(cluster.kubectl, workers)
-        if left:
-            cluster.kubectl.delete_pods(workers.namespace, left)
+    """Uninstall; the worker pods go with the release's owner ConfigMap (Kubernetes' garbage collector)."""
+    if cluster.helm.is_installed(release.name, release.namespace):
+        cluster.helm.uninstall(release.name, release.namespace)
 
 
 @pytest.fixture
@@ -148,7 +139,6 @@ def install_release(
         values_file.write_text(yaml.safe_dump(values), encoding="utf-8")
         helm.install(name, CHART, namespace, values_file)
         release.objects = manifests.parse_objects(helm.manifest(name, namespace))
-        release.hooks = manifests.parse_objects(helm.hooks(name, namespace))
         return release
 
     yield install
@@ -158,7 +148,7 @@ def install_release(
     errors: list[str] = []
     namespaces = {namespace}
     for release in installed:
-        namespaces.update(manifests.namespaces_of(release.objects + release.hooks, release.namespace))
+        namespaces.update(manifests.namespaces_of(release.objects, release.namespace))
         try:
             _remove_release(cluster, release)
         except CommandFailed as exc:

@@ -89,10 +89,6 @@ class Kubectl:
             timeout=90,
         )
 
-    def delete_pods(self, namespace: str, names: Sequence[str]) -> None:
-        """Delete pods by name without waiting for them to terminate."""
-        self.run("delete", "pods", *names, f"--namespace={namespace}", "--ignore-not-found", "--wait=false")
-
     def logs(self, namespace: str, pod: str, container: str, previous: bool) -> str:
         args = ["logs", pod, f"--namespace={namespace}", f"--container={container}", "--tail=200"]
         return self.run(*args, *(["--previous"] if previous else [])).stdout
@@ -125,11 +121,9 @@ class Helm:
             timeout=180,
         )
 
-    def uninstall(
-        self, release: str, namespace: str, no_hooks: bool = False, check: bool = True
-    ) -> subprocess.CompletedProcess[str]:
-        """`helm uninstall`, which runs (and waits for) the pre-delete cleanup job unless ``no_hooks``."""
-        args = ["uninstall", release, f"--namespace={namespace}", "--timeout=4m", *(["--no-hooks"] if no_hooks else [])]
+    def uninstall(self, release: str, namespace: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """`helm uninstall` (the chart has no hooks: Kubernetes' garbage collector removes the workers)."""
+        args = ["uninstall", release, f"--namespace={namespace}", "--timeout=4m"]
         return self.run(*args, check=check, timeout=300)
 
     def is_installed(self, release: str, namespace: str) -> bool:
@@ -137,9 +131,6 @@ class Helm:
 
     def manifest(self, release: str, namespace: str) -> str:
         return self.run("get", "manifest", release, f"--namespace={namespace}").stdout
-
-    def hooks(self, release: str, namespace: str) -> str:
-        return self.run("get", "hooks", release, f"--namespace={namespace}").stdout
 
 
 @dataclass(frozen=True)

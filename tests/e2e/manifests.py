@@ -41,11 +41,13 @@ class ObjectRef:
 
 @dataclass(frozen=True)
 class WorkerIdentity:
-    """How the endpoint names, places and annotates the worker pods it starts."""
+    """How the endpoint names, places, labels and owns the worker pods it starts."""
 
     namespace: str
     pod_prefix: str
-    annotations: Mapping[str, str]
+    labels: Mapping[str, str]
+    owner_config_map: str
+    keys_secret: str
     service_account: str | None
 
     def pod_name(self, job_id: str) -> str:
@@ -117,6 +119,14 @@ def find_one(objects: Iterable[Obj], kind: str) -> Obj:
     return matches[0]
 
 
+def endpoint_configmap(objects: Iterable[Obj]) -> Obj:
+    """The ConfigMap the endpoint mounts (the release's other one, in the worker namespace, owns the workers)."""
+    matches = [obj for obj in objects if obj["kind"] == "ConfigMap" and USER_CONFIG_TEMPLATE in (obj.get("data") or {})]
+    if len(matches) != 1:
+        raise LookupError(f"expected one ConfigMap with {USER_CONFIG_TEMPLATE} in the release, found {len(matches)}")
+    return matches[0]
+
+
 def service_account_of(deployment: Obj) -> str:
     """The service account the endpoint pod runs as."""
     name: str = deployment["spec"]["template"]["spec"]["serviceAccountName"]
@@ -147,19 +157,21 @@ def worker_identity(configmap: Obj) -> WorkerIdentity:
     return WorkerIdentity(
         namespace=provider["namespace"],
         pod_prefix=provider["pod_name"],
-        annotations=dict(provider.get("annotations") or {}),
+        labels=dict(provider["labels"]),
+        owner_config_map=provider["owner_config_map"],
+        keys_secret=provider["worker_keys_secret"],
         service_account=provider.get("service_account_name"),
     )
 
 
 def is_release_worker(pod: Obj, identity: WorkerIdentity) -> bool:
-    """True for a worker pod of this endpoint: Parsl's label, the release's name prefix and annotations."""
+    """True for a worker pod of this endpoint: Parsl's label, the release's name prefix and labels."""
     meta = pod["metadata"]
-    annotations = meta.get("annotations") or {}
+    labels = meta.get("labels") or {}
     return (
-        PARSL_JOB_LABEL in (meta.get("labels") or {})
+        PARSL_JOB_LABEL in labels
         and meta["name"].startswith(identity.pod_prefix + ".")
-        and all(annotations.get(key) == value for key, value in identity.annotations.items())
+        and all(labels.get(key) == value for key, value in identity.labels.items())
     )
 
 
@@ -167,13 +179,19 @@ def worker_pod_manifest(
     identity: WorkerIdentity,
     job_id: str,
     image: str,
-    annotations: Mapping[str, str],
     labels: Mapping[str, str],
+    owner_uid: str | None = None,
 ) -> dict[str, Any]:
-    """A bare pod shaped like a Parsl worker: no owner, Parsl's job label, the given annotations.
+    """A pod shaped like a worker of the release: its name, Parsl's job label, the given labels, and
+    (with ``owner_uid``) an ownerReference to the release's owner ConfigMap, as the provider makes it.
 
     It satisfies the "restricted" Pod Security Standard, so it is admitted in locked-down namespaces.
     """
+    owners = (
+        [{"apiVersion": "v1", "kind": "ConfigMap", "name": identity.owner_config_map, "uid": owner_uid}]
+        if owner_uid
+        else []
+    )
     return {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -181,7 +199,7 @@ def worker_pod_manifest(
             "name": identity.pod_name(job_id),
             "namespace": identity.namespace,
             "labels": {**labels, PARSL_JOB_LABEL: job_id},
-            "annotations": dict(annotations),
+            **({"ownerReferences": owners} if owners else {}),
         },
         "spec": {
             "restartPolicy": "Never",

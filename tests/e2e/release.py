@@ -31,14 +31,13 @@ class Release:
     endpoint_uuid: str
     secret_name: str
     objects: list[dict[str, Any]] = field(default_factory=list)
-    hooks: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def deployment(self) -> manifests.Obj:
         return manifests.find_one(self.objects, "Deployment")
 
     def worker_identity(self) -> manifests.WorkerIdentity:
-        return manifests.worker_identity(manifests.find_one(self.objects, "ConfigMap"))
+        return manifests.worker_identity(manifests.endpoint_configmap(self.objects))
 
     @property
     def label_selector(self) -> str:
@@ -137,18 +136,13 @@ def wait_for_ready(kubectl: Kubectl, release: Release, timeout: float) -> dict[s
 
 
 def leftovers(kubectl: Kubectl, release: Release) -> list[str]:
-    """Objects of the release still on the cluster: anything labelled with it, and its hooks by name."""
-    everything = release.objects + release.hooks
-    resources = manifests.sweep_resources(everything)
+    """Objects of the release still on the cluster: anything labelled with it (worker pods included)."""
+    resources = manifests.sweep_resources(release.objects)
     found = [
         str(manifests.ref_of(obj, namespace))
-        for namespace in manifests.namespaces_of(everything, release.namespace)
+        for namespace in manifests.namespaces_of(release.objects, release.namespace)
         for obj in kubectl.items(resources, namespace, release.label_selector)
     ]
-    for hook in release.hooks:
-        ref = manifests.ref_of(hook, release.namespace)
-        if kubectl.get_or_none(ref.resource, ref.namespace, ref.name) is not None:
-            found.append(f"{ref} (hook)")
     return sorted(set(found))
 
 

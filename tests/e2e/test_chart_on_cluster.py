@@ -1,4 +1,4 @@
-"""The chart on a live cluster, without Globus credentials: install, labels, rights, cleanup, failure message.
+"""The chart on a live cluster, without Globus credentials: install, labels, rights, uninstall, failure message.
 
 Opt-in (see tests/e2e/README.md): `make e2e KUBECONFIG=~/.kube/config`. Each test installs its own
 release into its own namespace (or into E2E_NAMESPACE) and removes it again.
@@ -68,7 +68,12 @@ def test_endpoint_may_manage_worker_pods_and_nothing_else(
     assert workers.service_account, "worker pods should run under the chart's own rights-less service account"
 
     checks = access.service_account_checks(
-        release.namespace, manifests.service_account_of(release.deployment), workers.namespace, workers.service_account
+        release.namespace,
+        manifests.service_account_of(release.deployment),
+        workers.namespace,
+        workers.service_account,
+        workers.owner_config_map,
+        workers.keys_secret,
     )
     contrary = [str(check) for check in checks if cluster.kubectl.can_i(check) != check.expected]
 
@@ -78,14 +83,18 @@ def test_endpoint_may_manage_worker_pods_and_nothing_else(
 def test_uninstall_deletes_this_endpoints_workers_only_and_leaves_nothing(
     worker_namespace: str, install_release: InstallRelease, cluster: E2eCluster, run_labels: dict[str, str]
 ) -> None:
-    """Worker pods have no owner, so only the pre-delete hook removes them; it must spare pods of other
-    releases, and Helm must then leave nothing of the release (hooks included) behind."""
+    """A worker pod owned by the release's ConfigMap, as the provider makes it, goes with the release
+    (Kubernetes' garbage collector; no hook runs); a pod of another release stays; nothing is left."""
     kubectl, image = cluster.kubectl, cluster.settings.worker_image
     release = install_release(worker_namespace=worker_namespace)
     workers = release.worker_identity()
-    others = {key: f"{value}-other" for key, value in workers.annotations.items()}
-    ours = manifests.worker_pod_manifest(workers, "abcd1234", image, workers.annotations, run_labels)
-    decoy = manifests.worker_pod_manifest(workers, "decoy5678", image, others, run_labels)
+    owner = kubectl.get_or_none("configmap", workers.namespace, workers.owner_config_map)
+    assert owner is not None, f"no ConfigMap {workers.owner_config_map} in {workers.namespace}"
+    others = {key: f"{value}-other" for key, value in workers.labels.items()}
+    ours = manifests.worker_pod_manifest(
+        workers, "abcd1234", image, {**run_labels, **workers.labels}, owner["metadata"]["uid"]
+    )
+    decoy = manifests.worker_pod_manifest(workers, "decoy5678", image, {**run_labels, **others})
     assert manifests.is_release_worker(ours, workers)
     assert not manifests.is_release_worker(decoy, workers)
     kubectl.create(ours)
@@ -93,10 +102,10 @@ def test_uninstall_deletes_this_endpoints_workers_only_and_leaves_nothing(
 
     cluster.helm.uninstall(release.name, release.namespace)
 
-    wait_until_pod_gone(kubectl, workers.namespace, ours["metadata"]["name"], timeout=60)
+    wait_until_pod_gone(kubectl, workers.namespace, ours["metadata"]["name"], timeout=120)
     survivor = kubectl.get_or_none("pod", workers.namespace, decoy["metadata"]["name"])
-    assert survivor is not None, "the cleanup hook deleted a worker pod of another release"
-    assert "deletionTimestamp" not in survivor["metadata"], "the cleanup hook deleted a worker pod of another release"
+    assert survivor is not None, "uninstalling deleted a worker pod of another release"
+    assert "deletionTimestamp" not in survivor["metadata"], "uninstalling deleted a worker pod of another release"
     wait_until_gone(kubectl, release, timeout=180)
 
 

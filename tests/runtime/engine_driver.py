@@ -33,7 +33,10 @@ from typing import Any
 
 
 def emit(event: str, **data: Any) -> None:
-    print(json.dumps({"event": event, "time": time.time(), **data}), flush=True)
+    # One write of the whole line: with --endpoint-logging, the entrypoint's log relay writes to the
+    # same output, and a line written in pieces could be split by one of its lines.
+    sys.stdout.flush()
+    os.write(sys.stdout.fileno(), (json.dumps({"event": event, "time": time.time(), **data}) + "\n").encode())
 
 
 def hello_world() -> str:
@@ -50,6 +53,12 @@ def parse_options() -> argparse.Namespace:
     parser.add_argument("--no-error-task", action="store_true")
     parser.add_argument("--result-timeout", type=float, default=300)
     parser.add_argument("--idle-wait", type=float, default=90, help="seconds to wait for scale-in (0: none)")
+    parser.add_argument("--hold", type=float, default=0, help="seconds to wait between tasks")
+    parser.add_argument(
+        "--endpoint-logging",
+        action="store_true",
+        help="log as the endpoint's user endpoint process does (to GLOBUS_COMPUTE_LOG_PATH)",
+    )
     return parser.parse_args()
 
 
@@ -122,6 +131,15 @@ def wait_for_scale_in(engine: Any, seconds: float) -> None:
     emit("idle", jobs={str(job_id): job["status"].state.name for job_id, job in jobs.items()})
 
 
+def endpoint_logging(endpoint_dir: pathlib.Path) -> None:
+    """The logging of a user endpoint process (globus_compute_endpoint/cli.py, _start_user_endpoint)."""
+    from globus_compute_endpoint.logging_config import COMPUTE_EP_DIR_ENV, ensure_paths, setup_logging
+
+    endpoint_dir.mkdir(parents=True, exist_ok=True)
+    os.environ[COMPUTE_EP_DIR_ENV] = str(endpoint_dir.resolve())
+    setup_logging(logfile=ensure_paths(None), debug=False, console_enabled=False)
+
+
 def watch_registrations(engine: Any) -> None:
     """Emit ``registered`` when the first worker manager has connected to the interchange."""
 
@@ -136,6 +154,8 @@ def watch_registrations(engine: Any) -> None:
 def main() -> int:
     options = parse_options()
     endpoint_dir = pathlib.Path(os.environ["GLOBUS_COMPUTE_USER_DIR"]) / os.environ["GCE_ENDPOINT_NAME"]
+    if options.endpoint_logging:
+        endpoint_logging(endpoint_dir)
     engine = load_engine(endpoint_dir)
     engine.start(endpoint_id=uuid.UUID(os.environ["GCE_ENDPOINT_UUID"]), run_dir=str(endpoint_dir))
     emit("started")
@@ -143,7 +163,9 @@ def main() -> int:
     completed = False
     try:
         submitter = Submitter(engine, options.result_timeout)
-        for _ in range(options.tasks):
+        for index in range(options.tasks):
+            if index and options.hold:
+                time.sleep(options.hold)
             submitter.run(hello_world)
             managers = engine.get_connected_managers()
             emit("managers", count=len(managers), blocks=sorted({str(m.get("block_id")) for m in managers}))

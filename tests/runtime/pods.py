@@ -7,19 +7,22 @@ Two sources of pod specs:
   modes and group (fsGroup), emptyDirs as empty 0777 directories, the securityContext (user, read-only root, no
   capabilities, no privilege escalation), and the service account token directory;
 - the pod bodies the KubernetesProvider sends to the API double (``PodmanPodRunner``): image, command,
-  args, env, user and cpu/memory limits.
+  args, env, user, fsGroup, dropped capabilities, no privilege escalation, cpu/memory limits, and
+  Secret, ConfigMap and emptyDir volumes (Secrets and ConfigMaps read from the double's store through
+  ``lookup``).
 
 Podman is not a kubelet (no probes, no restarts, no scheduling): the tests check what they start.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -80,6 +83,9 @@ class PodmanPodRunner:
     label: str
     logs_dir: Path | None = None
     extra_args: Sequence[str] = ()
+    # (plural, namespace, name) -> the stored object: where Secret and ConfigMap volumes come from.
+    lookup: Callable[[str, str, str], Object | None] | None = None
+    volumes_dir: Path | None = None
     started: dict[str, float] = field(default_factory=dict)
     removed: dict[str, float] = field(default_factory=dict)
     commands: dict[str, list[str]] = field(default_factory=dict)
@@ -97,7 +103,14 @@ class PodmanPodRunner:
             args += ["--label", f"{self.label}=1", "--hostname", pod["metadata"]["name"][:63]]
             if "runAsUser" in security:
                 args += ["--user", f"{security['runAsUser']}:{security.get('runAsGroup', security['runAsUser'])}"]
+            if "fsGroup" in pod_security:
+                args += ["--group-add", str(pod_security["fsGroup"])]
+            if "ALL" in ((security.get("capabilities") or {}).get("drop") or []):
+                args += ["--cap-drop", "ALL"]
+            if security.get("allowPrivilegeEscalation") is False:
+                args += ["--security-opt", "no-new-privileges"]
             args += resource_flags(container.get("resources"))
+            args += self._volume_args(pod, container, name)
             for item in container.get("env") or []:
                 args += ["--env", f"{item['name']}={item.get('value', '')}"]
             if container.get("command"):
@@ -106,6 +119,40 @@ class PodmanPodRunner:
             self.commands[name] = args
             self.podman.run(*args, timeout=120)
             self.started[name] = time.time()
+
+    def _volume_args(self, pod: Object, container: Object, name: str) -> list[str]:
+        """The pod's volumes as the kubelet would lay them out, mounted where the container asks."""
+        mounts = container.get("volumeMounts") or []
+        if not mounts:
+            return []
+        if self.lookup is None or self.volumes_dir is None:
+            raise AssertionError("a pod with volumes needs the runner's lookup and volumes_dir")
+        namespace = pod["metadata"]["namespace"]
+        volumes = {volume["name"]: volume for volume in pod["spec"].get("volumes") or []}
+        group = int((pod["spec"].get("securityContext") or {}).get("fsGroup", 0))
+        args: list[str] = []
+        for mount in mounts:
+            volume = volumes[mount["name"]]
+            source = self.volumes_dir / name / mount["name"]
+            shutil.rmtree(source, ignore_errors=True)
+            if "emptyDir" in volume:
+                source.mkdir(parents=True)
+                source.chmod(0o777)
+            elif "secret" in volume or "configMap" in volume:
+                plural, spec = (
+                    ("secrets", volume["secret"]) if "secret" in volume else ("configmaps", volume["configMap"])
+                )
+                stored = self.lookup(plural, namespace, spec.get("secretName") or spec.get("name"))
+                if stored is None:
+                    # The kubelet would leave the pod in ContainerCreating; here the test stops.
+                    raise AssertionError(f"pod {pod['metadata']['name']}: no {plural} for volume {mount['name']}")
+                data = stored.get("data") or {}
+                files = {k: base64.b64decode(v) if plural == "secrets" else v.encode() for k, v in data.items()}
+                _write_volume(source, _items(files, spec.get("items")), spec.get("defaultMode", 0o644), group)
+            else:
+                raise AssertionError(f"volume kind not handled by the tests: {sorted(volume)}")
+            args += ["--volume", f"{source}:{mount['mountPath']}{':ro' if mount.get('readOnly') else ''}"]
+        return args
 
     def phase(self, pod: Object) -> str:
         states = []
@@ -243,7 +290,7 @@ class EndpointPod:
     def _volume_args(self) -> list[str]:
         pod, container = self.pod_spec, self.container
         volumes = {volume["name"]: volume for volume in pod["volumes"]}
-        configmap = only(self.docs, "ConfigMap")["data"]
+        configmaps = {doc["metadata"]["name"]: doc["data"] for doc in self.docs if doc.get("kind") == "ConfigMap"}
         group = int((pod.get("securityContext") or {}).get("fsGroup", 0))
         shutil.rmtree(self.volumes_dir, ignore_errors=True)
         args: list[str] = []
@@ -258,7 +305,7 @@ class EndpointPod:
                 source.chmod(0o777)
             elif "configMap" in volume:
                 spec = volume["configMap"]
-                data = {key: value.encode() for key, value in configmap.items()}
+                data = {key: value.encode() for key, value in configmaps[spec["name"]].items()}
                 _write_volume(source, _items(data, spec.get("items")), spec.get("defaultMode", 0o644), group)
             elif "secret" in volume:
                 spec = volume["secret"]

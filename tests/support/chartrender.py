@@ -133,7 +133,7 @@ VALUE_SETS: dict[str, ValueSet] = {
             "Instance": "hardened",
             "image": {"pullPolicy": "Always"},
             "podSecurity": {"runAsUser": 20000, "runAsGroup": 20000},
-            "networkPolicy": {"enabled": True},
+            "networkPolicy": {"enabled": True, "restrictEgress": True},
             "workerImage": "registry.example.org/science/worker:4.19.0",
             "initCPU": 0.25,
             "maxCPU": 0.5,
@@ -183,7 +183,8 @@ class Rendered:
 
     @property
     def configmap(self) -> dict[str, Any]:
-        return self.one("ConfigMap")
+        """The endpoint's ConfigMap (the other one, in the worker namespace, owns the worker pods)."""
+        return self.one("ConfigMap", self.release)
 
     def workloads(self) -> list[dict[str, Any]]:
         """Objects with a pod template."""

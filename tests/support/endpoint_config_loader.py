@@ -4,7 +4,9 @@ Run as a script (by test_chart_endpoint_config.py): it reads a JSON list of case
 the ConfigMap's ``config.yaml``, ``user_config_template.yaml.j2`` and optional
 ``user_config_schema.json``, and prints one JSON result per case.  It runs in a process of its own
 because the kubernetes package reads KUBECONFIG when it is first imported, and the endpoint's
-KubernetesProvider needs a (dummy) kubeconfig; POD_IP must be set as the chart sets it in the pod.
+KubernetesProvider needs a (dummy) kubeconfig; POD_IP and PYTHONPATH must be set as the chart sets
+them in the pod (PYTHONPATH: a directory holding the ConfigMap's sitecustomize.py and
+gce_release_provider.py, which make the chart's provider visible to the endpoint).
 """
 
 from __future__ import annotations
@@ -53,9 +55,14 @@ def describe_user(config: Any) -> dict[str, Any]:
             name: getattr(provider, name)
             for name in (
                 "namespace",
+                "owner_config_map",
+                "worker_keys_secret",
+                "labels",
+                "node_selector",
+                "tolerations",
                 "image",
+                "image_pull_policy",
                 "pod_name",
-                "annotations",
                 "service_account_name",
                 "secret",
                 "user_id",

@@ -131,7 +131,10 @@ class PodSpec:
     @classmethod
     def from_manifests(cls, docs: Sequence[dict[str, Any]]) -> PodSpec:
         deployment = _only(docs, "Deployment")
-        configmap = _only(docs, "ConfigMap")
+        # The ConfigMap the Deployment mounts (the other one, in the worker namespace, owns the workers).
+        configmap = _only(
+            [doc for doc in docs if doc["metadata"]["name"] == deployment["metadata"]["name"]], "ConfigMap"
+        )
         pod = deployment["spec"]["template"]["spec"]
         (container,) = [c for c in pod["containers"] if c["name"] == "endpoint"]
         volumes = {volume["name"]: volume for volume in pod["volumes"]}

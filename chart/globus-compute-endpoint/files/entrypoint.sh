@@ -6,8 +6,9 @@
 # (images/endpoint/README.md explains the choice).
 #
 #   entrypoint.sh start        check the pod's setup, lay out the endpoint directory, map the credentials,
-#                              then exec `globus-compute-endpoint start NAME --endpoint-uuid UUID
-#                              --log-to-console`, so that the endpoint itself receives the pod's signals
+#                              start relaying the engine's log to this container's output, then exec
+#                              `globus-compute-endpoint start NAME --endpoint-uuid UUID --log-to-console`,
+#                              so that the endpoint itself receives the pod's signals
 #   entrypoint.sh probe live   succeed while the endpoint runs (it refreshes its PID file every 15 s)
 #   entrypoint.sh probe ready  succeed once the endpoint has also registered with Globus Compute
 #
@@ -225,6 +226,20 @@ check_endpoint_name() {
     esac
 }
 
+# The endpoint runs its engine (which starts the worker pods) in a child process whose output and log
+# go to a file (GLOBUS_COMPUTE_LOG_PATH), where kubectl logs never shows them. Make that file a FIFO
+# that a background cat copies to this container's output: a refused pod create or an image that does
+# not pull then shows in `kubectl logs` / `slate instance logs`, and nothing grows in the emptyDir.
+# cat holds the FIFO open for writing too, so it never sees an end of file between engine runs.
+relay_engine_log() {
+    fifo="${GLOBUS_COMPUTE_USER_DIR}/engine-log.fifo"
+    rm -f "${fifo}"
+    mkfifo -m 600 "${fifo}"
+    cat <>"${fifo}" &
+    GLOBUS_COMPUTE_LOG_PATH=${fifo}
+    export GLOBUS_COMPUTE_LOG_PATH
+}
+
 print_exported_credential_variables() {
     names=""
     for name in GLOBUS_COMPUTE_CLIENT_ID GLOBUS_COMPUTE_CLIENT_SECRET FUNCX_SDK_CLIENT_ID FUNCX_SDK_CLIENT_SECRET; do
@@ -273,6 +288,7 @@ start() {
         print_exported_credential_variables
         exit 0
     fi
+    relay_engine_log
     log "starting endpoint ${GCE_ENDPOINT_NAME} (${GCE_ENDPOINT_UUID}) with ${endpoint_command}"
     exec "$@"
 }

@@ -62,18 +62,31 @@ release: {{ .Release.Name }}
 {{- end -}}
 {{- end }}
 
-{{/* Prefix of worker pod names; Parsl appends ".<job id>". The cleanup job matches it. */}}
+{{/* Prefix of worker pod names; Parsl appends ".<job id>". */}}
 {{- define "gce.workerPodPrefix" -}}
 {{- printf "%s-worker" (include "gce.fullname" .) -}}
 {{- end }}
 
-{{/* Annotation the endpoint puts on its worker pods, so cleanup removes only this release's pods. */}}
-{{- define "gce.ownerAnnotation" -}}
-globus-compute.slateci.io/owner
+{{/* The ConfigMap in the worker namespace that owns the worker pods and their key Secret. */}}
+{{- define "gce.workerOwner" -}}
+{{- printf "%s-workers" (include "gce.fullname" .) -}}
 {{- end }}
 
-{{- define "gce.ownerValue" -}}
-{{- printf "%s/%s" .Release.Namespace .Release.Name -}}
+{{/* The Secret the endpoint's provider writes the workers' CurveZMQ keys into. */}}
+{{- define "gce.workerKeysSecret" -}}
+{{- printf "%s-worker-keys" (include "gce.fullname" .) -}}
+{{- end }}
+
+{{/*
+Labels of every worker pod (the provider adds parsl-job-id). SLATE's instance commands select on
+release; the NetworkPolicy admits exactly the pods with instance and component.
+*/}}
+{{- define "gce.workerLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: worker
+release: {{ .Release.Name }}
+instance: {{ include "gce.scalarString" .Values.Instance | quote }}
 {{- end }}
 
 {{/*
@@ -118,7 +131,7 @@ JSON and YAML read the escape back as the same character.
 {{- include "gce.escapeControls" (toJson .) -}}
 {{- end }}
 
-{{/* Restrictive container security context shared by the endpoint and the cleanup job. */}}
+{{/* Restrictive container security context of the endpoint (the worker provider sets the same). */}}
 {{- define "gce.containerSecurityContext" -}}
 allowPrivilegeEscalation: false
 privileged: false
@@ -155,13 +168,13 @@ Call with (dict "root" $ "apiUse" "why the pod needs its service account token")
 {{- $skips = append $skips "CKV_K8S_43=image.digest is empty, so the image is chosen by its version tag (image.tag; empty means the chart's appVersion); set image.digest to pin the exact image" -}}
 {{- end -}}
 {{- if ne (toString $values.image.pullPolicy) "Always" -}}
-{{- $skips = append $skips "CKV_K8S_15=image.pullPolicy is the user's choice; the default IfNotPresent fits a tag naming a fixed endpoint version, and keeps restarts and the uninstall hook independent of the registry" -}}
+{{- $skips = append $skips "CKV_K8S_15=image.pullPolicy is the user's choice; the default IfNotPresent fits a tag naming a fixed endpoint version, and keeps restarts independent of the registry" -}}
 {{- end -}}
 {{- if lt (int64 $values.podSecurity.runAsUser) 10000 -}}
 {{- $skips = append $skips "CKV_K8S_40=podSecurity.runAsUser must be a user that exists in the image (the endpoint looks itself up in its passwd file); the image's user is 1000" -}}
 {{- end -}}
 {{- if not $values.networkPolicy.enabled -}}
-{{- $skips = append $skips "CKV2_K8S_6=NetworkPolicy is opt-in (networkPolicy.enabled): the Kubernetes API port the endpoint must reach differs between clusters, so a default policy could cut it off" -}}
+{{- $skips = append $skips "CKV2_K8S_6=the user turned networkPolicy.enabled off (on by default); the interchange still admits only workers holding its CurveZMQ keys" -}}
 {{- end -}}
 {{- $lines := list -}}
 {{- range $index, $skip := $skips -}}

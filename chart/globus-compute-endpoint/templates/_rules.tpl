@@ -19,6 +19,18 @@
 {{- if gt (float64 .Values.initCPU) (float64 .Values.maxCPU) }}
   {{- fail "initCPU must not exceed maxCPU [cpu-request-within-limit]" }}
 {{- end }}
+{{- if gt (float64 (include "gce.quantity" .Values.initMem)) (float64 (include "gce.quantity" .Values.maxMem)) }}
+  {{- fail "initMem must not exceed maxMem (Kubernetes refuses a pod whose request is above its limit) [memory-request-within-limit]" }}
+{{- end }}
+{{- if gt (float64 (include "gce.quantity" (index ((index (.Values.resources | default dict) "requests") | default dict) "cpu"))) (float64 (include "gce.quantity" (index ((index (.Values.resources | default dict) "limits") | default dict) "cpu"))) }}
+  {{- fail "resources.requests.cpu must not exceed resources.limits.cpu [endpoint-cpu-request-within-limit]" }}
+{{- end }}
+{{- if gt (float64 (include "gce.quantity" (index ((index (.Values.resources | default dict) "requests") | default dict) "memory"))) (float64 (include "gce.quantity" (index ((index (.Values.resources | default dict) "limits") | default dict) "memory"))) }}
+  {{- fail "resources.requests.memory must not exceed resources.limits.memory [endpoint-memory-request-within-limit]" }}
+{{- end }}
+{{- if or (hasKey (.Values.workerExtraResources | default dict) "cpu") (hasKey (.Values.workerExtraResources | default dict) "memory") }}
+  {{- fail "workerExtraResources must not hold cpu or memory: they would silently override initCPU, maxCPU, initMem and maxMem; set those instead [no-cpu-memory-in-extra-resources]" }}
+{{- end }}
 {{- if and (not (empty (index (.Values.endpoint | default dict) "admins"))) (eq (toString ((index (.Values.endpoint | default dict) "subscriptionId") | default "")) "") }}
   {{- fail "endpoint.subscriptionId is required when endpoint.admins is set [admins-need-subscription]" }}
 {{- end }}
@@ -32,7 +44,15 @@
 
 {{/* gce.warnings prints one line per rule of severity warning that applies. */}}
 {{- define "gce.warnings" -}}
-{{- if and (gt (float64 .Values.minBlocks) (float64 0)) (eq (toString (index (.Values.cleanup | default dict) "enabled")) "false") }}
-WARNING: minBlocks > 0 with cleanup.enabled false: worker pods will survive `slate instance delete` [warm-workers-without-cleanup]
+{{- if and (not (empty .Values.imagePullSecret)) (not (empty .Values.workerNamespace)) }}
+WARNING: imagePullSecret must also exist in workerNamespace, or worker pods cannot pull their image [pull-secret-in-worker-namespace]
 {{- end }}
+{{- end }}
+
+{{/* gce.quantity turns a Kubernetes quantity (500m, 2, 512Mi, 4Gi) into a number. */}}
+{{- define "gce.quantity" -}}
+{{- $text := include "gce.scalarString" . -}}
+{{- $number := regexFind "^[0-9]+([.][0-9]+)?" $text -}}
+{{- $factors := dict "" 1.0 "m" 0.001 "k" 1000.0 "M" 1000000.0 "G" 1000000000.0 "T" 1000000000000.0 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 -}}
+{{- mulf (float64 $number) (get $factors (trimPrefix $number $text)) -}}
 {{- end }}

@@ -11,13 +11,17 @@ Kinds and their fields (besides ``id``, ``message`` and ``severity``):
   required            key: the value must not be empty
   exactlyOne          keys: exactly one of them is true
   lessOrEqual         keys [low, high]: low <= high (numbers; missing counts as 0, as in Helm)
+  quantityLessOrEqual keys [low, high]: low <= high as Kubernetes quantities (500m, 2, 512Mi, 4Gi)
+  forbiddenKeys       key (a mapping), forbidden: [names]: none of these names is a key of it
   requiredWhen        key, and whenNonEmpty: K (K is not empty) or whenFalse: K (K is false)
   releaseNameLength   key (Instance), max: the release name (SLATE: <chart>-<Instance>) fits
-  warnWhen            key, when: [{key, greaterThan: N} or {key, equals: V}, ...]: all hold
+  warnWhen            key, when: [{key, greaterThan: N}, {key, equals: V} or {key, notEmpty: true}, ...]:
+                      all hold
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -133,6 +137,75 @@ def _go_less_or_equal(rule: Rule) -> str:
     return f"gt (float64 {_values_expr(low)}) (float64 {_values_expr(high)})"
 
 
+# The quantities the schema's patterns allow, as the chart's gce.quantity (QUANTITY_TEMPLATE) reads them.
+_QUANTITY = re.compile(r"([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?")
+QUANTITY_FACTORS = {
+    "": 1.0,
+    "m": 1e-3,
+    "k": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+    "Ki": 2.0**10,
+    "Mi": 2.0**20,
+    "Gi": 2.0**30,
+    "Ti": 2.0**40,
+}
+
+
+def quantity(value: Any) -> float | None:
+    """A Kubernetes quantity (a number, or a string such as 500m or 4Gi) as a float; None if not one."""
+    if isinstance(value, bool) or value is _MISSING or value is None:
+        return None
+    match = _QUANTITY.fullmatch(go_string(value))
+    if match is None:
+        return None
+    return float(match.group(1)) * QUANTITY_FACTORS[match.group(2) or ""]
+
+
+def quantity_template() -> str:
+    """gce.quantity: the Go template twin of ``quantity``, for quantityLessOrEqual rules."""
+    factors = " ".join(f'"{suffix}" {factor!r}' for suffix, factor in QUANTITY_FACTORS.items())
+    return (
+        "{{/* gce.quantity turns a Kubernetes quantity (500m, 2, 512Mi, 4Gi) into a number. */}}\n"
+        '{{- define "gce.quantity" -}}\n'
+        '{{- $text := include "gce.scalarString" . -}}\n'
+        '{{- $number := regexFind "^[0-9]+([.][0-9]+)?" $text -}}\n'
+        f"{{{{- $factors := dict {factors} -}}}}\n"
+        "{{- mulf (float64 $number) (get $factors (trimPrefix $number $text)) -}}\n"
+        "{{- end }}\n"
+    )
+
+
+def _check_quantity_less_or_equal(rule: Rule, ctx: Context) -> Violation | None:
+    low_key, high_key = rule.spec["keys"]
+    low, high = quantity(ctx.get(low_key)), quantity(ctx.get(high_key))
+    if low is None or high is None or low <= high:
+        return None
+    hint = f"now {low_key} is {_shown(ctx.get(low_key))} and {high_key} is {_shown(ctx.get(high_key))}"
+    return Violation(rule, ctx.user_first(low_key, high_key), hint=hint)
+
+
+def _go_quantity_less_or_equal(rule: Rule) -> str:
+    low, high = (f'(float64 (include "gce.quantity" {_values_expr(key)}))' for key in rule.spec["keys"])
+    return f"gt {low} {high}"
+
+
+def _check_forbidden_keys(rule: Rule, ctx: Context) -> Violation | None:
+    mapping = ctx.get(rule.key)
+    if not isinstance(mapping, dict):
+        return None
+    present = [key for key in rule.spec["forbidden"] if key in mapping]
+    if not present:
+        return None
+    return Violation(rule, ptr.child(ptr.from_dotted(rule.key), present[0]), hint=f"now it has {', '.join(present)}")
+
+
+def _go_forbidden_keys(rule: Rule) -> str:
+    present = " ".join(f'(hasKey ({_values_expr(rule.key)} | default dict) "{key}")' for key in rule.spec["forbidden"])
+    return f"or {present}"
+
+
 def _check_required_when(rule: Rule, ctx: Context) -> Violation | None:
     if "whenNonEmpty" in rule.spec:
         trigger = rule.spec["whenNonEmpty"]
@@ -171,6 +244,8 @@ def _go_release_name_length(rule: Rule) -> str:
 
 def _condition_holds(condition: dict[str, Any], ctx: Context) -> bool:
     value = ctx.get(condition["key"])
+    if condition.get("notEmpty"):
+        return not go_empty(value)
     if "greaterThan" in condition:
         number = _number(value)
         return number is not None and number > float(condition["greaterThan"])
@@ -187,7 +262,9 @@ def _go_warn_when(rule: Rule) -> str:
     conds = []
     for when in rule.spec["when"]:
         expr = _values_expr(when["key"])
-        if "greaterThan" in when:
+        if when.get("notEmpty"):
+            conds.append(f"(not (empty {expr}))")
+        elif "greaterThan" in when:
             conds.append(f"(gt (float64 {expr}) (float64 {when['greaterThan']}))")
         else:
             conds.append(f'(eq (toString {expr}) "{go_string(when["equals"])}")')
@@ -205,6 +282,8 @@ KINDS: dict[str, Kind] = {
     "required": Kind(_check_required, _go_required),
     "exactlyOne": Kind(_check_exactly_one, _go_exactly_one),
     "lessOrEqual": Kind(_check_less_or_equal, _go_less_or_equal),
+    "quantityLessOrEqual": Kind(_check_quantity_less_or_equal, _go_quantity_less_or_equal),
+    "forbiddenKeys": Kind(_check_forbidden_keys, _go_forbidden_keys),
     "requiredWhen": Kind(_check_required_when, _go_required_when),
     "releaseNameLength": Kind(_check_release_name_length, _go_release_name_length),
     "warnWhen": Kind(_check_warn_when, _go_warn_when),

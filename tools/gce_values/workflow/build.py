@@ -55,12 +55,16 @@ def _rule_template(rule: Rule) -> str:
 def rules_tpl(schema: ValuesSchema, _old: str = "") -> str:
     checks = [_rule_template(r) for r in schema.rules() if r.severity == "error"]
     warnings = [_rule_template(r) for r in schema.rules() if r.severity == "warning"]
+    quantities = any(r.kind == "quantityLessOrEqual" for r in schema.rules())
     return (
         "{{/* Generated from schema/values.schema.yaml (x-rules) by `gce-values schema build`; do not edit. */}}\n"
         "{{/* gce.rules fails the render when a cross-field rule is broken. */}}\n"
         '{{- define "gce.rules" -}}\n' + "\n".join(checks) + "\n{{- end }}\n\n"
         "{{/* gce.warnings prints one line per rule of severity warning that applies. */}}\n"
-        '{{- define "gce.warnings" -}}\n' + "\n".join(warnings) + "\n{{- end }}\n"
+        '{{- define "gce.warnings" -}}\n'
+        + "\n".join(warnings)
+        + "\n{{- end }}\n"
+        + ("\n" + xrules.quantity_template() if quantities else "")
     )
 
 
