@@ -109,7 +109,8 @@ def test_slate_instance_that_is_not_a_mapping_is_a_schema_error(
         ("image:\n  tag: -1", "error", "number-text-invalid"),
         ("Instance: 1e3", "error", "number-text-changed"),
         ("resources:\n  limits:\n    cpu: 1.50", "warning", "number-text-changed"),
-        ("resources:\n  limits:\n    cpu: '0.0'", "warning", "slate-quotes"),
+        # On requests: a limit of 0.0 would also be below the default request (another rule's error).
+        ("resources:\n  requests:\n    cpu: '0.0'", "warning", "slate-quotes"),
         ("workerExtraResources:\n  nvidia.com/gpu: '0'", "warning", "slate-quotes"),
     ],
 )
