@@ -12,9 +12,10 @@ import yaml
 from gce_cli import REPO_ROOT, run
 from gce_values.validator import read_source, validate_sources
 
-ANCHORS = REPO_ROOT.parent / "shared" / "anchors" / "predecessor-charts"
-SLATE_CONF = ANCHORS / "slate-globus-compute-endpoint-0.1.6.values.yaml"
-UPSTREAM_CONF = ANCHORS / "upstream-globus_compute_endpoint-0.7.1.values.yaml"
+# Confs shaped like the published defaults of the two predecessor charts (see the files' headers).
+PREDECESSORS = REPO_ROOT / "tests" / "fixtures" / "predecessor-confs"
+SLATE_CONF = PREDECESSORS / "slate-0.1.6.yaml"
+UPSTREAM_CONF = PREDECESSORS / "upstream-0.7.1.yaml"
 ENDPOINT_ID = "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3"
 PLANTED = "PlantedS3cret+/Value=="
 

@@ -16,7 +16,8 @@ import yaml
 from gce_values import resources
 from gce_values.schema import ValuesSchema
 
-_WIDTH = 100
+# 80 columns: the SLATE catalog's yamllint rules (line-length) apply to values.yaml.
+_WIDTH = 80
 _INDENT = "  "
 
 
