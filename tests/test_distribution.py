@@ -63,6 +63,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         env=_quiet_env(TMPDIR=str(build)),
     )
     assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stdout + result.stderr, "setuptools warns (e.g. a package folder left out)"
     (built,) = out.glob("gce_values-*.whl")
     return built
 
