@@ -91,11 +91,14 @@ def test_keeps_every_comment_and_default_of_the_charts_values_yaml(tmp_path: Pat
     }
 
 
-def test_schema_line_points_at_the_charts_schema(tmp_path: Path) -> None:
+def test_schema_line_points_at_the_released_conf_schema_of_this_chart_version(tmp_path: Path) -> None:
+    """Not at a file of the virtual environment, which is gone when the conf is committed elsewhere."""
     conf = tmp_path / "my-conf.yaml"
     assert run("init", "-o", str(conf), "--secret", "creds").code == 0
     first = conf.read_text(encoding="utf-8").splitlines()[0]
-    assert first == f"# yaml-language-server: $schema={SCHEMA_JSON.resolve().as_uri()}"
+    version = yaml.safe_load((SCHEMA_JSON.parent / "Chart.yaml").read_text(encoding="utf-8"))["version"]
+    assert first.startswith("# yaml-language-server: $schema=https://")
+    assert first.endswith(f"/globus-compute-endpoint-{version}/charts/globus-compute/conf.schema.json")
     other = tmp_path / "other.yaml"
     url = "https://example.org/values.schema.json"
     assert run("init", "-o", str(other), "--secret", "creds", "--schema-url", url).code == 0

@@ -84,8 +84,8 @@ def test_installed_wheel_inits_and_validates_from_any_directory(installed: Path,
     assert init.returncode == 0, init.stderr
     conf = (tmp_path / "conf.yaml").read_text()
     assert "Instance: wheel" in conf
-    packaged_schema = next(installed.glob("lib/python*/site-packages/gce_values/data/chart/*/values.schema.json"))
-    assert f"$schema={packaged_schema.as_uri()}" in conf
+    assert "$schema=https://" in conf.splitlines()[0], "a URL that outlives this environment"
+    assert str(installed) not in conf
     valid = _run([gce, "validate", "conf.yaml"], tmp_path)
     assert (valid.returncode, valid.stdout.strip()) == (0, "conf.yaml: valid")
     (tmp_path / "bad.yaml").write_text(BAD_CONF)

@@ -40,7 +40,10 @@ def _interactive() -> bool:
 )
 @click.option(
     "--schema-url",
-    help="Schema for editors (yaml-language-server); default: the values.schema.json of the chart this tool carries.",
+    metavar="URL-OR-PATH",
+    help="Schema for editors, written as the conf's `# yaml-language-server: $schema=` line. Default: "
+    "the released conf.schema.json of the chart this tool carries (a versioned URL). A relative path "
+    "is read from the conf's directory.",
 )
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
 @click.pass_context
@@ -56,14 +59,21 @@ def init(
 ) -> None:
     """Write a new conf with a fresh endpoint UUID, client credentials on and minBlocks 0.
 
-    Every key carries the comment the chart's values.yaml has. The conf is validated before it is
-    written; an existing file is replaced only with --force.
+    Every key carries the comment the chart's values.yaml has, and the first line points
+    editors (yaml-language-server: VS Code's YAML extension, Neovim, Helix, ...) at the conf
+    schema of this chart version. The conf is validated before it is written; an existing file
+    is replaced only with --force. Without a terminal nothing is asked: --secret is then required.
 
     \b
     Exit codes: 0 written, 1 the answers make an invalid conf, 2 usage error or
     the output file exists.
+
+    \b
+    Examples:
+      gce-values init -o my-conf.yaml --instance atlas-ml --secret globus-compute-creds
+      gce-values init -o my-conf.yaml --endpoint-uuid 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3
     """
-    from gce_values import cmdsupport, conffile, fileio, resources
+    from gce_values import cmdsupport, conffile, editor_schema, fileio
     from gce_values.schema import load
     from gce_values.validator import validate_sources
 
@@ -101,7 +111,7 @@ def init(
         "useUserCredentials": False,
         "minBlocks": 0,
     }
-    url = schema_url or (resources.chart_dir() / "values.schema.json").resolve().as_uri()
+    url = schema_url or editor_schema.url()
     text = conffile.render(load(), answers, include_slate=False, schema_url=url)
     result = validate_sources([("<stdout>" if output == "-" else output, text)])
     if not result.ok:
