@@ -95,7 +95,7 @@ demo: $(VENV)/.done $(HELM4) ## Create a conf, validate it, render the chart (in
 	$(GCE_VALUES) render $(DEMO)/my-conf.yaml --manifests --helm-bin $(HELM4) \
 	  --namespace slate-group-demo -o $(DEMO)/manifests.yaml --force
 	$(GCE_VALUES) render $(DEMO)/my-conf.yaml --endpoint-config --helm-bin $(HELM4) \
-	  -o $(DEMO)/endpoint-config.yaml --force
+	  --namespace slate-group-demo -o $(DEMO)/endpoint-config.yaml --force
 	@echo "== the result"
 	@grep -E '^(Instance|endpointUUID|secrets|useClientCredentials|minBlocks):' $(DEMO)/my-conf.yaml
 	@$(VENV_BIN)/python -c 'import sys, yaml; [print("  %-14s %s" % (d["kind"], d["metadata"]["name"])) for d in yaml.safe_load_all(open(sys.argv[1])) if d]' $(DEMO)/manifests.yaml

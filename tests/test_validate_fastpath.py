@@ -36,6 +36,7 @@ FILES: dict[str, str | bytes] = {
     "a-list.yaml": "- 1\n- 2\n",
     "latin1.yaml": "Instance: caf\xe9\n".encode("latin-1"),
     "secret.yaml": VALID + "endpointConfig: {token: Zx9QvT3mLp8RwY2nKc7HsD4fGj6BtA1uEo5IiN0rV}\n",
+    "workflow.yaml": "name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n",
 }
 
 # What the fast path answers itself: plain `validate [-q|--quiet] [--strict] CONF...` of valid confs.
@@ -47,6 +48,8 @@ FAST = {
     "a conf named twice": ["validate", "valid.yaml", "valid.yaml"],
     "a name that is not ASCII": ["validate", "héllo.yaml"],
     "the chart's ci confs": ["validate", *(str(path) for path in sorted(CI_DIR.glob("*.yaml")))],
+    "only confs, other YAML skipped": ["validate", "--only-confs", "workflow.yaml", "valid.yaml"],
+    "only confs, quiet": ["validate", "--only-confs", "-q", "valid.yaml", "workflow.yaml"],
 }
 
 # What it must leave to the full command (output and exit code then come from click's command alone).
@@ -62,6 +65,8 @@ FULL = {
     "not a mapping": ["validate", "a-list.yaml"],
     "not UTF-8": ["validate", "latin1.yaml"],
     "a credential": ["validate", "secret.yaml"],
+    "only confs, one invalid": ["validate", "--only-confs", "workflow.yaml", "invalid.yaml"],
+    "only confs, json": ["validate", "--only-confs", "--format", "json", "workflow.yaml", "valid.yaml"],
     "standard input": ["validate", "-"],
     "json format": ["validate", "--format", "json", "valid.yaml"],
     "github format": ["validate", "--format=github", "valid.yaml"],

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from gce_values.cmdsupport import examples
+
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 DEFAULT_INSTANCE = "default"
 SUGGESTED_SECRET = "globus-compute-creds"
@@ -17,7 +19,12 @@ def _interactive() -> bool:
     return click.get_text_stream("stdin").isatty()
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "gce-values init -o my-conf.yaml --instance atlas-ml --secret globus-compute-creds",
+        "gce-values init -o my-conf.yaml --secret globus-compute-creds --endpoint-uuid EXISTING-UUID",
+    )
+)
 @click.option(
     "-o",
     "--output",
@@ -67,11 +74,6 @@ def init(
     \b
     Exit codes: 0 written, 1 the answers make an invalid conf, 2 usage error or
     the output file exists.
-
-    \b
-    Examples:
-      gce-values init -o my-conf.yaml --instance atlas-ml --secret globus-compute-creds
-      gce-values init -o my-conf.yaml --endpoint-uuid 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3
     """
     from gce_values import cmdsupport, conffile, editor_schema, fileio
     from gce_values.schema import load

@@ -6,10 +6,15 @@ import shlex
 
 import click
 
-from gce_values.cmdsupport import format_option, strict_option
+from gce_values.cmdsupport import examples, format_option, strict_option
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "gce-values install my-conf.yaml --group my-group --cluster uchicago-prod --dry-run",
+        "gce-values install my-conf.yaml --helm --namespace compute",
+    )
+)
 @click.argument("conf", metavar="CONF")
 @click.option("--group", help="SLATE group that owns the instance (required without --helm).")
 @click.option("--cluster", help="SLATE cluster to install on (required without --helm).")
@@ -64,11 +69,6 @@ def install(
     Exit codes: 0 installed (or --dry-run printed the command), 1 invalid conf,
     2 usage error, unreadable conf or slate/helm not installed; when slate or helm
     itself fails, its own exit code.
-
-    \b
-    Examples:
-      gce-values install my-conf.yaml --group my-group --cluster uchicago-prod --dry-run
-      gce-values install my-conf.yaml --helm --namespace compute
     """
     from gce_values import cmdsupport, helm, programs, resources, slate, versions
 

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from gce_values.cmdsupport import examples
+
 if TYPE_CHECKING:
     from gce_values.migration import Migration
     from gce_values.validator import Result
@@ -15,7 +17,12 @@ if TYPE_CHECKING:
 _ACTION_ORDER = ("renamed", "changed", "review", "dropped", "unmapped")
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "gce-values migrate old-conf.yaml -o my-conf.yaml",
+        "gce-values migrate old-conf.yaml --format json > my-conf.yaml 2> report.json",
+    )
+)
 @click.argument("old_conf", metavar="OLD-CONF")
 @click.option("-o", "--output", default="-", show_default=True, help="Where to write the new conf; - is stdout.")
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
@@ -45,11 +52,6 @@ def migrate(ctx: click.Context, old_conf: str, output: str, force: bool, output_
     endpointUUID or secrets), to fix, or to review (a value kept that may need
     changing, a key not carried over); 2 usage error, unreadable old conf or
     existing output.
-
-    \b
-    Examples:
-      gce-values migrate old-conf.yaml -o my-conf.yaml
-      gce-values migrate old-conf.yaml --format json > my-conf.yaml 2> report.json
     """
     from gce_values import conffile, editor_schema, fileio, migration
     from gce_values.schema import load

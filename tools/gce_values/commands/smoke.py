@@ -17,6 +17,8 @@ from typing import Any
 
 import click
 
+from gce_values.cmdsupport import examples
+
 EXPECTED = "Hello World!"
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SPINNER = "|/-\\"
@@ -28,7 +30,12 @@ def hello_world() -> str:
     return "Hello World!"
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "set -a; . ./client_creds.env; set +a    # GLOBUS_COMPUTE_CLIENT_ID and _SECRET",
+        "gce-values smoke --endpoint-id 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3",
+    )
+)
 @click.option("--endpoint-id", required=True, help="The endpoint's UUID (endpointUUID in the conf).")
 @click.option(
     "--timeout",
@@ -55,11 +62,6 @@ def smoke(ctx: click.Context, endpoint_id: str, timeout: float) -> None:
     Exit codes: 0 the endpoint answered "Hello World!", 1 the task failed, timed
     out or returned something else, 2 usage error, no client credentials or
     globus-compute-sdk missing.
-
-    \b
-    Examples:
-      set -a; . ./client_creds.env; set +a
-      gce-values smoke --endpoint-id 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3
     """
     from gce_values import taskwait
 
