@@ -360,7 +360,7 @@ def measure_start_up(setup: Setup, python: str, report: Report) -> None:
     for module, what in (
         ("gce_values.cli", "what the console script imports first"),
         ("gce_values.validator", "what the fast path for valid confs loads"),
-        ("gce_values.clickgroup", "click and the command group, for every other call"),
+        ("gce_values.cli.group", "click and the command group, for every other call"),
         ("jsonschema", "the error machinery, for a conf the fast path finds invalid"),
     ):
         times = [import_time_us(python, module) for _ in range(setup.runs)]

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from gce_values.validator import MAX_BYTES
+from gce_values.sources import MAX_BYTES
 
 HOSTILE_DIR = Path(__file__).resolve().parent / "hostile"
 # The client ID of the env files below is this conf's endpointUUID, so validate --creds has a warning to give.

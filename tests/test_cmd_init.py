@@ -12,7 +12,8 @@ import yaml
 
 from gce_cli import REPO_ROOT, run, run_on_terminal
 from gce_values.schema import load
-from gce_values.validator import read_source, validate_sources
+from gce_values.sources import read_source
+from gce_values.validator import validate_sources
 
 VALUES_YAML = REPO_ROOT / "chart" / "globus-compute-endpoint" / "values.yaml"
 SCHEMA_JSON = REPO_ROOT / "chart" / "globus-compute-endpoint" / "values.schema.json"
@@ -59,7 +60,7 @@ def test_writes_a_valid_conf_with_the_answers(tmp_path: Path) -> None:
 @pytest.mark.parametrize("word", ["y", "n", "on", "off", "yes", "no", "null"])
 def test_answers_yaml_1_1_would_misread_are_quoted(tmp_path: Path, word: str) -> None:
     """`--instance y` must mean the word y, as Helm (YAML 1.1) reads the file, not the boolean true."""
-    from gce_values import yamlpos
+    from gce_values.helmyaml import reader as yamlpos
 
     conf = tmp_path / "my-conf.yaml"
     ran = run("init", "-o", str(conf), "--instance", word, "--secret", word)

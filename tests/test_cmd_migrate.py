@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from gce_cli import REPO_ROOT, run
-from gce_values.validator import read_source, validate_sources
+from gce_values.sources import read_source
+from gce_values.validator import validate_sources
 
 # Confs shaped like the published defaults of the two predecessor charts (see the files' headers).
 PREDECESSORS = REPO_ROOT / "tests" / "fixtures" / "predecessor-confs"

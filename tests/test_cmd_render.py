@@ -12,7 +12,8 @@ from chartrender import HelmRenderer
 from gce_cli import REPO_ROOT, run
 from gce_values import resources
 from gce_values.schema import load
-from gce_values.validator import read_source, validate_sources
+from gce_values.sources import read_source
+from gce_values.validator import validate_sources
 
 CHART_DIR = REPO_ROOT / "chart" / "globus-compute-endpoint"
 SEED_CONF = CHART_DIR / "ci" / "default-values.yaml"

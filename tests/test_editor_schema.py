@@ -23,7 +23,7 @@ from typing import IO, Any
 import pytest
 
 from gce_cli import REPO_ROOT, run
-from gce_values import editor_schema
+from gce_values.schema import editor as editor_schema
 
 CHART_DIR = REPO_ROOT / "chart" / "globus-compute-endpoint"
 CONF_SCHEMA = CHART_DIR / "conf.schema.json"

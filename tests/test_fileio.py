@@ -1,4 +1,4 @@
-"""gce_values.fileio: no clobbering, atomic replacement, and permissions right from the first instant."""
+"""gce_values.workflow.fileio: no clobbering, atomic replacement, and permissions right from the first instant."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from gce_values import fileio
 from gce_values.errors import InputError
+from gce_values.workflow import fileio
 
 
 def _mode(path: Path) -> int:

@@ -6,8 +6,8 @@ import click
 import pytest
 
 from gce_cli import run
-from gce_values.cli import COMMANDS, MAINTAINER_COMMANDS
-from gce_values.clickgroup import cli
+from gce_values.cli.commands import COMMANDS, MAINTAINER_COMMANDS
+from gce_values.cli.group import cli
 
 
 def _command_paths() -> list[tuple[str, ...]]:

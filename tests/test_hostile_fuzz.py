@@ -1,6 +1,6 @@
 """Fuzzing the readers in process: random bytes, random YAML trees and mangled copies of the chart's values.yaml.
 
-Whatever goes in, the loader (gce_values.yamlpos.load), read_source and validate_sources may only
+Whatever goes in, the loader (gce_values.helmyaml.reader.load), read_source and validate_sources may only
 answer in their documented ways: a result, or an InputError whose message is one line. Any other
 exception is a bug (the CLI would report it as an internal error, exit code 3). The problems of a
 result must print as one line each, in every output format.
@@ -18,9 +18,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gce_values import report, yamlpos
 from gce_values.errors import InputError
-from gce_values.validator import Result, read_source, validate_sources
+from gce_values.helmyaml import reader as yamlpos
+from gce_values.report import reporters
+from gce_values.sources import read_source
+from gce_values.validator import Result, validate_sources
 from validate_support import CHART_DIR
 
 VALUES_YAML = (CHART_DIR / "values.yaml").read_text(encoding="utf-8")
@@ -86,9 +88,9 @@ def check_validation(sources: list[tuple[str, str]]) -> None:
         return
     assert isinstance(outcome, Result)
     for problem in outcome.problems:
-        assert report.text_line(problem).isprintable()
-        assert "\n" not in report.github_line(problem, is_file=True)
-    json.loads(report.to_json(outcome.problems, [name for name, _ in sources]))
+        assert reporters.text_line(problem).isprintable()
+        assert "\n" not in reporters.github_line(problem, is_file=True)
+    json.loads(reporters.to_json(outcome.problems, [name for name, _ in sources]))
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 from gce_cli import Ran, run
-from gce_values.validator import PIPE_WAIT_SECONDS, read_source
+from gce_values.sources import PIPE_WAIT_SECONDS, read_source
 from hostile_corpus import (
     CASES,
     CASES_BY_NAME,

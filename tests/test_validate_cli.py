@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from gce_cli import run
-from gce_values import schema_check
-from gce_values.validator import MAX_BYTES, read_source, validate_sources
+from gce_values.schema import reference as schema_check
+from gce_values.sources import MAX_BYTES, read_source
+from gce_values.validator import validate_sources
 from validate_support import REPO_ROOT, SEED_CONF, python_cli
 
 VALID = SEED_CONF.read_text(encoding="utf-8")
@@ -233,7 +234,8 @@ def test_github_annotations(confs: dict[str, Path]) -> None:
 
 
 def test_github_escapes_what_would_break_the_command() -> None:
-    from gce_values.report import Problem, github_line
+    from gce_values.report import Problem
+    from gce_values.report.reporters import github_line
 
     problem = Problem("a,b:c.yaml", 1, 2, "/x", "x", "warning", "r", "50% done\nnext", "h")
     assert github_line(problem, is_file=True) == (

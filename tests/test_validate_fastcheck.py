@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gce_values import fastcheck, merge, schema_check
-from gce_values.schema import load
+from gce_values.helmyaml import origins
+from gce_values.schema import fastcheck, load
+from gce_values.schema import reference as schema_check
 
 SCHEMA = load()
 DEFAULTS = SCHEMA.defaults()
@@ -41,7 +42,7 @@ VALUES = st.recursive(
 
 @st.composite
 def value_sets(draw: st.DrawFn) -> dict[str, Any]:
-    values: dict[str, Any] = merge.clone(DEFAULTS) | dict(SEED)
+    values: dict[str, Any] = origins.clone(DEFAULTS) | dict(SEED)
     for _ in range(draw(st.integers(0, 3))):
         path = draw(st.sampled_from(PATHS))
         branch = values

@@ -1,4 +1,4 @@
-"""The fast path of `gce-values validate` (gce_values.quickvalidate) changes nothing but the time taken.
+"""The fast path of `gce-values validate` (gce_values.cli.fastpath) changes nothing but the time taken.
 
 Every case runs the real command in a fresh process twice, once as users run it and once with
 GCE_VALUES_NO_FAST_PATH=1 (the switch that sends every call to the full click command), and the two
@@ -144,7 +144,7 @@ def test_an_ascii_only_stdout_sends_a_non_ascii_name_to_the_full_command(workdir
 
 PROBE = """
 import json, sys
-from gce_values import quickvalidate
+from gce_values.cli import fastpath as quickvalidate
 code = quickvalidate.run(sys.argv[1:])
 loaded = sorted(name for name in ("click", "jsonschema") if name in sys.modules)
 print(json.dumps({"code": code, "loaded": loaded}))

@@ -1,7 +1,7 @@
 """-f files, --set and --set-string merge over the chart defaults exactly as Helm merges them.
 
 Each case runs through the real helm binaries with a probe chart (defaults below, output ``.Values``)
-and through gce_values.merge; the two must agree, including on which expressions Helm refuses.
+and through gce_values.helmyaml.merge; the two must agree, including on which expressions Helm refuses.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from gce_values import merge, yamlpos
 from gce_values.errors import InputError
+from gce_values.helmyaml import merge, origins
+from gce_values.helmyaml import reader as yamlpos
 from validate_support import helm_template, json_normal, write_probe_chart
 
 HELM_VERSIONS = ("v3.8", "v3", "v4")
@@ -68,7 +69,7 @@ def _mine(files: tuple[str, ...], sets: tuple[str, ...], strings: tuple[str, ...
     sources = []
     for index, text in enumerate(files):
         loaded = yamlpos.load(text, f"f{index}.yaml")
-        sources.append(merge.Source(loaded.name, loaded.data, loaded.positions))
+        sources.append(origins.Source(loaded.name, loaded.data, loaded.positions))
     defaults = yamlpos.load(DEFAULTS, "values.yaml").data
     try:
         return merge.merge(sources, sets, strings, defaults=defaults).values
@@ -117,9 +118,9 @@ def test_set_error_names_the_expression() -> None:
     assert str(caught.value) == "--set #2: Helm cannot parse this expression: key map 'b' has no value"
 
 
-def _source(name: str, text: str) -> merge.Source:
+def _source(name: str, text: str) -> origins.Source:
     loaded = yamlpos.load(text, name)
-    return merge.Source(name, loaded.data, loaded.positions)
+    return origins.Source(name, loaded.data, loaded.positions)
 
 
 def test_provenance_names_the_source_of_each_value() -> None:

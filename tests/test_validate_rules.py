@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from gce_cli import run
-from gce_values import rules
+from gce_values.checks import xrules as rules
 from gce_values.schema import ValuesSchema, load
 from gce_values.validator import validate_sources
 from validate_support import SEED_TEXT

@@ -2,7 +2,7 @@
 
 Every case is rendered by the real helm binaries (3.8.1 as on the SLATE server, the last Helm 3, and
 Helm 4) through a probe chart that prints ``.Values`` as JSON, and compared with what
-gce_values.yamlpos makes of the same text.
+gce_values.helmyaml.reader makes of the same text.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from gce_values import yamlpos
 from gce_values.errors import InputError
-from gce_values.validator import read_source, validate_sources
+from gce_values.helmyaml import reader as yamlpos
+from gce_values.sources import read_source
+from gce_values.validator import validate_sources
 from validate_support import helm_template, json_normal
 
 HELM_VERSIONS = ("v3.8", "v3", "v4")

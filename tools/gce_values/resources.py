@@ -3,7 +3,7 @@
 A wheel carries them under ``gce_values/data`` (copied in at build time, see setup.py); a
 checkout uses the repository's own ``schema/`` and ``chart/`` so there is never a second copy.
 Paths are worked out with os.path and handed out as pathlib.Path, imported only then: the fast
-path of `validate` (gce_values.quickvalidate) needs just the schema file, and pathlib takes longer
+path of `validate` (gce_values.cli.fastpath) needs just the schema file, and pathlib takes longer
 to import than a valid conf takes to check.
 """
 

@@ -1,0 +1,1 @@
+"""The checks a merged conf goes through, each with its rule ids."""

@@ -1,0 +1,38 @@
+"""Credentials pasted into a conf (or given with --set): an error, and their text is redacted everywhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gce_values.checks import secretscan
+from gce_values.checks.context import Run
+from gce_values.helmyaml.origins import Origin
+from gce_values.report import ERROR
+
+SECRET = "secret"
+RULES = (SECRET,)
+_MIN_REDACT = 6
+_HINT = (
+    "credentials belong in the SLATE secret named by `secrets` "
+    "(slate secret create NAME --from-env-file FILE), never in the conf; "
+    "if this file was shared or committed, rotate the credential"
+)
+
+
+def check(run: Run) -> None:
+    for loaded, source in zip(run.loaded, run.inputs, strict=True):
+        for finding in secretscan.scan(loaded.data, run.is_declared):
+            _report(run, finding, source.origin(finding.pointer), loaded.data)
+    if run.has_sets:  # credentials given with --set land in the merged values: find those there
+        for finding in secretscan.scan(run.merged.values, run.is_declared):
+            origin = run.merged.origins.get(finding.pointer)
+            if origin is not None and origin.source.startswith("--set"):
+                _report(run, finding, origin, None)
+
+
+def _report(run: Run, finding: secretscan.Finding, origin: Origin, data: Any) -> None:
+    where = (origin.source, origin.key_line, origin.key_column) if finding.at_key else origin[:3]
+    run.facts.secret_pointers.add(finding.pointer)
+    run.redact.update(text for text in finding.matched if len(text) >= _MIN_REDACT)
+    place = "key" if finding.at_key else "value"
+    run.add(where, finding.pointer, ERROR, SECRET, f"this {place} looks like a credential: {finding.what}", _HINT, data)

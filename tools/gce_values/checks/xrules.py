@@ -1,0 +1,193 @@
+"""Cross-field rules: each ``kind`` of the schema's ``x-rules``, implemented once and generically.
+
+The rule list itself lives only in schema/values.schema.yaml; the same rules become Helm ``fail``
+calls in the chart's generated templates/_rules.tpl, so each kind here follows the Go template test
+that build.py writes for it (Helm's ``toString``, ``empty`` and ``float64`` semantics), and the two
+agree on which confs pass. A new kind needs a function here and a template form in build.py.
+
+Kinds and their fields (besides ``id``, ``message`` and ``severity``):
+  required            key: the value must not be empty
+  exactlyOne          keys: exactly one of them is true
+  lessOrEqual         keys [low, high]: low <= high (numbers; missing counts as 0, as in Helm)
+  requiredWhen        key, and whenNonEmpty: K (K is not empty) or whenFalse: K (K is false)
+  releaseNameLength   key (Instance), max: the release name (SLATE: <chart>-<Instance>) fits
+  warnWhen            key, when: [{key, greaterThan: N} or {key, equals: V}, ...]: all hold
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+from gce_values import pointer as ptr
+from gce_values.checks.context import RELEASE_NAME, Run
+from gce_values.resources import CHART_NAME
+from gce_values.schema import Rule
+
+_MISSING = object()
+
+
+class Violation(NamedTuple):
+    """A broken rule, to be reported at ``pointer`` (or against ``--release`` when ``on_release``)."""
+
+    rule: Rule
+    pointer: str
+    hint: str | None = None
+    on_release: bool = False
+
+
+class Context(NamedTuple):
+    """What rules may look at besides the values."""
+
+    values: dict[str, Any]
+    is_user: Callable[[str], bool]
+    release: str | None = None
+
+    def get(self, dotted: str) -> Any:
+        node: Any = self.values
+        for part in dotted.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return _MISSING
+            node = node[part]
+        return node
+
+    def user_first(self, *dotted: str) -> str:
+        """The pointer of the first key the user supplied (the one to point at), else of the first."""
+        for key in dotted:
+            if self.is_user(ptr.from_dotted(key)):
+                return ptr.from_dotted(key)
+        return ptr.from_dotted(dotted[0])
+
+
+def go_string(value: Any) -> str:
+    """Sprig's ``toString`` for values Helm has read (numbers are float64 there)."""
+    if value is _MISSING or value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    return str(value)
+
+
+def _shown(value: Any) -> str:
+    return "not set" if value is _MISSING or value is None else go_string(value)
+
+
+def go_empty(value: Any) -> bool:
+    """Sprig's ``empty``: missing, null, false, 0, "" and empty lists or maps."""
+    return value is _MISSING or not value
+
+
+def _number(value: Any) -> float | None:
+    """Sprig's ``float64`` where it agrees with the schema: a missing or null value counts as 0."""
+    if value is _MISSING or value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _check_required(rule: Rule, ctx: Context) -> Violation | None:
+    if go_empty(ctx.get(rule.key)):
+        return Violation(rule, ptr.from_dotted(rule.key))
+    return None
+
+
+def _check_exactly_one(rule: Rule, ctx: Context) -> Violation | None:
+    keys = rule.spec["keys"]
+    if sum(go_string(ctx.get(key)) == "true" for key in keys) == 1:
+        return None
+    now = ", ".join(f"{key} is {_shown(ctx.get(key))}" for key in keys)
+    return Violation(rule, ctx.user_first(*keys), hint=f"now {now}")
+
+
+def _check_less_or_equal(rule: Rule, ctx: Context) -> Violation | None:
+    low_key, high_key = rule.spec["keys"]
+    low, high = _number(ctx.get(low_key)), _number(ctx.get(high_key))
+    if low is None or high is None or low <= high:
+        return None
+    hint = f"now {low_key} is {_shown(ctx.get(low_key))} and {high_key} is {_shown(ctx.get(high_key))}"
+    return Violation(rule, ctx.user_first(low_key, high_key), hint=hint)
+
+
+def _check_required_when(rule: Rule, ctx: Context) -> Violation | None:
+    if "whenNonEmpty" in rule.spec:
+        trigger = rule.spec["whenNonEmpty"]
+        triggered = not go_empty(ctx.get(trigger))
+    else:
+        trigger = rule.spec["whenFalse"]
+        triggered = go_string(ctx.get(trigger)) == "false"
+    if triggered and go_empty(ctx.get(rule.key)):
+        return Violation(rule, ctx.user_first(rule.key, trigger))
+    return None
+
+
+def release_name(instance: Any) -> str:
+    """The release name SLATE gives an instance: ``<chart>-<Instance>``."""
+    return f"{CHART_NAME}-{go_string(instance)}"
+
+
+def _check_release_name_length(rule: Rule, ctx: Context) -> Violation | None:
+    instance = ctx.get(rule.key)
+    if ctx.release is None and instance in (_MISSING, None):
+        return None
+    name = ctx.release if ctx.release is not None else release_name(instance)
+    limit = int(rule.spec["max"])
+    if len(name) <= limit:
+        return None
+    hint = f"the release name {name!r} is {len(name)} characters long"
+    return Violation(rule, ptr.from_dotted(rule.key), hint=hint, on_release=ctx.release is not None)
+
+
+def _condition_holds(condition: dict[str, Any], ctx: Context) -> bool:
+    value = ctx.get(condition["key"])
+    if "greaterThan" in condition:
+        number = _number(value)
+        return number is not None and number > float(condition["greaterThan"])
+    return go_string(value) == go_string(condition["equals"])
+
+
+def _check_warn_when(rule: Rule, ctx: Context) -> Violation | None:
+    if all(_condition_holds(condition, ctx) for condition in rule.spec["when"]):
+        return Violation(rule, ctx.user_first(rule.key, *(c["key"] for c in rule.spec["when"])))
+    return None
+
+
+KINDS: dict[str, Callable[[Rule, Context], Violation | None]] = {
+    "required": _check_required,
+    "exactlyOne": _check_exactly_one,
+    "lessOrEqual": _check_less_or_equal,
+    "requiredWhen": _check_required_when,
+    "releaseNameLength": _check_release_name_length,
+    "warnWhen": _check_warn_when,
+}
+
+
+class UnknownRuleKind(Exception):
+    """The schema uses a rule kind this version of gce-values does not implement (a bug, exit 3)."""
+
+
+def broken(rules: Sequence[Rule], ctx: Context) -> list[Violation]:
+    """Every rule that ``ctx.values`` breaks, in schema order."""
+    out = []
+    for rule in rules:
+        kind = KINDS.get(rule.kind)
+        if kind is None:
+            raise UnknownRuleKind(f"schema rule {rule.id!r} has kind {rule.kind!r}, which gce-values lacks")
+        violation = kind(rule, ctx)
+        if violation is not None:
+            out.append(violation)
+    return out
+
+
+# Rule ids are the schema's (x-rules), not this module's.
+RULES: tuple[str, ...] = ()
+
+
+def check(run: Run) -> None:
+    ctx = Context(values=run.merged.values, is_user=run.facts.is_user, release=run.release)
+    for violation in broken(run.schema.rules(), ctx):
+        rule = violation.rule
+        where = (RELEASE_NAME, 0, 0) if violation.on_release else run.facts.locate(violation.pointer, True)
+        run.add(where, violation.pointer, rule.severity, rule.id, rule.message, violation.hint)

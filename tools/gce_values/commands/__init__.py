@@ -1,1 +1,0 @@
-"""One module per `gce-values` subcommand, imported lazily by gce_values.cli."""

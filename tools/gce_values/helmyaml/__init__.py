@@ -1,0 +1,1 @@
+"""Read YAML values as Helm does (with positions), and merge files and --set expressions as Helm does."""

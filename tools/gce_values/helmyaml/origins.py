@@ -1,0 +1,89 @@
+"""Where each value came from: a source's name and positions, kept in step with Helm's merge.
+
+Every problem names the file (or ``--set #N``) and the line and column that supplied the value; the
+merge and the --set parser record that here as they replace values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+from gce_values import pointer as ptr
+from gce_values.helmyaml.reader import Pos
+
+
+class Origin(NamedTuple):
+    """Where a value came from: a source's display name and the 1-based position in it."""
+
+    source: str
+    line: int
+    column: int
+    key_line: int
+    key_column: int
+
+
+class Source(NamedTuple):
+    """One input: its display name, its data, and positions of its values by JSON pointer.
+
+    Not a dataclass, like Merged: see yamlpos.Loaded on start-up time.
+    """
+
+    name: str
+    data: dict[str, Any]
+    positions: Mapping[str, Pos]
+
+    def origin(self, pointer: str) -> Origin:
+        """The position of ``pointer``, or of its nearest ancestor the parser saw (aliases, merges)."""
+        pos = self.positions.get(pointer)
+        if pos is not None:  # nearly always: this runs for every value
+            return Origin._make((self.name, *pos))
+        for candidate in ptr.ancestors(pointer):
+            pos = self.positions.get(candidate)
+            if pos is not None:
+                return Origin(self.name, *pos)
+        return Origin(self.name, 1, 1, 1, 1)
+
+
+def clone(value: Any) -> Any:
+    """A copy of JSON-like data (much faster than copy.deepcopy)."""
+    if isinstance(value, dict):
+        return {key: clone(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [clone(item) for item in value]
+    return value
+
+
+def walk(value: Any, pointer: str) -> Iterator[str]:
+    """``pointer`` and the pointer of everything inside ``value``."""
+    yield pointer
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from walk(item, ptr.child(pointer, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from walk(item, ptr.child(pointer, index))
+
+
+class Tracker:
+    """Origins by pointer, kept in step with the values as they are replaced."""
+
+    def __init__(self) -> None:
+        self.origins: dict[str, Origin] = {}
+
+    def replace(self, pointer: str, old: Any, new: Any, origin_of: Any) -> None:
+        """``new`` replaced ``old`` at ``pointer``; ``origin_of(pointer)`` gives each new value's origin."""
+        if isinstance(old, (dict, list)):
+            for stale in list(walk(old, pointer)):
+                self.origins.pop(stale, None)
+        self._record(new, pointer, origin_of)
+
+    def _record(self, value: Any, pointer: str, origin_of: Any) -> None:
+        """The origin of ``value`` and of everything inside it (what walk() yields, without its generators)."""
+        self.origins[pointer] = origin_of(pointer)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                self._record(item, ptr.child(pointer, key), origin_of)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                self._record(item, ptr.child(pointer, index), origin_of)

@@ -1,0 +1,620 @@
+"""Read a conf the way Helm reads a values file, and remember where every key and value is.
+
+Helm reads values with sigs.k8s.io/yaml on top of go-yaml v2, so scalars follow YAML 1.1 as go-yaml v2
+implements it: ``yes``/``no``/``on``/``off``/``y``/``n`` are booleans, ``010`` is octal 8, ``08`` is 8,
+``0o10``/``0x1F``/``0b101``/``1e3`` are numbers, underscores between digits are dropped, timestamps and
+``12:30:45`` stay text, every number becomes a JSON (float64) number, keys become strings, only the
+first document counts (Helm 3), and ``<<`` merges apply in order. PyYAML's own constructor differs on
+most of these, so this module builds the values itself from the parser's events (libyaml's when
+available): one pass, no recursion, with limits on nesting depth, alias expansion and the number of
+values so that hostile input fails fast.
+
+The result is plain Python data plus a map from JSON pointer to the 1-based line and column of each
+value and of its key, notes about scalars whose reading may surprise (used for warnings), and the
+problems the parse itself finds (duplicate keys, out-of-order merges, extra documents).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import math
+import re
+import struct
+from typing import Any, NamedTuple
+
+import yaml
+
+from gce_values import pointer as ptr
+from gce_values.errors import InputError
+from gce_values.report import ERROR, WARNING
+
+MAX_DEPTH = 100
+MAX_ALIAS_NODES = 10_000
+# Values (keys not counted) in one conf; the chart's whole values.yaml has fewer than 100.
+MAX_VALUES = 10_000
+# Integers beyond this lose precision in Helm, which turns every number into a float64.
+_FLOAT64_EXACT = 2**53
+
+_YAML_TAG = "tag:yaml.org,2002:"
+_STR = _YAML_TAG + "str"
+_BINARY = _YAML_TAG + "binary"
+_MERGE = _YAML_TAG + "merge"
+_TYPED_TAGS = {_YAML_TAG + name: name for name in ("bool", "int", "float", "null", "timestamp")}
+
+# go-yaml v2's table of words: YAML 1.1 booleans and nulls, and the special floats.
+_BOOL_WORDS = {
+    **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE"), True),
+    **dict.fromkeys(("n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE"), False),
+}
+_PLAIN_BOOLS = {"true", "True", "TRUE", "false", "False", "FALSE"}
+_NULL_WORDS = {"", "~", "null", "Null", "NULL"}
+_SPECIAL_FLOATS = {
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
+}
+_YAML_STYLE_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_DOT_FLOAT = re.compile(r"\.[0-9]+(_[0-9]+)*([eE][-+]?[0-9]+(_[0-9]+)*)?")
+_TIMESTAMP = re.compile(
+    r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+    r"([Tt ][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\.[0-9]*)?(Z|[-+][0-9]{1,2}(:[0-9]{2})?)?)?"
+)
+_DIGITS = {16: set("0123456789abcdefABCDEF"), 10: set("0123456789"), 8: set("01234567"), 2: set("01")}
+_INT64 = (-(2**63), 2**63 - 1)
+_UINT64_MAX = 2**64 - 1
+
+
+class Pos(NamedTuple):
+    """1-based line and column of a value and of its key (the value's own for list items and the root)."""
+
+    line: int
+    column: int
+    key_line: int
+    key_column: int
+
+
+class ScalarNote(NamedTuple):
+    """How a scalar was read, when that may surprise the user (YAML 1.1, or quotes SLATE may drop).
+
+    ``kind`` is ``bool-word`` (yes/no/on/off/y/n read as a boolean), ``octal`` (a leading zero made
+    the number octal) or ``quoted`` (text that would read as a number, boolean or null without its
+    quotes).
+    """
+
+    pointer: str
+    kind: str
+    text: str
+    value: Any
+    at_key: bool = False
+
+
+class Issue(NamedTuple):
+    """Something the parse itself finds (a duplicate key, an out-of-order merge, an extra document)."""
+
+    line: int
+    column: int
+    pointer: str
+    severity: str
+    rule: str
+    message: str
+    hint: str | None = None
+
+
+class Loaded:
+    """A parsed conf: plain data, positions by JSON pointer, notes and parse problems.
+
+    This module's records are NamedTuples and plain classes, not dataclasses: they are created at
+    every start-up, where a dataclass costs about a millisecond (and dataclasses' import more).
+    """
+
+    __slots__ = ("data", "name", "notes", "positions", "problems")
+
+    def __init__(
+        self,
+        name: str,
+        data: dict[str, Any],
+        positions: dict[str, Pos],
+        notes: list[ScalarNote] | None = None,
+        problems: list[Issue] | None = None,
+    ) -> None:
+        self.name = name
+        self.data = data
+        self.positions = positions
+        self.notes = [] if notes is None else notes
+        self.problems = [] if problems is None else problems
+
+
+# --- scalars -------------------------------------------------------------------------------------
+
+
+def _go_int(text: str, signed: bool) -> int | None:
+    """strconv.ParseInt/ParseUint with base 0 (0x, 0o, 0b and leading-0 octal prefixes)."""
+    body, sign = text, 1
+    if body[:1] in ("+", "-"):
+        if not signed:
+            return None
+        sign = -1 if body[0] == "-" else 1
+        body = body[1:]
+    if not body:
+        return None
+    base, digits = 10, body
+    if body[0] == "0" and len(body) > 1:
+        prefix = body[1].lower()
+        base, digits = {"x": (16, body[2:]), "o": (8, body[2:]), "b": (2, body[2:])}.get(prefix, (8, body[1:]))
+    if not digits or not set(digits) <= _DIGITS[base]:
+        return None
+    if len(digits.lstrip("0")) > 64:  # beyond 64 bits in any base (and beyond Python's int() digit limit)
+        return None
+    value = sign * int(digits, base)
+    low, high = _INT64 if signed else (0, _UINT64_MAX)
+    return value if low <= value <= high else None
+
+
+def _plain_number(text: str) -> tuple[str, Any] | None:
+    first = text[0]
+    if first == ".":
+        if _DOT_FLOAT.fullmatch(text):
+            return "float", float(text.replace("_", ""))
+        return None
+    if not (first.isdigit() and first.isascii()) and first not in "+-":
+        return None
+    plain = text.replace("_", "")
+    for signed in (True, False):
+        number = _go_int(plain, signed)
+        if number is not None:
+            return "int", number
+    if _YAML_STYLE_FLOAT.fullmatch(plain):
+        value = float(plain)
+        if not math.isinf(value):
+            return "float", value
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def resolve_plain(text: str) -> tuple[str, Any]:
+    """How go-yaml v2 reads an untagged plain scalar: (kind, value), kind in str/bool/int/float/null.
+
+    Cached: confs repeat the same words and numbers, and a batch of confs repeats them all.
+    """
+    if text in _NULL_WORDS:
+        return "null", None
+    if text in _BOOL_WORDS:
+        return "bool", _BOOL_WORDS[text]
+    if text in _SPECIAL_FLOATS:
+        return "float", _SPECIAL_FLOATS[text]
+    return _plain_number(text) or ("str", text)
+
+
+def _json_number(kind: str, value: Any) -> Any:
+    """Helm stores every number as a float64: big integers lose their last digits as they do there."""
+    if kind == "int" and abs(value) > _FLOAT64_EXACT:
+        return float(value)
+    return value
+
+
+def _float32_key(value: float) -> str:
+    """strconv.FormatFloat(v, 'g', -1, 32), which sigs.k8s.io/yaml uses for float keys."""
+    if math.isnan(value):
+        return ".nan"
+    try:
+        single = struct.unpack("f", struct.pack("f", value))[0]
+    except OverflowError:
+        single = math.copysign(math.inf, value)
+    if math.isinf(single):
+        return ".inf" if single > 0 else "-.inf"
+    if single == 0:
+        return "-0" if math.copysign(1, single) < 0 else "0"
+    for precision in range(1, 10):
+        text = f"{single:.{precision - 1}e}"
+        if struct.unpack("f", struct.pack("f", float(text)))[0] == single:
+            break
+    mantissa, exponent_text = text.split("e")
+    digits = mantissa.replace(".", "").lstrip("-").rstrip("0") or "0"
+    exponent = int(exponent_text)
+    sign = "-" if single < 0 else ""
+    if exponent < -4 or exponent >= 6:
+        body = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{sign}{body}e{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
+    point = exponent + 1
+    if point <= 0:
+        return f"{sign}0.{'0' * -point}{digits}"
+    if point >= len(digits):
+        return f"{sign}{digits}{'0' * (point - len(digits))}"
+    return f"{sign}{digits[:point]}.{digits[point:]}"
+
+
+def key_string(value: Any) -> str | None:
+    """The JSON key Helm makes of a YAML key; None for keys it rejects (null)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _float32_key(value)
+    return None
+
+
+# --- the builder -----------------------------------------------------------------------------------
+
+
+class _Node(NamedTuple):
+    """A finished value: the data, how many values it holds (for alias limits), its scalar kind.
+
+    ``height`` is how many levels of nesting it holds (0 for a scalar), so that an alias cannot
+    nest the data deeper than the text could.
+    """
+
+    value: Any
+    size: int
+    kind: str
+    line: int
+    column: int
+    height: int = 0
+
+
+class _Frame:
+    """A mapping or sequence being built."""
+
+    __slots__ = (
+        "anchor",
+        "column",
+        "data",
+        "explicit",
+        "height",
+        "is_map",
+        "key",
+        "key_column",
+        "key_is_merge",
+        "key_line",
+        "line",
+        "pointer",
+        "size",
+    )
+
+    def __init__(self, data: Any, pointer: str, anchor: str | None, line: int, column: int) -> None:
+        self.data = data
+        self.is_map = isinstance(data, dict)
+        self.pointer = pointer
+        self.anchor = anchor
+        self.line = line
+        self.column = column
+        self.size = 1
+        self.height = 1
+        # Mappings only: the key read and waiting for its value.
+        self.key: str | None = None
+        self.key_line = 0
+        self.key_column = 0
+        self.key_is_merge = False
+        # Mappings only: key -> line of its explicit (not merged) definition.
+        self.explicit: dict[str, int] = {}
+
+
+class _Builder:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.positions: dict[str, Pos] = {}
+        self.notes: list[ScalarNote] = []
+        self.problems: list[Issue] = []
+        self.stack: list[_Frame] = []
+        self.anchors: dict[str, _Node] = {}
+        self.open_anchors: set[str] = set()
+        self.alias_nodes = 0
+        self.values = 0
+        self.root: _Node | None = None
+
+    def fail(self, detail: str, line: int, column: int) -> InputError:
+        return InputError(detail, source=self.name, line=line, column=column)
+
+    # Where the next value goes.
+    def _next_pointer(self) -> str:
+        frame = self.stack[-1]
+        if frame.is_map:
+            return ptr.child(frame.pointer, frame.key or "")
+        return ptr.child(frame.pointer, len(frame.data))
+
+    def _pointer_here(self) -> str:
+        """The pointer of the scalar just read (its key set, its value not yet attached); only notes need it."""
+        return self._next_pointer() if self.stack else ptr.ROOT
+
+    def _expecting_key(self) -> bool:
+        return bool(self.stack) and self.stack[-1].is_map and self.stack[-1].key is None
+
+    def start_map(self, event: Any) -> None:
+        self.start(event, {})
+
+    def start_seq(self, event: Any) -> None:
+        self.start(event, [])
+
+    def start(self, event: Any, data: Any) -> None:
+        line, column = event.start_mark.line + 1, event.start_mark.column + 1
+        self._check_tag(event.tag, line, column)
+        if self._expecting_key():
+            raise self.fail("a key must be a single value, not a list or mapping", line, column)
+        if len(self.stack) >= MAX_DEPTH:
+            raise self.fail(f"nested more than {MAX_DEPTH} levels deep", line, column)
+        pointer = self._next_pointer() if self.stack else ptr.ROOT
+        if event.anchor:
+            self.open_anchors.add(event.anchor)
+        self.stack.append(_Frame(data=data, pointer=pointer, anchor=event.anchor, line=line, column=column))
+
+    def end(self, event: Any) -> None:
+        frame = self.stack.pop()
+        node = _Node(frame.data, frame.size, "map" if frame.is_map else "seq", frame.line, frame.column, frame.height)
+        if frame.anchor:
+            self.open_anchors.discard(frame.anchor)
+            self.anchors[frame.anchor] = node
+        self._attach(node)
+
+    def scalar(self, event: Any) -> None:
+        mark, tag = event.start_mark, event.tag
+        line, column = mark.line + 1, mark.column + 1
+        if tag is not None:
+            self._check_tag(tag, line, column)
+        at_key = self._expecting_key()
+        plain = tag is None and event.implicit[0]
+        if at_key and ((plain and event.value == "<<") or tag == _MERGE):
+            self._set_key("<<", line, column, is_merge=True)
+            return
+        kind, value = resolve_plain(event.value) if plain else self._scalar_value(event, line, column)
+        node: _Node | None = None  # a key is not a value of its own
+        if at_key:
+            text = key_string(value)
+            if text is None:
+                raise self.fail("a key must not be null", line, column)
+            self._set_key(text, line, column, is_merge=False)
+        else:
+            node = _Node(_json_number(kind, value), 1, kind, line, column)
+            _check_finite(node, self, line, column)
+        if event.anchor:
+            self.anchors[event.anchor] = node if node is not None else _Node(value, 1, kind, line, column)
+        if plain and kind == "bool" and event.value not in _PLAIN_BOOLS:
+            self.notes.append(ScalarNote(self._pointer_here(), "bool-word", event.value, value, at_key=at_key))
+        elif plain and kind == "int" and _is_octal_surprise(event.value, value):
+            self.notes.append(ScalarNote(self._pointer_here(), "octal", event.value, value, at_key=at_key))
+        elif not plain and kind == "str" and not at_key and value != "":
+            unquoted_kind, unquoted = resolve_plain(value)
+            if unquoted_kind != "str":
+                self.notes.append(ScalarNote(self._pointer_here(), "quoted", value, unquoted))
+        if node is not None:
+            self._attach(node)
+
+    def alias(self, event: Any) -> None:
+        line, column = event.start_mark.line + 1, event.start_mark.column + 1
+        name = event.anchor
+        if name in self.open_anchors:
+            raise self.fail(f"alias *{name} refers to the value that contains it", line, column)
+        if name not in self.anchors:
+            raise self.fail(f"alias *{name} has no anchor &{name} before it", line, column)
+        node = self.anchors[name]
+        self.alias_nodes += node.size
+        if self.alias_nodes > MAX_ALIAS_NODES:
+            raise self.fail(f"aliases expand to more than {MAX_ALIAS_NODES} values", line, column)
+        if len(self.stack) + node.height > MAX_DEPTH:
+            raise self.fail(f"nested more than {MAX_DEPTH} levels deep (through the alias *{name})", line, column)
+        if self._expecting_key():
+            text = key_string(node.value) if node.kind not in ("map", "seq") else None
+            if text is None:
+                raise self.fail("a key must be a single value, not a list, mapping or null", line, column)
+            self._set_key(text, line, column, is_merge=False)
+            return
+        _check_finite(node, self, line, column)
+        self._attach(node._replace(line=line, column=column))
+
+    def _check_tag(self, tag: str | None, line: int, column: int) -> None:
+        if tag and tag.startswith((_YAML_TAG + "python/", "!!python/")):
+            raise self.fail("Python object tags (!!python/...) are not allowed in a conf", line, column)
+
+    def _scalar_value(self, event: Any, line: int, column: int) -> tuple[str, Any]:
+        """A quoted or tagged scalar's kind and value (plain ones are resolve_plain's)."""
+        tag, text = event.tag, event.value
+        if tag is None or tag in ("!", _STR):
+            return "str", text
+        if tag == _BINARY:
+            try:
+                raw = base64.b64decode("".join(text.split()), validate=True)
+            except (binascii.Error, ValueError):
+                raise self.fail("a !!binary value is not valid base64", line, column) from None
+            return "str", raw.decode("utf-8", errors="replace")
+        wanted = _TYPED_TAGS.get(tag)
+        if wanted is None:
+            return "str", text
+        if wanted == "timestamp":
+            if _TIMESTAMP.fullmatch(text):
+                return "str", text
+            raise self.fail("a value tagged !!timestamp is not a timestamp", line, column)
+        kind, value = resolve_plain(text)
+        if kind == wanted:
+            return kind, value
+        if wanted == "float" and kind == "int":
+            return "float", float(value)
+        raise self.fail(f"a value tagged !!{wanted} is not {_ARTICLE[wanted]}", line, column)
+
+    def _set_key(self, text: str, line: int, column: int, is_merge: bool) -> None:
+        frame = self.stack[-1]
+        frame.key, frame.key_line, frame.key_column, frame.key_is_merge = text, line, column, is_merge
+
+    def _attach(self, node: _Node) -> None:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise self.fail(
+                f"more than {MAX_VALUES} values, more than any conf needs; is it the right file?",
+                node.line,
+                node.column,
+            )
+        if not self.stack:
+            self.root = node
+            self.positions[ptr.ROOT] = Pos(node.line, node.column, node.line, node.column)
+            return
+        frame = self.stack[-1]
+        frame.size += node.size
+        if node.height >= frame.height:
+            frame.height = node.height + 1
+        if not frame.is_map:
+            pointer = ptr.child(frame.pointer, len(frame.data))
+            frame.data.append(node.value)
+            self.positions[pointer] = Pos(node.line, node.column, node.line, node.column)
+            return
+        key = frame.key
+        assert key is not None, "a value always follows its key"
+        frame.key = None
+        if frame.key_is_merge:
+            self._merge(frame, node)
+            return
+        pointer = ptr.child(frame.pointer, key)
+        if key in frame.explicit:
+            self.problems.append(
+                Issue(
+                    line=frame.key_line,
+                    column=frame.key_column,
+                    pointer=pointer,
+                    severity=ERROR,
+                    rule="duplicate-key",
+                    message=f"duplicate key {key!r} at lines {frame.explicit[key]} and {frame.key_line}",
+                    hint="Helm silently keeps the last one; delete the other",
+                )
+            )
+        frame.explicit[key] = frame.key_line
+        frame.data[key] = node.value
+        self.positions[pointer] = Pos(node.line, node.column, frame.key_line, frame.key_column)
+
+    def _merge(self, frame: _Frame, node: _Node) -> None:
+        """``<<``: go-yaml v2 sets the merged keys in order, so they replace keys written before them."""
+        line, column = frame.key_line, frame.key_column
+        if isinstance(node.value, dict):
+            sources = [node.value]
+        elif isinstance(node.value, list) and all(isinstance(item, dict) for item in node.value):
+            sources = list(reversed(node.value))
+        else:
+            raise self.fail("a merge (<<) needs a mapping or a list of mappings", line, column)
+        for source in sources:
+            for key, value in source.items():
+                pointer = ptr.child(frame.pointer, key)
+                if key in frame.explicit:
+                    self.problems.append(
+                        Issue(
+                            line=line,
+                            column=column,
+                            pointer=pointer,
+                            severity=WARNING,
+                            rule="yaml-merge-order",
+                            message=(
+                                f"the merge (<<) replaces {key!r} written at line {frame.explicit[key]}: "
+                                "Helm applies << in order, so what comes later wins"
+                            ),
+                            hint="write << before the keys it should not override",
+                        )
+                    )
+                    del frame.explicit[key]
+                frame.data[key] = value
+                self.positions[pointer] = Pos(line, column, line, column)
+
+
+def _check_finite(node: _Node, builder: _Builder, line: int, column: int) -> None:
+    if node.kind == "float" and not math.isfinite(node.value):
+        raise builder.fail(
+            "infinity and NaN are not allowed: Helm turns values into JSON, which has neither", line, column
+        )
+
+
+_ARTICLE = {"bool": "a boolean", "int": "an integer", "float": "a number", "null": "null"}
+
+
+def _is_octal_surprise(text: str, value: int) -> bool:
+    """``010`` is 8 in YAML 1.1; say so when the decimal reading would differ."""
+    digits = text.replace("_", "").lstrip("+-")
+    if len(digits) < 2 or digits[0] != "0" or not digits[1].isdigit():
+        return False
+    return int(digits, 10) != abs(value)
+
+
+def _parser(text: str) -> Any:
+    loader_class = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+    return loader_class(text)
+
+
+def _syntax_error(name: str, text: str, error: yaml.YAMLError) -> InputError:
+    """A one-line message without PyYAML's excerpt of the line (it could show a secret)."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        detail = f"not valid YAML: {error.problem}"
+        if error.context:
+            detail += f" ({error.context}"
+            if error.context_mark is not None and error.context_mark.line != error.problem_mark.line:
+                detail += f" at line {error.context_mark.line + 1}"
+            detail += ")"
+        mark = error.problem_mark
+        return InputError(detail, source=name, line=mark.line + 1, column=mark.column + 1)
+    if isinstance(error, yaml.reader.ReaderError):
+        line = text.count("\n", 0, error.position) + 1
+        code = error.character if isinstance(error.character, int) else ord(str(error.character)[:1] or "\0")
+        return InputError(f"not valid YAML: character U+{code:04X} is not allowed", source=name, line=line)
+    return InputError(f"not valid YAML: {type(error).__name__}", source=name)
+
+
+def load(text: str, name: str) -> Loaded:
+    """Parse ``text`` (named ``name`` in messages) like Helm; raises InputError for unusable input."""
+    builder = _Builder(name)
+    parser = _parser(text)
+    try:
+        _run(parser, builder)
+        extra = _extra_document_line(parser)
+    except yaml.YAMLError as error:
+        raise _syntax_error(name, text, error) from None
+    finally:
+        parser.dispose()
+    if extra is not None:
+        builder.problems.append(
+            Issue(
+                line=extra,
+                column=1,
+                pointer="",
+                severity=WARNING,
+                rule="extra-document",
+                message="only the first YAML document is used: Helm 3 (the SLATE server's) ignores the rest",
+                hint="Helm 4 merges all documents instead; keep the conf in one document (remove this ---)",
+            )
+        )
+    root = builder.root
+    data = {} if root is None or root.value is None else root.value
+    if not isinstance(data, dict):
+        what = "a list" if isinstance(data, list) else "a single value"
+        raise InputError(
+            f"a conf must be a YAML mapping (key: value lines), not {what}",
+            source=name,
+            line=root.line if root else None,
+            column=root.column if root else None,
+        )
+    return Loaded(name=name, data=data, positions=builder.positions, notes=builder.notes, problems=builder.problems)
+
+
+def _run(parser: Any, builder: _Builder) -> None:
+    """Feed the first document's events to the builder (by the event's class: this runs for every value)."""
+    handlers = {
+        yaml.ScalarEvent: builder.scalar,
+        yaml.MappingStartEvent: builder.start_map,
+        yaml.SequenceStartEvent: builder.start_seq,
+        yaml.MappingEndEvent: builder.end,
+        yaml.SequenceEndEvent: builder.end,
+        yaml.AliasEvent: builder.alias,
+    }
+    check_event, get_event = parser.check_event, parser.get_event
+    while check_event():
+        event = get_event()
+        handler = handlers.get(type(event))
+        if handler is not None:
+            handler(event)
+        elif type(event) is yaml.DocumentEndEvent:
+            return
+
+
+def _extra_document_line(parser: Any) -> int | None:
+    """The line where a second document starts, if there is one (errors after it do not matter)."""
+    try:
+        if parser.check_event(yaml.DocumentStartEvent):
+            return int(parser.peek_event().start_mark.line) + 1
+    except yaml.YAMLError:
+        return None
+    return None

@@ -1,0 +1,232 @@
+"""A quick yes/no schema check for the common case: a conf that is valid.
+
+Importing jsonschema and building its validator costs about a tenth of a second, longer than Helm
+takes to lint the chart; most confs checked (pre-commit hooks, CI, `install`) are valid. This module
+compiles the subset of draft-07 the chart's schema uses into plain Python checks. It only answers
+"valid"; whenever it says "invalid", or the schema uses a keyword outside the subset, the caller runs
+jsonschema, which finds and explains the errors. So a mistake here can only cost time, never hide an
+error, as long as it never calls an invalid conf valid: tests compare it with jsonschema on generated
+values to make sure.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from gce_values.schema.formats import FORMATS
+from gce_values.schema.goregex import go_regex
+
+Check = Callable[[Any], bool]
+
+# Keywords that do not affect validity.
+_ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", "default", "examples"})
+_SUPPORTED = _ANNOTATIONS | {
+    "type",
+    "properties",
+    "patternProperties",
+    "additionalProperties",
+    "required",
+    "propertyNames",
+    "enum",
+    "const",
+    "pattern",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "items",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "format",
+}
+
+
+class _Unsupported(Exception):
+    """The schema uses something this module does not implement; use jsonschema instead."""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+_TYPES: dict[str, Check] = {
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "number": _is_number,
+    "integer": lambda v: _is_number(v) and (isinstance(v, int) or float(v).is_integer()),
+}
+
+
+def json_equal(left: Any, right: Any) -> bool:
+    """Equality as JSON Schema means it: true is not 1, but 1 is 1.0."""
+    if isinstance(left, bool) or isinstance(right, bool):
+        return isinstance(left, bool) and isinstance(right, bool) and left == right
+    if isinstance(left, dict) and isinstance(right, dict):
+        return left.keys() == right.keys() and all(json_equal(left[k], right[k]) for k in left)
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(json_equal(a, b) for a, b in zip(left, right, strict=True))
+    if isinstance(left, (dict, list)) or isinstance(right, (dict, list)):
+        return False
+    return bool(left == right)
+
+
+def _compile(node: Any) -> Check:
+    if node is True or node == {}:
+        return lambda _v: True
+    if node is False:
+        return lambda _v: False
+    if not isinstance(node, dict):
+        raise _Unsupported
+    unknown = {key for key in node if not key.startswith("x-")} - _SUPPORTED
+    if unknown or isinstance(node.get("items"), list):
+        raise _Unsupported
+    checks: list[Check] = []
+    if "type" in node:
+        kinds = node["type"] if isinstance(node["type"], list) else [node["type"]]
+        tests = [_TYPES[kind] for kind in kinds]
+        checks.append(tests[0] if len(tests) == 1 else lambda v: any(test(v) for test in tests))
+    if "enum" in node:
+        allowed = list(node["enum"])
+        checks.append(lambda v: any(json_equal(v, each) for each in allowed))
+    if "const" in node:
+        constant = node["const"]
+        checks.append(lambda v: json_equal(v, constant))
+    checks.extend(_string_checks(node))
+    checks.extend(_format_checks(node))
+    checks.extend(_number_checks(node))
+    checks.extend(_object_checks(node))
+    checks.extend(_array_checks(node))
+    return _all_of(checks)
+
+
+def _all_of(checks: list[Check]) -> Check:
+    """One check that passes when all pass (it runs for every value of every conf: no generators)."""
+    if not checks:
+        return lambda _v: True
+    if len(checks) == 1:
+        return checks[0]
+
+    def every(value: Any) -> bool:
+        for check in checks:  # noqa: SIM110 - all() and its generator cost more, for every value
+            if not check(value):
+                return False
+        return True
+
+    return every
+
+
+def _format_checks(node: dict[str, Any]) -> list[Check]:
+    if "format" not in node:
+        return []
+    test = FORMATS.get(node["format"])
+    if test is None:
+        raise _Unsupported
+    return [lambda v: not isinstance(v, str) or test(v)]
+
+
+def _string_checks(node: dict[str, Any]) -> list[Check]:
+    out: list[Check] = []
+    if "pattern" in node:
+        regex = go_regex(node["pattern"])
+        out.append(lambda v: not isinstance(v, str) or regex.search(v) is not None)
+    if "minLength" in node:
+        low = node["minLength"]
+        out.append(lambda v: not isinstance(v, str) or len(v) >= low)
+    if "maxLength" in node:
+        high = node["maxLength"]
+        out.append(lambda v: not isinstance(v, str) or len(v) <= high)
+    return out
+
+
+def _number_checks(node: dict[str, Any]) -> list[Check]:
+    tests = {
+        "minimum": lambda v, n: v >= n,
+        "maximum": lambda v, n: v <= n,
+        "exclusiveMinimum": lambda v, n: v > n,
+        "exclusiveMaximum": lambda v, n: v < n,
+    }
+    out: list[Check] = []
+    for keyword, test in tests.items():
+        if keyword in node:
+            if not _is_number(node[keyword]):
+                raise _Unsupported
+            out.append(functools.partial(lambda v, t, n: not _is_number(v) or t(v, n), t=test, n=node[keyword]))
+    return out
+
+
+def _object_checks(node: dict[str, Any]) -> list[Check]:
+    out: list[Check] = []
+    properties = {key: _compile(sub) for key, sub in node.get("properties", {}).items()}
+    patterns = [(go_regex(p), _compile(sub)) for p, sub in node.get("patternProperties", {}).items()]
+    extra = _compile(node.get("additionalProperties", True))
+    required = list(node.get("required", []))
+    names = _compile(node["propertyNames"]) if "propertyNames" in node else None
+
+    def check(value: Any) -> bool:
+        if not isinstance(value, dict):
+            return True
+        for key in required:
+            if key not in value:
+                return False
+        for key, item in value.items():
+            if names is not None and not names(key):
+                return False
+            known = key in properties
+            if known and not properties[key](item):
+                return False
+            matched = False
+            for regex, sub in patterns:
+                if regex.search(key):
+                    matched = True
+                    if not sub(item):
+                        return False
+            if not known and not matched and not extra(item):
+                return False
+        return True
+
+    out.append(check)
+    return out
+
+
+def _array_checks(node: dict[str, Any]) -> list[Check]:
+    out: list[Check] = []
+    if "items" in node:
+        item_check = _compile(node["items"])
+        out.append(lambda v: not isinstance(v, list) or all(item_check(item) for item in v))
+    if "minItems" in node:
+        low = node["minItems"]
+        out.append(lambda v: not isinstance(v, list) or len(v) >= low)
+    if "maxItems" in node:
+        high = node["maxItems"]
+        out.append(lambda v: not isinstance(v, list) or len(v) <= high)
+    if node.get("uniqueItems") is True:
+        out.append(lambda v: not isinstance(v, list) or _all_different(v))
+    return out
+
+
+def _all_different(items: list[Any]) -> bool:
+    return all(not json_equal(a, b) for i, a in enumerate(items) for b in items[i + 1 :])
+
+
+_COMPILED: dict[int, tuple[dict[str, Any], Check | None]] = {}
+
+
+def compiled(document: dict[str, Any]) -> Check | None:
+    """The quick check for ``document`` (once per process), or None if it needs full jsonschema."""
+    cached = _COMPILED.get(id(document))
+    if cached is None or cached[0] is not document:
+        try:
+            check: Check | None = _compile(document)
+        except _Unsupported:
+            check = None
+        cached = (document, check)
+        _COMPILED[id(document)] = cached
+    return cached[1]
