@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from gce_values.schema import release_name
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CHART_DIR = REPO_ROOT / "chart" / "globus-compute-endpoint"
 CI_DIR = CHART_DIR / "ci"
@@ -30,11 +32,6 @@ HELM_TIMEOUT_SECONDS = 120
 
 CI_FILES = tuple(sorted(CI_DIR.glob("*-values.yaml")))
 SEED_FILE = CI_DIR / "default-values.yaml"
-
-
-def release_name(instance: object) -> str:
-    """The release name SLATE gives an instance: ``<chart>-<Instance>``."""
-    return f"{CHART_NAME}-{instance}"
 
 
 def load_yaml_file(path: Path) -> dict[str, Any]:

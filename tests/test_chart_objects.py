@@ -24,8 +24,8 @@ from chartrender import (
     containers,
     env_of,
     pod_spec,
-    release_name,
 )
+from gce_values.schema import release_name
 
 CASES = [(helm, name) for helm in HELM_VERSIONS for name in sorted(VALUE_SETS)]
 

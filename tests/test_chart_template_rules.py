@@ -20,9 +20,8 @@ from chartrender import (
     Rendered,
     load_yaml_file,
     pod_spec,
-    release_name,
 )
-from gce_values.schema import Rule, ValuesSchema, load
+from gce_values.schema import Rule, ValuesSchema, load, release_name
 
 SCHEMA = load(SCHEMA_PATH)
 ERROR_RULES = [rule for rule in SCHEMA.rules() if rule.severity == "error"]
@@ -117,7 +116,7 @@ def test_overlong_release_name_is_refused(chart: HelmRenderer, helm: str, rule: 
     # Helm checks the release name before it renders anything, with the same limit as the rule, so
     # the rule's own message shows only where Helm does not check (gce-values predicts it for SLATE).
     limit = int(rule.spec["max"])
-    too_long = release_name("x" * (limit - len(release_name(""))) + "y")
+    too_long = release_name("x" * (limit - len(release_name("x"))) + "xy")
     assert len(too_long) == limit + 1
 
     rendered = chart.template(helm, None, files=(SEED_FILE,), release=too_long)

@@ -4,10 +4,12 @@ layer, and every rule id belongs to exactly one check kind."""
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 
 import gce_values
 from gce_values.checks.registry import CHECKS
+from gce_values.schema import load
 
 PACKAGE_DIR = Path(gce_values.__file__).parent
 
@@ -70,3 +72,20 @@ def test_only_the_command_layer_imports_click() -> None:
 def test_every_rule_id_belongs_to_one_check_kind() -> None:
     ids = [rule for check in CHECKS for rule in check.rules]
     assert len(ids) == len(set(ids))
+
+
+def test_each_shared_pattern_is_written_once_in_the_schema_and_nowhere_in_the_code() -> None:
+    schema_text = (PACKAGE_DIR.parents[1] / "schema" / "values.schema.yaml").read_text(encoding="utf-8")
+    code = "\n".join(path.read_text(encoding="utf-8") for path in PACKAGE_DIR.rglob("*.py"))
+    patterns = load().document["x-patterns"]
+    assert set(patterns) == {"uuid", "dnsSubdomain"}
+    for pattern in patterns.values():
+        body = pattern.removeprefix("^$|^")  # the part that is not "or empty"
+        written = json.dumps(pattern)  # as the YAML source writes it: double-quoted, backslashes doubled
+        assert schema_text.count(written) == 1
+        assert body not in code and body.replace("\\", "\\\\") not in code
+
+
+def test_one_release_name_function() -> None:
+    code = [path for path in PACKAGE_DIR.rglob("*.py") if "CHART_NAME}-" in path.read_text(encoding="utf-8")]
+    assert [path.relative_to(PACKAGE_DIR).as_posix() for path in code] == ["schema/__init__.py"]

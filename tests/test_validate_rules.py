@@ -10,7 +10,7 @@ import pytest
 
 from gce_cli import run
 from gce_values.checks import xrules as rules
-from gce_values.schema import ValuesSchema, load
+from gce_values.schema import ValuesSchema, load, release_name
 from gce_values.validator import validate_sources
 from validate_support import SEED_TEXT
 
@@ -238,3 +238,39 @@ def test_unreadable_creds_file_is_exit_2(tmp_path: Path) -> None:
     ran = run("validate", str(conf), "--creds", str(tmp_path / "missing.env"))
     assert ran.code == 2
     assert "missing.env" in ran.stderr and "Traceback" not in ran.output
+
+
+RELEASE_NAMES = [
+    ("atlas", "globus-compute-endpoint-atlas"),
+    # SLATE adds no dash for an empty tag (installApplicationImpl: appName + ("-" + tag if tag non-empty)).
+    ("", "globus-compute-endpoint"),
+    # Helm reads every number as a float64 and writes 12.0 as 12.
+    (12, "globus-compute-endpoint-12"),
+    (12.0, "globus-compute-endpoint-12"),
+]
+
+
+@pytest.mark.parametrize(("instance", "name"), [*RELEASE_NAMES, (None, "globus-compute-endpoint")])
+def test_the_release_name_is_the_one_slate_gives(instance: Any, name: str) -> None:
+    assert release_name(instance) == name
+
+
+@pytest.mark.parametrize(("instance", "name"), RELEASE_NAMES)
+def test_install_uses_that_release_name(instance: Any, name: str, tmp_path: Path) -> None:
+    conf = tmp_path / "c.yaml"
+    conf.write_text(SEED_TEXT.replace("Instance: ci\n", f"Instance: {json.dumps(instance)}\n"), encoding="utf-8")
+    ran = run("install", str(conf), "--helm", "--dry-run", "--helm-bin", "helm")
+    assert ran.code == 0, ran.output
+    assert ran.stdout.split()[3] == name
+
+
+def test_the_release_name_length_rule_counts_slates_name_for_an_empty_instance() -> None:
+    schema = ValuesSchema(
+        {
+            "type": "object",
+            "x-rules": [{"id": "k", "kind": "releaseNameLength", "key": "Tag", "max": 23, "message": "m"}],
+        }
+    )
+    assert validate_sources([("c.yaml", 'Tag: ""\n')], include_defaults=False, schema=schema).problems == []
+    [problem] = validate_sources([("c.yaml", "Tag: a\n")], include_defaults=False, schema=schema).problems
+    assert problem.hint == "the release name 'globus-compute-endpoint-a' is 25 characters long"

@@ -13,7 +13,6 @@ raises InputError instead (the CLI's exit code 2).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,8 +28,6 @@ from gce_values.schema import ValuesSchema, load
 __all__ = ["InputError", "Problem", "Result", "validate_sources"]
 
 DEFAULTS_NAME = "(chart defaults)"
-# Helm's release name rule (its length limit is the schema's releaseNameLength rule).
-_RELEASE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 
 class Result:
@@ -87,12 +84,13 @@ def validate_sources(
     whose client ID endpointUUID must differ from. ``schema`` replaces the chart's schema (for tests).
     Raises InputError for input Helm could not use (bad YAML, not a mapping, bad --set syntax...).
     """
-    if release is not None and not _RELEASE.fullmatch(release):
+    values_schema = schema or load()
+    # Helm's release name rule is Kubernetes' for names (its length limit is the releaseNameLength x-rule).
+    if release is not None and not values_schema.matches("dnsSubdomain", release):
         raise InputError(
             f"{release!r} is not a valid Helm release name (lowercase letters, digits, '-' and '.')",
             source=RELEASE_NAME,
         )
-    values_schema = schema or load()
     loaded = [yamlpos.load(text, name) for name, text in sources]
     inputs = [origins.Source(item.name, item.data, item.positions) for item in loaded]
     defaults = _defaults(values_schema) if include_defaults else None

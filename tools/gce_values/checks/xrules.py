@@ -21,8 +21,7 @@ from typing import Any, NamedTuple
 
 from gce_values import pointer as ptr
 from gce_values.checks.context import RELEASE_NAME, Run
-from gce_values.resources import CHART_NAME
-from gce_values.schema import Rule
+from gce_values.schema import Rule, nodes, release_name
 
 _MISSING = object()
 
@@ -60,14 +59,8 @@ class Context(NamedTuple):
 
 
 def go_string(value: Any) -> str:
-    """Sprig's ``toString`` for values Helm has read (numbers are float64 there)."""
-    if value is _MISSING or value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
-    return str(value)
+    """Sprig's ``toString``; a missing key is Go's nil, like null."""
+    return nodes.go_string(None if value is _MISSING else value)
 
 
 def _shown(value: Any) -> str:
@@ -123,16 +116,11 @@ def _check_required_when(rule: Rule, ctx: Context) -> Violation | None:
     return None
 
 
-def release_name(instance: Any) -> str:
-    """The release name SLATE gives an instance: ``<chart>-<Instance>``."""
-    return f"{CHART_NAME}-{go_string(instance)}"
-
-
 def _check_release_name_length(rule: Rule, ctx: Context) -> Violation | None:
     instance = ctx.get(rule.key)
     if ctx.release is None and instance in (_MISSING, None):
         return None
-    name = ctx.release if ctx.release is not None else release_name(instance)
+    name = ctx.release if ctx.release is not None else release_name(None if instance is _MISSING else instance)
     limit = int(rule.spec["max"])
     if len(name) <= limit:
         return None

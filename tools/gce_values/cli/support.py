@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -87,10 +86,11 @@ def check_option(check: Callable[[str], str], value: str, option: str) -> str:
 
 def _matches_schema(key: str, value: str) -> bool:
     from gce_values.schema import load
+    from gce_values.schema.goregex import go_regex
 
     node = load().node((key,)) or {}
     limit = int(node.get("maxLength", len(value)))
-    return len(value) <= limit and re.match(str(node.get("pattern", "")), value) is not None
+    return len(value) <= limit and go_regex(str(node.get("pattern", ""))).search(value) is not None
 
 
 def validate_or_exit(

@@ -10,13 +10,15 @@ import copy
 import functools
 import json
 import os
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import yaml
 
 from gce_values import resources
-from gce_values.schema.nodes import node_at
+from gce_values.schema.goregex import go_regex
+from gce_values.schema.nodes import go_string, node_at
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -74,6 +76,14 @@ class ValuesSchema:
         """The schema node that describes the value at ``path``, if the schema names it."""
         return node_at(self.document, path)
 
+    def pattern(self, name: str) -> re.Pattern[str]:
+        """A pattern of ``x-patterns`` (uuid, dnsSubdomain), compiled to match as Helm does."""
+        return go_regex(self.document["x-patterns"][name])
+
+    def matches(self, name: str, text: str) -> bool:
+        """Whether ``text`` is a non-empty match of the shared pattern ``name`` (which also allow "")."""
+        return bool(text) and self.pattern(name).search(text) is not None
+
     def allowed_keys(self, path: tuple[str, ...]) -> list[str]:
         """The keys the schema declares for the mapping at ``path``."""
         node = self.node(path)
@@ -113,6 +123,13 @@ class ValuesSchema:
     def leaves(self) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
         """Every documented value, depth first in schema order (objects with properties recurse)."""
         yield from _walk(self.document, ())
+
+
+def release_name(instance: Any) -> str:
+    """The release name SLATE gives a conf: ``<chart>-<Instance>``, or ``<chart>`` when Instance is empty
+    or null (SLATE adds no dash then); a number is written as Helm writes it (12.0 reads as 12)."""
+    tag = "" if instance is None else go_string(instance)
+    return f"{resources.CHART_NAME}-{tag}" if tag else resources.CHART_NAME
 
 
 def _walk(node: dict[str, Any], prefix: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:

@@ -71,3 +71,14 @@ def json_type(value: Any) -> str:
 def type_name(kind: str) -> str:
     """``integer`` -> ``an integer``."""
     return _TYPE_NAMES.get(kind, kind)
+
+
+def go_string(value: Any) -> str:
+    """Sprig's ``toString`` for values Helm has read (numbers are float64 there: 12.0 is "12")."""
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    return str(value)

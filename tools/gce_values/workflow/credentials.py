@@ -17,6 +17,7 @@ from pathlib import Path
 
 from gce_values.errors import InputError
 from gce_values.report import Problem
+from gce_values.schema import load
 
 CLIENT_ID = "GLOBUS_COMPUTE_CLIENT_ID"
 CLIENT_SECRET = "GLOBUS_COMPUTE_CLIENT_SECRET"
@@ -25,7 +26,6 @@ KNOWN_KEYS = (CLIENT_ID, CLIENT_SECRET, *LEGACY.values())
 
 # What `slate secret create` accepts as a key (kubectl is stricter: an environment variable name).
 _KEY_RE = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
-_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _MAX_BYTES = 64 * 1024
 
 
@@ -44,7 +44,7 @@ def client_id_problem(value: str) -> str | None:
         return "the client ID is empty"
     if value != value.strip() or value.strip("\"'") != value:
         return "the client ID has spaces or quotes around it; they would become part of it"
-    if not _UUID_RE.match(value):
+    if not load().matches("uuid", value):
         return "the client ID is not a UUID (it looks like 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3)"
     return None
 

@@ -35,12 +35,6 @@ def find(explicit: str | None = None) -> str:
     return programs.find("helm", ENV_VAR, explicit, fallbacks, HOW_TO_GET)
 
 
-def default_release(values: dict[str, Any]) -> str:
-    """The release name SLATE would give: ``globus-compute-endpoint-<Instance>`` (no suffix when empty)."""
-    instance = str(values.get("Instance") if values.get("Instance") is not None else "")
-    return f"{resources.CHART_NAME}-{instance}" if instance else resources.CHART_NAME
-
-
 def upgrade_argv(helm: str, release: str, conf: str, namespace: str) -> list[str]:
     """The command that installs or upgrades the release from the chart this tool carries."""
     return [helm, "upgrade", "--install", release, str(resources.chart_dir()), "-f", conf, "--namespace", namespace]

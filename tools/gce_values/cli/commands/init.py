@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from pathlib import Path
 
@@ -10,7 +9,6 @@ import click
 
 from gce_values.cli.support import examples
 
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 DEFAULT_INSTANCE = "default"
 SUGGESTED_SECRET = "globus-compute-creds"
 
@@ -103,7 +101,7 @@ def init(
             "--secret is required when standard input is not a terminal: name the SLATE secret that holds "
             "the client credentials (make one with `gce-values secret create`)"
         )
-    if endpoint_uuid is not None and not UUID_RE.match(endpoint_uuid.strip()):
+    if endpoint_uuid is not None and not _is_uuid(endpoint_uuid.strip()):
         raise click.BadParameter("not a UUID (e.g. 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3)", param_hint="--endpoint-uuid")
     endpoint_id = endpoint_uuid.strip().lower() if endpoint_uuid else str(uuid.uuid4())
 
@@ -130,3 +128,9 @@ def init(
             f"`gce-values install {output} --group GROUP --cluster CLUSTER`",
             err=True,
         )
+
+
+def _is_uuid(text: str) -> bool:
+    from gce_values.schema import load
+
+    return load().matches("uuid", text)

@@ -72,6 +72,7 @@ def install(
     """
     from gce_values import resources
     from gce_values.cli import support as cmdsupport
+    from gce_values.schema import release_name
     from gce_values.workflow import helm, programs, slate, versions
 
     if use_helm and (group or cluster or dev or local_chart):
@@ -100,7 +101,7 @@ def install(
         program = tool
         click.echo(f"note: {tool} is not installed here; the command is shown as it would run", err=True)
     if use_helm:
-        argv = helm.upgrade_argv(program, release or helm.default_release(result.values), conf, str(namespace))
+        argv = helm.upgrade_argv(program, release or release_name(result.values.get("Instance")), conf, str(namespace))
     elif local_chart:
         argv = slate.install_local_argv(program, conf, str(group), str(cluster), str(resources.chart_dir()))
     else:

@@ -71,7 +71,7 @@ def render(
     from pathlib import Path
 
     from gce_values.cli import support as cmdsupport
-    from gce_values.schema import load
+    from gce_values.schema import load, release_name
     from gce_values.workflow import conffile, fileio, helm
 
     paths = [*confs, *value_files]
@@ -100,9 +100,8 @@ def render(
     if not (manifests or endpoint_config):
         fileio.emit(conffile.render(load(), values, include_slate=False), output, force=force)
         return
-    release_name = release or helm.default_release(values)
     try:
-        rendered = helm.template(helm_path, release_name, str(namespace), values)
+        rendered = helm.template(helm_path, release or release_name(values.get("Instance")), str(namespace), values)
     except helm.HelmFailed as failure:
         for line in failure.lines:
             click.echo(f"helm: {line}", err=True)

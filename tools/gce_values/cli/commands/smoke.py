@@ -10,7 +10,6 @@ longer reads, are taken over with a note.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
@@ -20,7 +19,6 @@ import click
 from gce_values.cli.support import examples
 
 EXPECTED = "Hello World!"
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SPINNER = "|/-\\"
 CLIENT_ID, CLIENT_SECRET = "GLOBUS_COMPUTE_CLIENT_ID", "GLOBUS_COMPUTE_CLIENT_SECRET"
 OLD_NAMES = {CLIENT_ID: "FUNCX_SDK_CLIENT_ID", CLIENT_SECRET: "FUNCX_SDK_CLIENT_SECRET"}
@@ -65,7 +63,7 @@ def smoke(ctx: click.Context, endpoint_id: str, timeout: float) -> None:
     """
     from gce_values.workflow import taskwait
 
-    if not UUID_RE.match(endpoint_id.strip()):
+    if not _is_uuid(endpoint_id.strip()):
         raise click.BadParameter("not a UUID (the endpointUUID of your conf)", param_hint="--endpoint-id")
     for note in use_client_credentials(os.environ):
         click.echo(f"note: {note}", err=True)
@@ -113,7 +111,7 @@ def use_client_credentials(env: MutableMapping[str, str]) -> list[str]:
             "secret your conf names; FUNCX_SDK_CLIENT_ID/_SECRET work too); without them the SDK would ask "
             "for an interactive Globus login, and the endpoint accepts tasks only from its own client"
         )
-    if not UUID_RE.match(env[CLIENT_ID].strip()):
+    if not _is_uuid(env[CLIENT_ID].strip()):
         raise InputError(f"{CLIENT_ID} is not a UUID: it must be the client ID of the Globus app")
     return notes
 
@@ -157,3 +155,9 @@ class _Progress:
     def clear(self) -> None:
         sys.stderr.write("\r" + " " * 60 + "\r")
         sys.stderr.flush()
+
+
+def _is_uuid(text: str) -> bool:
+    from gce_values.schema import load
+
+    return load().matches("uuid", text)
