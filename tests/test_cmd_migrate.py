@@ -181,7 +181,7 @@ def test_text_report_goes_to_stderr_and_the_conf_to_stdout(tmp_path: Path) -> No
     assert yaml.safe_load(ran.stdout)["endpointUUID"] == ENDPOINT_ID
     assert "dropped: image:" in ran.stderr
     assert "changed: maxBlocks:" in ran.stderr
-    assert "copied unchanged:" in ran.stderr
+    assert "  copied: maxMem\n" in ran.stderr, "one line per key, also for the keys copied as they were"
 
 
 def test_incomplete_conf_report_says_what_to_fill_in(tmp_path: Path) -> None:

@@ -169,7 +169,7 @@ def migrate(old: dict[str, Any], schema: ValuesSchema) -> Migration:
                 _straight(result, raw_key, value)  # the same type clean-up as for a predecessor's conf
             else:
                 result.put(str(raw_key), value)
-                result.note(str(raw_key), "copied", str(raw_key), "Already a key of this chart.")
+                result.note(str(raw_key), "copied", str(raw_key))
         _drop_credentials(result, schema)
         _required(result)
         return result

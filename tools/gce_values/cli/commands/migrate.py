@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from gce_values.validator import Result
     from gce_values.workflow.migration import Migration
 
-_ACTION_ORDER = ("renamed", "changed", "review", "dropped", "unmapped")
+_ACTION_ORDER = ("copied", "renamed", "changed", "review", "dropped", "unmapped")
 
 
 @click.command(
@@ -99,9 +99,6 @@ def _text_report(source: str, output: str, result: Migration, checked: Result) -
         )
     else:
         echo(f"migrated {one_line(source, 1000)} (a conf for {result.predecessor}) to {one_line(target, 1000)}")
-    copied = [one_line(change.key) for change in result.changes if change.action == "copied"]
-    if copied:
-        echo("  copied unchanged: " + ", ".join(copied))
     for action in _ACTION_ORDER:
         for change in (c for c in result.changes if c.action == action):
             arrow = f" -> {change.new_key}" if change.new_key and change.new_key != change.key else ""
