@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chartrender import HelmRenderer
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from support.chartrender import HelmRenderer
+from support.paths import REPO_ROOT
 
 # Environment variable -> (key in helm_bins, default path relative to the repo).
 # `make test` sets the variables; the defaults are where `make setup` puts the
@@ -59,7 +58,7 @@ def chart(helm_bins: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
 @pytest.fixture(scope="session")
 def probe_chart(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A throwaway chart (no defaults) whose only output is ``.Values`` as JSON: how helm reads values."""
-    from validate_support import write_probe_chart
+    from support.helmprobe import write_probe_chart
 
     return write_probe_chart(tmp_path_factory.mktemp("probe-chart"))
 

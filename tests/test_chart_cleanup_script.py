@@ -14,7 +14,8 @@ from types import ModuleType
 import pytest
 from kubernetes.client import V1ObjectMeta, V1Pod
 
-from chartrender import CHART_DIR, HELM_VERSIONS, VALUE_SETS, HelmRenderer, containers, env_of
+from support.chartrender import HELM_VERSIONS, VALUE_SETS, HelmRenderer, containers, env_of
+from support.paths import CHART_DIR
 
 OWNER_KEY = "globus-compute.slateci.io/owner"
 RELEASE = "globus-compute-endpoint-atlas"

@@ -12,14 +12,12 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from chartrender import (
-    CHART_DIR,
+from support.chartrender import (
     HELM_VERSIONS,
     HOSTILE_NAME,
     HOSTILE_TEXT,
@@ -30,8 +28,9 @@ from chartrender import (
     containers,
     load_yaml_file,
 )
+from support.paths import CHART_DIR, TESTS_DIR
 
-LOADER = Path(__file__).with_name("endpoint_config_loader.py")
+LOADER = TESTS_DIR / "support" / "endpoint_config_loader.py"
 POD_IP = "10.42.0.15"
 OWNER_ANNOTATION = "globus-compute.slateci.io/owner"
 

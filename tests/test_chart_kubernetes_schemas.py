@@ -10,7 +10,7 @@ from __future__ import annotations
 import kubernetes_validate
 import pytest
 
-from chartrender import HELM_VERSIONS, VALUE_SETS, HelmRenderer
+from support.chartrender import HELM_VERSIONS, VALUE_SETS, HelmRenderer
 
 
 def major_minor(version: str) -> str:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chartrender import CHART_DIR, CI_FILES, HELM_VERSIONS, REPO_ROOT, HelmRenderer
+from support.chartrender import CI_FILES, HELM_VERSIONS, HelmRenderer
+from support.paths import CHART_DIR, REPO_ROOT
 
 # The SLATE catalog's CI rules for Chart.yaml and values.yaml, as this project's own config files.
 SLATE_CATALOG_CI = REPO_ROOT / ".ci" / "slate-catalog"

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from chartrender import (
+from gce_values.schema import release_name
+from support.chartrender import (
     HELM_VERSIONS,
     NAMESPACE,
-    SEED_FILE,
     VALUE_SETS,
     HelmRenderer,
     Rendered,
@@ -25,7 +25,7 @@ from chartrender import (
     env_of,
     pod_spec,
 )
-from gce_values.schema import release_name
+from support.paths import SEED_FILE
 
 CASES = [(helm, name) for helm in HELM_VERSIONS for name in sorted(VALUE_SETS)]
 

@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from chartrender import CHART_DIR, HELM_VERSIONS, NAMESPACE, VALUE_SETS, HelmRenderer, Rendered, pod_spec
+from support.chartrender import HELM_VERSIONS, NAMESPACE, VALUE_SETS, HelmRenderer, Rendered, pod_spec
+from support.paths import CHART_DIR
 
 CHECKOV_SETS = ["default", "full", "user-credentials", "hardened", "no-rbac"]
 CHECKOV_HELM = "v3"  # the SLATE server's Helm major version

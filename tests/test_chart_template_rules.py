@@ -11,19 +11,11 @@ from typing import Any
 
 import pytest
 
-from chartrender import (
-    HELM_VERSIONS,
-    SCHEMA_PATH,
-    SEED_FILE,
-    VALUE_SETS,
-    HelmRenderer,
-    Rendered,
-    load_yaml_file,
-    pod_spec,
-)
 from gce_values.schema import Rule, ValuesSchema, load, release_name
+from support.chartrender import HELM_VERSIONS, VALUE_SETS, HelmRenderer, Rendered, load_yaml_file, pod_spec
+from support.paths import SCHEMA_FILE, SEED_FILE
 
-SCHEMA = load(SCHEMA_PATH)
+SCHEMA = load(SCHEMA_FILE)
 ERROR_RULES = [rule for rule in SCHEMA.rules() if rule.severity == "error"]
 WARNING_RULES = [rule for rule in SCHEMA.rules() if rule.severity == "warning"]
 SEED_KEYS = {"Instance", "endpointUUID", "secrets", "useClientCredentials", "minBlocks"}

@@ -16,18 +16,10 @@ import jsonschema
 import pytest
 import yaml
 
-from chartrender import (
-    CHART_DIR,
-    HELM_VERSIONS,
-    SCHEMA_PATH,
-    SEED_FILE,
-    HelmRenderer,
-    chart_defaults,
-    deep_merge,
-    load_yaml_file,
-)
 from gce_values.schema import load
 from gce_values.workflow.build import stale_files
+from support.chartrender import HELM_VERSIONS, HelmRenderer, chart_defaults, deep_merge, load_yaml_file
+from support.paths import CHART_DIR, SCHEMA_FILE, SEED_FILE
 
 HELM_SCHEMA_ERROR = "values don't meet the specifications of the schema"
 RELEASE = "gce-schema"
@@ -126,7 +118,7 @@ def copy_tree(tmp_path: Path) -> tuple[Path, Path]:
     """A copy of schema/ and the chart, to edit one file at a time."""
     schema = tmp_path / "schema" / "values.schema.yaml"
     schema.parent.mkdir()
-    shutil.copy2(SCHEMA_PATH, schema)
+    shutil.copy2(SCHEMA_FILE, schema)
     chart = tmp_path / "chart" / CHART_DIR.name
     shutil.copytree(CHART_DIR, chart)
     return schema, chart
@@ -155,7 +147,7 @@ def max_blocks_node(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_generated_files_are_current() -> None:
-    assert stale_files(load(SCHEMA_PATH), CHART_DIR) == []
+    assert stale_files(load(SCHEMA_FILE), CHART_DIR) == []
 
 
 def test_untouched_copy_is_current(tmp_path: Path) -> None:

@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 import yaml
 
-from gce_cli import REPO_ROOT, run, run_on_terminal
 from gce_values.schema import load
 from gce_values.sources import read_source
 from gce_values.validator import validate_sources
+from support.cli import run, run_on_terminal
+from support.paths import CHART_DIR
 
-VALUES_YAML = REPO_ROOT / "chart" / "globus-compute-endpoint" / "values.yaml"
-SCHEMA_JSON = REPO_ROOT / "chart" / "globus-compute-endpoint" / "values.schema.json"
+VALUES_YAML = CHART_DIR / "values.yaml"
+SCHEMA_JSON = CHART_DIR / "values.schema.json"
 
 
 def _load(path: Path) -> dict[str, Any]:

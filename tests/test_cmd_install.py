@@ -15,17 +15,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gce_cli import REPO_ROOT, run
+from support.cli import run
+from support.paths import CHART_DIR, SEED_FILE
 
-CHART_DIR = REPO_ROOT / "chart" / "globus-compute-endpoint"
-SEED_CONF = CHART_DIR / "ci" / "default-values.yaml"
 CHART_VERSION = str(yaml.safe_load((CHART_DIR / "Chart.yaml").read_text(encoding="utf-8"))["version"])
 
 
 @pytest.fixture
 def conf(tmp_path: Path) -> Path:
     path = tmp_path / "my conf.yaml"  # a space, to see the dry-run output quoted
-    values = yaml.safe_load(SEED_CONF.read_text(encoding="utf-8"))
+    values = yaml.safe_load(SEED_FILE.read_text(encoding="utf-8"))
     values["Instance"] = "atlas"
     path.write_text(yaml.safe_dump(values), encoding="utf-8")
     return path
@@ -34,7 +33,7 @@ def conf(tmp_path: Path) -> Path:
 @pytest.fixture
 def invalid_conf(tmp_path: Path) -> Path:
     path = tmp_path / "bad.yaml"
-    values = yaml.safe_load(SEED_CONF.read_text(encoding="utf-8"))
+    values = yaml.safe_load(SEED_FILE.read_text(encoding="utf-8"))
     values.update(minBlocks=5, maxBlocks=2)
     path.write_text(yaml.safe_dump(values), encoding="utf-8")
     return path
@@ -155,7 +154,7 @@ def test_a_conf_with_a_credential_is_not_installed_and_the_credential_not_printe
 ) -> None:
     planted = "PlantedS3cret+/Value=="
     conf = tmp_path / "leaky.yaml"
-    conf.write_text(SEED_CONF.read_text() + f"workerInit: export FUNCX_SDK_CLIENT_SECRET={planted}\n")
+    conf.write_text(SEED_FILE.read_text() + f"workerInit: export FUNCX_SDK_CLIENT_SECRET={planted}\n")
     record = _recording_slate(bin_dir, 0)
     for output_format in ("text", "json"):
         ran = run("install", str(conf), "--group", "g", "--cluster", "c", "--format", output_format, env=_env(bin_dir))

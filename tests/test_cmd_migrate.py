@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
-from gce_cli import REPO_ROOT, run
 from gce_values.sources import read_source
 from gce_values.validator import validate_sources
+from support.cli import run
+from support.paths import REPO_ROOT
 
 # Confs shaped like the published defaults of the two predecessor charts (see the files' headers).
 PREDECESSORS = REPO_ROOT / "tests" / "fixtures" / "predecessor-confs"

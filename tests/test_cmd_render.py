@@ -8,15 +8,14 @@ from typing import Any
 import pytest
 import yaml
 
-from chartrender import HelmRenderer
-from gce_cli import REPO_ROOT, run
 from gce_values import resources
 from gce_values.schema import load
 from gce_values.sources import read_source
 from gce_values.validator import validate_sources
+from support.chartrender import HelmRenderer
+from support.cli import run
+from support.paths import SEED_FILE
 
-CHART_DIR = REPO_ROOT / "chart" / "globus-compute-endpoint"
-SEED_CONF = CHART_DIR / "ci" / "default-values.yaml"
 RELEASE = "globus-compute-endpoint-ci"
 PLANTED = "PlantedS3cret+/Value=="
 
@@ -35,7 +34,7 @@ def _docs(text: str) -> list[dict[str, Any]]:
 def test_merges_confs_then_sets_in_order_and_keeps_the_comments(tmp_path: Path, extra: Path) -> None:
     out = tmp_path / "merged.yaml"
     ran = run(
-        "render", str(SEED_CONF), "-f", str(extra), "--set", "maxBlocks=6",
+        "render", str(SEED_FILE), "-f", str(extra), "--set", "maxBlocks=6",
         "--set-string", "endpoint.displayName=123", "-o", str(out),
     )  # fmt: skip
     assert ran.code == 0, ran.output
@@ -57,7 +56,7 @@ def test_invalid_merge_writes_nothing_and_points_at_the_file(tmp_path: Path) -> 
     bad = tmp_path / "bad.yaml"
     bad.write_text("# crossed limits\nminBlocks: 9\nmaxBlocks: 3\n", encoding="utf-8")
     out = tmp_path / "merged.yaml"
-    ran = run("render", str(SEED_CONF), "-f", str(bad), "-o", str(out))
+    ran = run("render", str(SEED_FILE), "-f", str(bad), "-o", str(out))
     assert ran.code == 1
     assert f"{bad}:" in ran.stderr
     assert "minBlocks" in ran.stderr
@@ -68,7 +67,7 @@ def test_invalid_merge_writes_nothing_and_points_at_the_file(tmp_path: Path) -> 
 def test_invalid_merge_leaves_an_existing_output_alone_even_with_force(tmp_path: Path) -> None:
     out = tmp_path / "merged.yaml"
     out.write_text("previous render\n")
-    ran = run("render", str(SEED_CONF), "--set", "maxBlocks=-1", "-o", str(out), "--force")
+    ran = run("render", str(SEED_FILE), "--set", "maxBlocks=-1", "-o", str(out), "--force")
     assert ran.code == 1
     assert out.read_text() == "previous render\n"
 
@@ -76,7 +75,7 @@ def test_invalid_merge_leaves_an_existing_output_alone_even_with_force(tmp_path:
 @pytest.mark.parametrize("output_format", ["text", "json", "github"])
 def test_a_credential_in_the_conf_is_refused_and_never_printed(tmp_path: Path, output_format: str) -> None:
     conf = tmp_path / "leaky.yaml"
-    conf.write_text(SEED_CONF.read_text() + f"workerInit: export GLOBUS_COMPUTE_CLIENT_SECRET={PLANTED}\n")
+    conf.write_text(SEED_FILE.read_text() + f"workerInit: export GLOBUS_COMPUTE_CLIENT_SECRET={PLANTED}\n")
     ran = run("render", str(conf), "--format", output_format)
     assert ran.code == 1
     assert ran.stdout == ""
@@ -87,11 +86,11 @@ def test_a_credential_in_the_conf_is_refused_and_never_printed(tmp_path: Path, o
 def test_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     out = tmp_path / "merged.yaml"
     out.write_text("mine\n")
-    ran = run("render", str(SEED_CONF), "-o", str(out))
+    ran = run("render", str(SEED_FILE), "-o", str(out))
     assert ran.code == 2
     assert "--force" in ran.stderr
     assert out.read_text() == "mine\n"
-    assert run("render", str(SEED_CONF), "-o", str(out), "--force").code == 0
+    assert run("render", str(SEED_FILE), "-o", str(out), "--force").code == 0
     assert yaml.safe_load(out.read_text())["Instance"] == "ci"
 
 
@@ -106,11 +105,11 @@ def test_manifests_are_what_helm_renders_from_the_confs(
     helm: str, extra: Path, helm_bins: dict[str, Path], chart: HelmRenderer
 ) -> None:
     ran = run(
-        "render", str(SEED_CONF), "-f", str(extra), "--manifests", "--namespace", "slate-group-demo",
+        "render", str(SEED_FILE), "-f", str(extra), "--manifests", "--namespace", "slate-group-demo",
         "--helm-bin", str(helm_bins[helm]),
     )  # fmt: skip
     assert ran.code == 0, ran.output
-    direct = chart.template(helm, files=(SEED_CONF, extra), release=RELEASE, namespace="slate-group-demo")
+    direct = chart.template(helm, files=(SEED_FILE, extra), release=RELEASE, namespace="slate-group-demo")
     assert _docs(ran.stdout) == direct.docs
     deployment = next(doc for doc in _docs(ran.stdout) if doc["kind"] == "Deployment")
     assert deployment["metadata"]["namespace"] == "slate-group-demo"
@@ -122,11 +121,11 @@ def test_endpoint_config_is_the_configmaps_files(
 ) -> None:
     out = tmp_path / "endpoint.txt"
     ran = run(
-        "render", str(SEED_CONF), "--endpoint-config", "--release", "my-ep", "--namespace", "science",
+        "render", str(SEED_FILE), "--endpoint-config", "--release", "my-ep", "--namespace", "science",
         "-o", str(out), env={"GCE_HELM": str(helm_bins["v4"])},
     )  # fmt: skip
     assert ran.code == 0, ran.output
-    data = chart.template("v4", files=(SEED_CONF,), release="my-ep", namespace="science").configmap["data"]
+    data = chart.template("v4", files=(SEED_FILE,), release="my-ep", namespace="science").configmap["data"]
     text = out.read_text(encoding="utf-8")
     config_part, template_part = text.split("---\n", 1)
     assert config_part == "# config.yaml\n" + data["config.yaml"].rstrip() + "\n"
@@ -135,13 +134,13 @@ def test_endpoint_config_is_the_configmaps_files(
 
 
 def test_manifests_and_endpoint_config_are_exclusive(helm_bins: dict[str, Path]) -> None:
-    ran = run("render", str(SEED_CONF), "--manifests", "--endpoint-config", "--helm-bin", str(helm_bins["v4"]))
+    ran = run("render", str(SEED_FILE), "--manifests", "--endpoint-config", "--helm-bin", str(helm_bins["v4"]))
     assert ran.code == 2
 
 
 def test_an_invalid_release_name_is_exit_2(helm_bins: dict[str, Path]) -> None:
     ran = run(
-        "render", str(SEED_CONF), "--manifests", "--namespace", "ns", "--release", "Not_A_Release",
+        "render", str(SEED_FILE), "--manifests", "--namespace", "ns", "--release", "Not_A_Release",
         "--helm-bin", str(helm_bins["v4"]),
     )  # fmt: skip
     assert ran.code == 2
@@ -158,7 +157,7 @@ def test_helm_refusing_the_conf_is_exit_1_with_its_message(tmp_path: Path) -> No
     failing_helm.chmod(0o755)
     out = tmp_path / "manifests.yaml"
     ran = run(
-        "render", str(SEED_CONF), "--manifests", "--namespace", "ns", "--helm-bin", str(failing_helm), "-o", str(out)
+        "render", str(SEED_FILE), "--manifests", "--namespace", "ns", "--helm-bin", str(failing_helm), "-o", str(out)
     )
     assert ran.code == 1
     assert "helm: Error: values don't meet the specifications" in ran.stderr
@@ -169,17 +168,17 @@ def test_missing_helm_says_how_to_get_it(tmp_path: Path, monkeypatch: pytest.Mon
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     monkeypatch.setattr(resources, "repo_root", lambda: tmp_path)  # a checkout without .tools/bin
-    ran = run("render", str(SEED_CONF), "--manifests", "--namespace", "ns", env={"PATH": str(empty), "GCE_HELM": None})
+    ran = run("render", str(SEED_FILE), "--manifests", "--namespace", "ns", env={"PATH": str(empty), "GCE_HELM": None})
     assert ran.code == 2
     assert "helm not found" in ran.stderr and "make setup" in ran.stderr
-    named = run("render", str(SEED_CONF), "--manifests", "--namespace", "ns", env={"GCE_HELM": str(tmp_path / "nope")})
+    named = run("render", str(SEED_FILE), "--manifests", "--namespace", "ns", env={"GCE_HELM": str(tmp_path / "nope")})
     assert named.code == 2
     assert "$GCE_HELM" in named.stderr
 
 
 @pytest.mark.parametrize("mode", ["--manifests", "--endpoint-config"])
 def test_rendering_with_helm_needs_a_namespace(mode: str, helm_bins: dict[str, Path]) -> None:
-    ran = run("render", str(SEED_CONF), mode, "--helm-bin", str(helm_bins["v4"]))
+    ran = run("render", str(SEED_FILE), mode, "--helm-bin", str(helm_bins["v4"]))
     assert ran.code == 2
     assert "--namespace is required" in ran.stderr and "slate-group-<group>" in ran.stderr
 

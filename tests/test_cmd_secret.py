@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gce_cli import run, run_on_terminal
+from support.cli import run, run_on_terminal
 
 CLIENT_ID = "6b0c2d3e-1f2a-4b5c-8d9e-0a1b2c3d4e5f"
 # A planted secret: it must never show up in anything gce-values prints.

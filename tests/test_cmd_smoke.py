@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from gce_cli import run
 from gce_values.cli.commands import smoke
 from gce_values.workflow import taskwait
+from support.cli import run
 
 ENDPOINT_ID = "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3"
 CLIENT_ID = "5a1c9f0e-8d3b-4c27-9e61-0b7d2f4a8c13"

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from gce_cli import Ran, run
-from hostile_corpus import VALID_CONF
+from support.cli import Ran, run
+from support.hostile_corpus import VALID_CONF
 
 CLIENT_ID = "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3"
 # Shaped like a Globus client secret (44 characters of base64), so that it is recognisable as one.

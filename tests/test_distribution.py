@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from support.paths import REPO_ROOT
+
 GOOD_CONF = """\
 Instance: precommit
 endpointUUID: 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3

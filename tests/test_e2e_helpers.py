@@ -19,7 +19,6 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from chartrender import HelmRenderer
 from e2e import access, manifests, pods
 from e2e.release import INSTANCE, e2e_values
 from e2e.settings import (
@@ -33,8 +32,9 @@ from e2e.settings import (
     split_image,
 )
 from e2e.waits import WaitTimeout, wait_for
+from support.chartrender import HelmRenderer
+from support.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 RELEASE = "gce-e2e-1a2b3c"
 NAMESPACE = "gce-e2e-4d5e6f"
 WORKER_NAMESPACE = "gce-e2e-workers-7a8b9c"

@@ -22,22 +22,16 @@ from typing import IO, Any
 
 import pytest
 
-from gce_cli import REPO_ROOT, run
 from gce_values.schema import editor as editor_schema
+from support.cli import run
+from support.paths import CHART_DIR, REPO_ROOT, SEED_TEXT
 
-CHART_DIR = REPO_ROOT / "chart" / "globus-compute-endpoint"
 CONF_SCHEMA = CHART_DIR / "conf.schema.json"
 DEFAULT_SERVER = REPO_ROOT / ".tools" / "npm" / "node_modules" / ".bin" / "yaml-language-server"
 SCHEMA_URL = editor_schema.url()
 MODELINE = f"# yaml-language-server: $schema={SCHEMA_URL}\n"
-# The blog post's five keys, as a user writes them.
-SEED_CONF = """\
-Instance: atlas
-endpointUUID: 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3
-secrets: globus-compute-creds
-useClientCredentials: true
-minBlocks: 0
-"""
+# The seed conf: the blog post's five keys, as a user writes them.
+SEED_CONF = SEED_TEXT
 WAIT = 30.0
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from entrypoint_harness import CHART_DIR, REPO_ROOT, PodSpec, linter_binary, render_chart
+from support.entrypoint_harness import PodSpec, linter_binary, render_chart
+from support.paths import CHART_DIR, REPO_ROOT, SEED_FILE
 
 IMAGE_DIR = REPO_ROOT / "images" / "endpoint"
 DOCKERFILE = IMAGE_DIR / "Dockerfile"
@@ -119,7 +120,7 @@ def test_image_carries_the_versions_the_chart_was_tested_with(parsed: list[Instr
 
 def test_image_user_is_the_one_the_chart_runs_as(parsed: list[Instruction], helm_bins: dict[str, Path]) -> None:
     values = yaml.safe_load((CHART_DIR / "values.yaml").read_text(encoding="utf-8"))
-    spec = PodSpec.from_manifests(render_chart(helm_bins["v3"], CHART_DIR / "ci" / "default-values.yaml"))
+    spec = PodSpec.from_manifests(render_chart(helm_bins["v3"], SEED_FILE))
     uid, gid = values["podSecurity"]["runAsUser"], values["podSecurity"]["runAsGroup"]
     home = spec.env["HOME"]
     final = stages(parsed)[-1]

@@ -29,15 +29,13 @@ from typing import Any
 import pytest
 import yaml
 
-from entrypoint_harness import (
-    CHART_DIR,
+from support.entrypoint_harness import (
     CLIENT_ID,
     CLIENT_SECRET,
     ENTRYPOINT_FILE,
     NAMESPACE,
     POD_IP,
     RELEASE,
-    REPO_ROOT,
     RUN_AS,
     SQLITE_MAGIC,
     Pod,
@@ -50,12 +48,12 @@ from entrypoint_harness import (
     render_chart,
     venv_bin,
 )
+from support.paths import CHART_DIR, CI_DIR, REPO_ROOT, TESTS_DIR
 
-CI_DIR = CHART_DIR / "ci"
 CI_FILES = sorted(path.name for path in CI_DIR.glob("*.yaml"))
 DEFAULT_CI = "default-values.yaml"
 USER_CI = "user-credentials-values.yaml"
-NETNS_RUNNER = Path(__file__).with_name("entrypoint_netns_runner.py")
+NETNS_RUNNER = TESTS_DIR / "support" / "entrypoint_netns_runner.py"
 DOCKERFILE = REPO_ROOT / "images" / "endpoint" / "Dockerfile"
 
 EX_USAGE, EX_CANTCREAT, EX_NOPERM, EX_CONFIG = 64, 73, 77, 78

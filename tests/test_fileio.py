@@ -182,7 +182,8 @@ def test_credentials_never_go_to_a_device_or_pipe(tmp_path: Path) -> None:
 
 
 def test_a_command_writing_to_a_pipe_leaves_it_a_pipe(tmp_path: Path) -> None:
-    from gce_cli import REPO_ROOT, run
+    from support.cli import run
+    from support.paths import REPO_ROOT
 
     fifo, received, reader = _fifo_with_reader(tmp_path)
     old = REPO_ROOT / "tests" / "fixtures" / "predecessor-confs" / "slate-0.1.6.yaml"

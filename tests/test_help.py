@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 import pytest
 
-from gce_cli import run
 from gce_values.cli.commands import COMMANDS, MAINTAINER_COMMANDS
 from gce_values.cli.group import cli
+from support.cli import run
 
 
 def _command_paths() -> list[tuple[str, ...]]:

@@ -23,7 +23,7 @@ from gce_values.helmyaml import reader as yamlpos
 from gce_values.report import reporters
 from gce_values.sources import read_source
 from gce_values.validator import Result, validate_sources
-from validate_support import CHART_DIR
+from support.paths import CHART_DIR
 
 VALUES_YAML = (CHART_DIR / "values.yaml").read_text(encoding="utf-8")
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

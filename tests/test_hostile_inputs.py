@@ -30,9 +30,10 @@ from typing import Any
 
 import pytest
 
-from gce_cli import Ran, run
 from gce_values.sources import PIPE_WAIT_SECONDS, read_source
-from hostile_corpus import (
+from support.cli import Ran, run
+from support.helmprobe import python_cli
+from support.hostile_corpus import (
     CASES,
     CASES_BY_NAME,
     COMMANDS,
@@ -43,7 +44,7 @@ from hostile_corpus import (
     materialize,
     shown_name,
 )
-from validate_support import REPO_ROOT, python_cli
+from support.paths import REPO_ROOT
 
 TIME_LIMIT = 2.0
 ADDRESS_SPACE_LIMIT = 512 * 1024 * 1024

@@ -7,11 +7,11 @@ import ast
 import json
 from pathlib import Path
 
-import gce_values
 from gce_values.checks.registry import CHECKS
 from gce_values.schema import load
+from support.paths import SCHEMA_FILE, TOOLS_DIR
 
-PACKAGE_DIR = Path(gce_values.__file__).parent
+PACKAGE_DIR = TOOLS_DIR / "gce_values"
 
 
 def _module_name(path: Path) -> str:
@@ -75,7 +75,7 @@ def test_every_rule_id_belongs_to_one_check_kind() -> None:
 
 
 def test_each_shared_pattern_is_written_once_in_the_schema_and_nowhere_in_the_code() -> None:
-    schema_text = (PACKAGE_DIR.parents[1] / "schema" / "values.schema.yaml").read_text(encoding="utf-8")
+    schema_text = SCHEMA_FILE.read_text(encoding="utf-8")
     code = "\n".join(path.read_text(encoding="utf-8") for path in PACKAGE_DIR.rglob("*.py"))
     patterns = load().document["x-patterns"]
     assert set(patterns) == {"uuid", "dnsSubdomain"}

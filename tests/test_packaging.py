@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-CHART = REPO_ROOT / "chart" / "globus-compute-endpoint"
+from support.paths import CHART_DIR, REPO_ROOT
+
+CHART = CHART_DIR
 EXPORT = REPO_ROOT / "tools" / "export_slate_catalog.py"
 CATALOG_CI = REPO_ROOT / ".ci" / "slate-catalog"
 

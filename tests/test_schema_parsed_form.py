@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from gce_values import schema
-from validate_support import REPO_ROOT
+from support.paths import REPO_ROOT
 
 SCHEMA_FILE = REPO_ROOT / "schema" / "values.schema.yaml"
 SMALL = "type: object\nproperties:\n  a:\n    type: string\n    default: x\n"

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from support.paths import REPO_ROOT
+
 FETCH_HELM = REPO_ROOT / "tools" / "fetch_helm.py"
 
 EXPECTED_HELM_VERSIONS = {"v3.8": "v3.8.1", "v3": "v3.17.2", "v4": "v4.3.1"}

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from gce_cli import run
 from gce_values.schema import reference as schema_check
 from gce_values.sources import MAX_BYTES, read_source
 from gce_values.validator import validate_sources
-from validate_support import REPO_ROOT, SEED_CONF, python_cli
+from support.cli import run
+from support.helmprobe import python_cli
+from support.paths import REPO_ROOT, SEED_FILE
 
-VALID = SEED_CONF.read_text(encoding="utf-8")
+VALID = SEED_FILE.read_text(encoding="utf-8")
 INVALID = VALID + "maxBlocks: 2000\nimagee: x\n"
 WARNING_ONLY = VALID + "workerInit: '010'\n"
 

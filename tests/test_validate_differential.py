@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from conf_strategies import confs
 from gce_values.errors import InputError
 from gce_values.schema import load
 from gce_values.validator import validate_sources
-from validate_support import CHART_DIR, helm_template
+from support.helmprobe import helm_template
+from support.paths import CHART_DIR
+from support.strategies import confs
 
 RELEASE = "gce-diff"
 # What gce-values checks and Helm does not: the generator avoids these, and this makes sure of it.

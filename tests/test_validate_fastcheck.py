@@ -9,16 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gce_values.helmyaml import origins
-from gce_values.schema import fastcheck, load
+from gce_values.schema import fastcheck, fasterrors, load
 from gce_values.schema import reference as schema_check
+from support.paths import SEED
 
 SCHEMA = load()
 DEFAULTS = SCHEMA.defaults()
-SEED = {
-    "Instance": "ci",
-    "endpointUUID": "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3",
-    "secrets": "globus-compute-creds",
-}
 PATHS = [path for path, _node in SCHEMA.leaves()]
 SCALARS = st.one_of(
     st.none(),
@@ -89,3 +85,30 @@ def test_keywords_outside_the_subset_fall_back_to_jsonschema() -> None:
 )
 def test_json_equality(left: object, right: object, equal: bool) -> None:
     assert fastcheck.json_equal(left, right) is equal
+
+
+def _findings(errors: Any) -> list[tuple[str, bool, str, str, str | None]]:
+    translator = schema_check._Translator(_Shown(), SCHEMA.removed())
+    return sorted({tuple(f) for error in errors for f in translator.findings(error)})  # type: ignore[misc]
+
+
+class _Shown:
+    """Facts for the message translator: values as they are, nothing deleted by a null."""
+
+    def show(self, pointer: str, value: Any) -> str:
+        return repr(value)
+
+    def source_of(self, pointer: str) -> str | None:
+        return None
+
+    def was_deleted(self, pointer: str) -> bool:
+        return False
+
+
+@settings(max_examples=400, deadline=None)
+@given(values=value_sets())
+def test_errors_found_without_jsonschema_are_jsonschemas(values: dict[str, Any]) -> None:
+    reference = list(schema_check.validator_for(SCHEMA.document).iter_errors(values))
+    fast = list(fasterrors.errors(SCHEMA.document, values))
+    assert _findings(fast) == _findings(reference)
+    assert bool(fast) == (not fastcheck.compiled(SCHEMA.document)(values))  # type: ignore[misc]

@@ -13,7 +13,7 @@ import pytest
 from gce_values.errors import InputError
 from gce_values.helmyaml import merge, origins
 from gce_values.helmyaml import reader as yamlpos
-from validate_support import helm_template, json_normal, write_probe_chart
+from support.helmprobe import helm_template, json_normal, write_probe_chart
 
 HELM_VERSIONS = ("v3.8", "v3", "v4")
 DEFAULTS = "top: 1\nm:\n  a: 1\n  b: {c: 2}\nl: [1, 2]\ns: str\nempty: {}\n"

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from gce_cli import run
 from gce_values.report import Problem
 from gce_values.schema import ValuesSchema, load
 from gce_values.validator import Result, validate_sources
-from validate_support import SEED_TEXT
+from support.cli import run
+from support.paths import SEED_TEXT
 
 SEED = SEED_TEXT  # lines 1-5; cases below append from line 6
 

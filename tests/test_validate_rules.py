@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from gce_cli import run
 from gce_values.checks import xrules as rules
 from gce_values.schema import ValuesSchema, load, release_name
 from gce_values.validator import validate_sources
-from validate_support import SEED_TEXT
+from support.cli import run
+from support.paths import SEED_TEXT
 
 SEED = SEED_TEXT  # lines 1-5; cases below append from line 6
 UUID = "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3"

@@ -17,7 +17,7 @@ from gce_values.errors import InputError
 from gce_values.helmyaml import reader as yamlpos
 from gce_values.sources import read_source
 from gce_values.validator import validate_sources
-from validate_support import helm_template, json_normal
+from support.helmprobe import helm_template, json_normal
 
 HELM_VERSIONS = ("v3.8", "v3", "v4")
 

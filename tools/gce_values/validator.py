@@ -20,8 +20,7 @@ from gce_values.checks.context import RELEASE_NAME, Facts, Run
 from gce_values.checks.postprocess import finish
 from gce_values.checks.registry import CHECKS
 from gce_values.errors import InputError
-from gce_values.helmyaml import merge, origins
-from gce_values.helmyaml import reader as yamlpos
+from gce_values.helmyaml import merge, origins, reader
 from gce_values.report import ERROR, WARNING, Problem, sort_problems
 from gce_values.schema import ValuesSchema, load
 
@@ -91,7 +90,7 @@ def validate_sources(
             f"{release!r} is not a valid Helm release name (lowercase letters, digits, '-' and '.')",
             source=RELEASE_NAME,
         )
-    loaded = [yamlpos.load(text, name) for name, text in sources]
+    loaded = [reader.load(text, name) for name, text in sources]
     inputs = [origins.Source(item.name, item.data, item.positions) for item in loaded]
     defaults = _defaults(values_schema) if include_defaults else None
     merged = merge.merge(inputs, set_values, set_strings, defaults=defaults)

@@ -10,8 +10,7 @@ import json
 from typing import Any
 
 from gce_values import pointer as ptr
-from gce_values.helmyaml import merge, origins
-from gce_values.helmyaml import reader as yamlpos
+from gce_values.helmyaml import merge, origins, reader
 from gce_values.report import Problem
 from gce_values.schema import ValuesSchema, nodes
 
@@ -93,7 +92,7 @@ class Run:
     def __init__(
         self,
         schema: ValuesSchema,
-        loaded: list[yamlpos.Loaded],
+        loaded: list[reader.Loaded],
         inputs: list[origins.Source],
         merged: merge.Merged,
         facts: Facts,

@@ -1,9 +1,11 @@
 """Cross-field rules: each ``kind`` of the schema's ``x-rules``, implemented once and generically.
 
 The rule list itself lives only in schema/values.schema.yaml; the same rules become Helm ``fail``
-calls in the chart's generated templates/_rules.tpl, so each kind here follows the Go template test
-that build.py writes for it (Helm's ``toString``, ``empty`` and ``float64`` semantics), and the two
-agree on which confs pass. A new kind needs a function here and a template form in build.py.
+calls (errors) and NOTES.txt lines (warnings) in the chart's generated templates/_rules.tpl. So each
+kind is written here twice, side by side: its Python check, and the Go template condition that is
+true when the rule is broken (Helm's ``toString``, ``empty`` and ``float64`` semantics). A new kind is
+one pair of functions and one entry in KINDS; tests/test_rule_parity.py renders the chart with Helm
+and compares both sides on every rule.
 
 Kinds and their fields (besides ``id``, ``message`` and ``severity``):
   required            key: the value must not be empty
@@ -81,10 +83,27 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
+def _values_expr(path: str) -> str:
+    """A Go template expression for a dotted value path that is safe when a parent is missing."""
+    parts = path.split(".")
+    expr = f".Values.{parts[0]}"
+    for part in parts[1:]:
+        expr = f'(index ({expr} | default dict) "{part}")'
+    return expr
+
+
+def _go_is_empty_text(key: str) -> str:
+    return f'eq (toString ({_values_expr(key)} | default "")) ""'
+
+
 def _check_required(rule: Rule, ctx: Context) -> Violation | None:
     if go_empty(ctx.get(rule.key)):
         return Violation(rule, ptr.from_dotted(rule.key))
     return None
+
+
+def _go_required(rule: Rule) -> str:
+    return _go_is_empty_text(rule.key)
 
 
 def _check_exactly_one(rule: Rule, ctx: Context) -> Violation | None:
@@ -95,6 +114,11 @@ def _check_exactly_one(rule: Rule, ctx: Context) -> Violation | None:
     return Violation(rule, ctx.user_first(*keys), hint=f"now {now}")
 
 
+def _go_exactly_one(rule: Rule) -> str:
+    trues = " ".join(f'(eq (toString {_values_expr(k)}) "true")' for k in rule.spec["keys"])
+    return f"ne (len (without (list {trues}) false)) 1"
+
+
 def _check_less_or_equal(rule: Rule, ctx: Context) -> Violation | None:
     low_key, high_key = rule.spec["keys"]
     low, high = _number(ctx.get(low_key)), _number(ctx.get(high_key))
@@ -102,6 +126,11 @@ def _check_less_or_equal(rule: Rule, ctx: Context) -> Violation | None:
         return None
     hint = f"now {low_key} is {_shown(ctx.get(low_key))} and {high_key} is {_shown(ctx.get(high_key))}"
     return Violation(rule, ctx.user_first(low_key, high_key), hint=hint)
+
+
+def _go_less_or_equal(rule: Rule) -> str:
+    low, high = rule.spec["keys"]
+    return f"gt (float64 {_values_expr(low)}) (float64 {_values_expr(high)})"
 
 
 def _check_required_when(rule: Rule, ctx: Context) -> Violation | None:
@@ -116,6 +145,14 @@ def _check_required_when(rule: Rule, ctx: Context) -> Violation | None:
     return None
 
 
+def _go_required_when(rule: Rule) -> str:
+    if "whenNonEmpty" in rule.spec:
+        trigger = f"not (empty {_values_expr(rule.spec['whenNonEmpty'])})"
+    else:
+        trigger = f'eq (toString {_values_expr(rule.spec["whenFalse"])}) "false"'
+    return f"and ({trigger}) ({_go_is_empty_text(rule.key)})"
+
+
 def _check_release_name_length(rule: Rule, ctx: Context) -> Violation | None:
     instance = ctx.get(rule.key)
     if ctx.release is None and instance in (_MISSING, None):
@@ -126,6 +163,10 @@ def _check_release_name_length(rule: Rule, ctx: Context) -> Violation | None:
         return None
     hint = f"the release name {name!r} is {len(name)} characters long"
     return Violation(rule, ptr.from_dotted(rule.key), hint=hint, on_release=ctx.release is not None)
+
+
+def _go_release_name_length(rule: Rule) -> str:
+    return f"gt (len .Release.Name) {int(rule.spec['max'])}"
 
 
 def _condition_holds(condition: dict[str, Any], ctx: Context) -> bool:
@@ -142,13 +183,31 @@ def _check_warn_when(rule: Rule, ctx: Context) -> Violation | None:
     return None
 
 
-KINDS: dict[str, Callable[[Rule, Context], Violation | None]] = {
-    "required": _check_required,
-    "exactlyOne": _check_exactly_one,
-    "lessOrEqual": _check_less_or_equal,
-    "requiredWhen": _check_required_when,
-    "releaseNameLength": _check_release_name_length,
-    "warnWhen": _check_warn_when,
+def _go_warn_when(rule: Rule) -> str:
+    conds = []
+    for when in rule.spec["when"]:
+        expr = _values_expr(when["key"])
+        if "greaterThan" in when:
+            conds.append(f"(gt (float64 {expr}) (float64 {when['greaterThan']}))")
+        else:
+            conds.append(f'(eq (toString {expr}) "{go_string(when["equals"])}")')
+    return conds[0] if len(conds) == 1 else "and " + " ".join(conds)
+
+
+class Kind(NamedTuple):
+    """An x-rule kind: its Python check, and its Go template condition (true when the rule is broken)."""
+
+    check: Callable[[Rule, Context], Violation | None]
+    go_condition: Callable[[Rule], str]
+
+
+KINDS: dict[str, Kind] = {
+    "required": Kind(_check_required, _go_required),
+    "exactlyOne": Kind(_check_exactly_one, _go_exactly_one),
+    "lessOrEqual": Kind(_check_less_or_equal, _go_less_or_equal),
+    "requiredWhen": Kind(_check_required_when, _go_required_when),
+    "releaseNameLength": Kind(_check_release_name_length, _go_release_name_length),
+    "warnWhen": Kind(_check_warn_when, _go_warn_when),
 }
 
 
@@ -156,14 +215,23 @@ class UnknownRuleKind(Exception):
     """The schema uses a rule kind this version of gce-values does not implement (a bug, exit 3)."""
 
 
+def kind_of(rule: Rule) -> Kind:
+    kind = KINDS.get(rule.kind)
+    if kind is None:
+        raise UnknownRuleKind(f"schema rule {rule.id!r} has kind {rule.kind!r}, which gce-values lacks")
+    return kind
+
+
+def go_condition(rule: Rule) -> str:
+    """The rule as a Go template condition, true when the values (or the release name) break it."""
+    return kind_of(rule).go_condition(rule)
+
+
 def broken(rules: Sequence[Rule], ctx: Context) -> list[Violation]:
     """Every rule that ``ctx.values`` breaks, in schema order."""
     out = []
     for rule in rules:
-        kind = KINDS.get(rule.kind)
-        if kind is None:
-            raise UnknownRuleKind(f"schema rule {rule.id!r} has kind {rule.kind!r}, which gce-values lacks")
-        violation = kind(rule, ctx)
+        violation = kind_of(rule).check(rule, ctx)
         if violation is not None:
             out.append(violation)
     return out

@@ -25,13 +25,13 @@ def _fast_path(tidy_exit: bool) -> int | None:
     frozen out of the collection the interpreter makes on its way out. That saves a tenth of a
     fast-path run; the full command runs with the collector as usual.
     """
-    from gce_values.cli import fastpath as quickvalidate
+    from gce_values.cli import fastpath
 
     if not tidy_exit:
-        return quickvalidate.run(sys.argv[1:])
+        return fastpath.run(sys.argv[1:])
     gc.disable()
     try:
-        code = quickvalidate.run(sys.argv[1:])
+        code = fastpath.run(sys.argv[1:])
     finally:
         gc.enable()
     if code is not None:

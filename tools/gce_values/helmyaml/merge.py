@@ -20,7 +20,6 @@ from typing import Any
 
 from gce_values import pointer as ptr
 from gce_values.helmyaml.origins import Origin, Source, Tracker, clone
-from gce_values.helmyaml.strvals import SetParser
 
 
 class Merged:
@@ -76,10 +75,10 @@ def merge(
     for source in sources:
         tracker.origins[ptr.ROOT] = source.origin(ptr.ROOT)
         _merge_maps(user, source.data, ptr.ROOT, source, tracker)
-    for index, expression in enumerate(set_values, start=1):
-        SetParser(expression, f"--set #{index}", user, tracker, as_string=False).parse()
-    for index, expression in enumerate(set_strings, start=1):
-        SetParser(expression, f"--set-string #{index}", user, tracker, as_string=True).parse()
+    if set_values or set_strings:
+        from gce_values.helmyaml import strvals  # only --set needs Helm's --set grammar
+
+        strvals.apply(user, tracker, set_values, set_strings)
     merged = Merged(values=user, origins=tracker.origins)
     if defaults is not None:
         _coalesce(user, defaults, ptr.ROOT, merged)

@@ -26,7 +26,7 @@ class Origin(NamedTuple):
 class Source(NamedTuple):
     """One input: its display name, its data, and positions of its values by JSON pointer.
 
-    Not a dataclass, like Merged: see yamlpos.Loaded on start-up time.
+    Not a dataclass, like Merged: see reader.Loaded on start-up time.
     """
 
     name: str

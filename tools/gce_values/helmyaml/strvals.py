@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from gce_values import pointer as ptr
@@ -13,6 +14,14 @@ from gce_values.helmyaml.reader import MAX_DEPTH
 # strvals limits (Helm 3.10+; they also keep hostile --set input from exhausting memory).
 MAX_INDEX = 65536
 MAX_NESTED_NAME_LEVEL = 30
+
+
+def apply(data: dict[str, Any], tracker: Tracker, set_values: Sequence[str], set_strings: Sequence[str]) -> None:
+    """Every --set, then every --set-string, into ``data`` (named ``--set #N`` in messages), as Helm does."""
+    for index, expression in enumerate(set_values, start=1):
+        SetParser(expression, f"--set #{index}", data, tracker, as_string=False).parse()
+    for index, expression in enumerate(set_strings, start=1):
+        SetParser(expression, f"--set-string #{index}", data, tracker, as_string=True).parse()
 
 
 def typed_value(text: str, as_string: bool) -> Any:

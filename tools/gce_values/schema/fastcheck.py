@@ -50,7 +50,7 @@ class _Unsupported(Exception):
     """The schema uses something this module does not implement; use jsonschema instead."""
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -60,9 +60,14 @@ _TYPES: dict[str, Check] = {
     "null": lambda v: v is None,
     "object": lambda v: isinstance(v, dict),
     "array": lambda v: isinstance(v, list),
-    "number": _is_number,
-    "integer": lambda v: _is_number(v) and (isinstance(v, int) or float(v).is_integer()),
+    "number": is_number,
+    "integer": lambda v: is_number(v) and (isinstance(v, int) or float(v).is_integer()),
 }
+
+
+def is_type(value: Any, kind: str) -> bool:
+    """JSON Schema's type test: booleans are not numbers, 1.0 is an integer."""
+    return _TYPES[kind](value)
 
 
 def json_equal(left: Any, right: Any) -> bool:
@@ -156,9 +161,9 @@ def _number_checks(node: dict[str, Any]) -> list[Check]:
     out: list[Check] = []
     for keyword, test in tests.items():
         if keyword in node:
-            if not _is_number(node[keyword]):
+            if not is_number(node[keyword]):
                 raise _Unsupported
-            out.append(functools.partial(lambda v, t, n: not _is_number(v) or t(v, n), t=test, n=node[keyword]))
+            out.append(functools.partial(lambda v, t, n: not is_number(v) or t(v, n), t=test, n=node[keyword]))
     return out
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from gce_values.checks import xrules
 from gce_values.schema import Rule, ValuesSchema
 from gce_values.workflow import conffile, fileio
 
@@ -49,59 +50,20 @@ def values_yaml(schema: ValuesSchema, _old: str = "") -> str:
     return conffile.render(schema, schema.defaults(), include_slate=True)
 
 
-def _values_expr(path: str) -> str:
-    """A Go template expression for a dotted value path that is safe when a parent is missing."""
-    parts = path.split(".")
-    expr = f".Values.{parts[0]}"
-    for part in parts[1:]:
-        expr = f'(index ({expr} | default dict) "{part}")'
-    return expr
-
-
 def _fail(rule: Rule) -> str:
     return "{{- fail " + json.dumps(f"{rule.message} [{rule.id}]") + " }}"
 
 
 def _rule_template(rule: Rule) -> str:
-    """One rule as Go template text; warnings go to the `gce.warnings` define instead."""
-    spec = rule.spec
-    if rule.kind == "required":
-        cond = f'eq (toString ({_values_expr(rule.key)} | default "")) ""'
-    elif rule.kind == "exactlyOne":
-        trues = " ".join(f'(eq (toString {_values_expr(k)}) "true")' for k in spec["keys"])
-        cond = f"ne (len (without (list {trues}) false)) 1"
-    elif rule.kind == "lessOrEqual":
-        low, high = spec["keys"]
-        cond = f"gt (float64 {_values_expr(low)}) (float64 {_values_expr(high)})"
-    elif rule.kind == "requiredWhen":
-        empty_key = f'eq (toString ({_values_expr(rule.key)} | default "")) ""'
-        if "whenNonEmpty" in spec:
-            trigger = f"not (empty {_values_expr(spec['whenNonEmpty'])})"
-        else:
-            trigger = f'eq (toString {_values_expr(spec["whenFalse"])}) "false"'
-        cond = f"and ({trigger}) ({empty_key})"
-    elif rule.kind == "releaseNameLength":
-        cond = f"gt (len .Release.Name) {int(spec['max'])}"
-    else:
-        raise ValueError(f"rule {rule.id}: kind {rule.kind!r} has no template form")
-    return f"{{{{- if {cond} }}}}\n  {_fail(rule)}\n{{{{- end }}}}"
-
-
-def _warning_template(rule: Rule) -> str:
-    conds = []
-    for when in rule.spec["when"]:
-        expr = _values_expr(when["key"])
-        if "greaterThan" in when:
-            conds.append(f"(gt (float64 {expr}) (float64 {when['greaterThan']}))")
-        else:
-            conds.append(f'(eq (toString {expr}) "{str(when["equals"]).lower()}")')
-    cond = conds[0] if len(conds) == 1 else "and " + " ".join(conds)
-    return f"{{{{- if {cond} }}}}\nWARNING: {rule.message} [{rule.id}]\n{{{{- end }}}}"
+    """An error rule fails the render; a warning prints one line (into NOTES.txt, via gce.warnings)."""
+    if rule.severity == "error":
+        return f"{{{{- if {xrules.go_condition(rule)} }}}}\n  {_fail(rule)}\n{{{{- end }}}}"
+    return f"{{{{- if {xrules.go_condition(rule)} }}}}\nWARNING: {rule.message} [{rule.id}]\n{{{{- end }}}}"
 
 
 def rules_tpl(schema: ValuesSchema, _old: str = "") -> str:
     checks = [_rule_template(r) for r in schema.rules() if r.severity == "error"]
-    warnings = [_warning_template(r) for r in schema.rules() if r.severity == "warning"]
+    warnings = [_rule_template(r) for r in schema.rules() if r.severity == "warning"]
     return (
         "{{/* Generated from schema/values.schema.yaml (x-rules) by `gce-values schema build`; do not edit. */}}\n"
         "{{/* gce.rules fails the render when a cross-field rule is broken. */}}\n"

@@ -20,18 +20,13 @@ from typing import Any
 import yaml
 
 from gce_values.schema import release_name
+from support.paths import CHART_DIR, CI_DIR, SEED_FILE
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-CHART_DIR = REPO_ROOT / "chart" / "globus-compute-endpoint"
-CI_DIR = CHART_DIR / "ci"
-SCHEMA_PATH = REPO_ROOT / "schema" / "values.schema.yaml"
-CHART_NAME = "globus-compute-endpoint"
 NAMESPACE = "slate-group-demo"
 HELM_VERSIONS = ("v3.8", "v3", "v4")  # the SLATE server's Helm, the last Helm 3, Helm 4
 HELM_TIMEOUT_SECONDS = 120
 
 CI_FILES = tuple(sorted(CI_DIR.glob("*-values.yaml")))
-SEED_FILE = CI_DIR / "default-values.yaml"
 
 
 def load_yaml_file(path: Path) -> dict[str, Any]:

@@ -21,8 +21,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from gce_values.cli import main
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from support.paths import REPO_ROOT
 
 
 @dataclass(frozen=True)

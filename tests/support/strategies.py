@@ -16,14 +16,10 @@ from typing import Any
 from hypothesis import strategies as st
 
 from gce_values.schema import ValuesSchema
+from support.paths import SEED_TEXT
 
-SEED = {
-    "Instance": "ci",
-    "endpointUUID": "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3",
-    "secrets": "globus-compute-creds",
-    "useClientCredentials": "true",
-    "minBlocks": "0",
-}
+# The seed conf's keys and their YAML text, as written in the seed file.
+SEED = dict(line.split(": ", 1) for line in SEED_TEXT.splitlines())
 UUID = "0b9d6a3e-2f1c-4e5d-9a8b-7c6d5e4f3a2b"
 # Spellings of the wrong type for almost any key (flow YAML).
 WRONG_TYPES = ("yes", "off", "010", '"010"', "1.5", "-1", "x", '""', "[1, 2]", "{a: 1}", "0x1F", "1e3", "~")

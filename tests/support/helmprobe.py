@@ -18,18 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-CHART_DIR = REPO_ROOT / "chart" / "globus-compute-endpoint"
-SEED_CONF = CHART_DIR / "ci" / "default-values.yaml"
-# The SLATE blog post's five keys; tests append their case from line 6 on.
-SEED_TEXT = (
-    "Instance: ci\n"
-    "endpointUUID: 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3\n"
-    "secrets: globus-compute-creds\n"
-    "useClientCredentials: true\n"
-    "minBlocks: 0\n"
-)
-
 
 def write_probe_chart(directory: Path, defaults: str = "") -> Path:
     """A chart whose output is ``.Values`` as JSON (``defaults`` is its values.yaml)."""

@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-CHART_DIR = REPO_ROOT / "chart" / "globus-compute-endpoint"
+from support.paths import CHART_DIR
+
 ENTRYPOINT_FILE = CHART_DIR / "files" / "entrypoint.sh"
 RELEASE = "globus-compute-endpoint-test"
 NAMESPACE = "slate-group-test"

@@ -18,20 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gce_values.sources import MAX_BYTES
+from support.paths import SEED, SEED_TEXT, TESTS_DIR
 
-HOSTILE_DIR = Path(__file__).resolve().parent / "hostile"
+HOSTILE_DIR = TESTS_DIR / "hostile"
+VALID_CONF = SEED_TEXT
 # The client ID of the env files below is this conf's endpointUUID, so validate --creds has a warning to give.
-VALID_CONF = (
-    "Instance: ci\n"
-    "endpointUUID: 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3\n"
-    "secrets: globus-compute-creds\n"
-    "useClientCredentials: true\n"
-    "minBlocks: 0\n"
-)
-GOOD_ENV = (
-    "GLOBUS_COMPUTE_CLIENT_ID=2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3\n"
-    "GLOBUS_COMPUTE_CLIENT_SECRET=not-a-real-secret-value\n"
-)
+GOOD_ENV = f"GLOBUS_COMPUTE_CLIENT_ID={SEED['endpointUUID']}\nGLOBUS_COMPUTE_CLIENT_SECRET=not-a-real-secret-value\n"
 
 CONF_COMMANDS = ("validate", "render", "install", "migrate")
 ENV_COMMANDS = ("secret-check", "validate-creds", "secret-create")
