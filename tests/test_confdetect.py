@@ -11,7 +11,8 @@ from support.paths import SEED_TEXT, TESTS_DIR
 PREDECESSORS = TESTS_DIR / "fixtures" / "predecessor-confs"
 
 NOT_CONFS = {
-    "pre-commit config": "repos:\n  - repo: https://example.org/x\n    rev: v1\n    hooks:\n      - id: gce-values-validate\n",  # noqa: E501
+    "pre-commit config": "repos:\n  - repo: https://example.org/x\n    rev: v1\n"
+    "    hooks:\n      - id: gce-values-validate\n",
     "GitHub workflow": "name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n",
     "Kubernetes manifest": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  minBlocks: '3'\n",
     "another chart's values": "replicaCount: 2\nimage:\n  repository: nginx\nresources: {}\nInstance: web\n",
