@@ -94,21 +94,7 @@ def check_outcome(case: Case, command: str, target: str, ran: Ran, seconds: floa
     assert ran.code == expect.code, context
     assert not _EXCEPTION_NAME.search(ran.output), context
     assert seconds < TIME_LIMIT, context
-    name = shown_name(command, target)
-    if expect.usage:
-        errors = [line for line in ran.stderr.splitlines() if line.startswith("Error:")]
-        assert len(errors) == 1 and str(expect.says) in errors[0], context
-    elif expect.code == 2:
-        lines = ran.stderr.splitlines()
-        assert len(lines) == 1, f"one line, naming the file and the problem: {context}"
-        assert name in lines[0] and expect.says and expect.says in lines[0], context
-    elif expect.says is not None:
-        lines = ran.output.splitlines()
-        if command == "migrate" or expect.code == 0:  # the report names the file once; the problem elsewhere
-            assert expect.code == 0 or name in ran.output, context
-            assert any(expect.says in line for line in lines), context
-        else:
-            assert any(name in line and expect.says in line for line in lines), context
+    assert expect.shows(ran, shown_name(command, target)), context
     if command in OUTPUT_FILE:
         out = run_dir / OUTPUT_FILE[command]
         written = {"render": (0,), "migrate": (0, 1), "secret-create": (0,)}[command]

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gce_values.schema import load
+
 HOW_TO_RUN = "make e2e KUBECONFIG=~/.kube/config"
 DEFAULT_WORKER_IMAGE = "registry.k8s.io/pause:3.9"
 DEFAULT_POD_TIMEOUT_SECONDS = 300.0
@@ -20,7 +22,6 @@ DEFAULT_POD_TIMEOUT_SECONDS = 300.0
 HELM_VERSIONS = ("v3.8", "v3", "v4")
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 class SettingsError(ValueError):
@@ -89,7 +90,7 @@ def credentials_from(env: Mapping[str, str]) -> Credentials | None:
     if not credentials_given(env):
         return None
     client_id, client_secret = env["GLOBUS_COMPUTE_CLIENT_ID"], env["GLOBUS_COMPUTE_CLIENT_SECRET"]
-    if not _UUID.match(client_id):
+    if not load().matches("uuid", client_id):
         raise SettingsError("GLOBUS_COMPUTE_CLIENT_ID is not a UUID")
     return Credentials(client_id, client_secret)
 
@@ -132,7 +133,7 @@ def load_settings(env: Mapping[str, str]) -> E2eSettings:
     if not 0 < pod_timeout <= 3600:
         raise SettingsError(f"E2E_POD_TIMEOUT={raw_timeout}: expected 1 to 3600 seconds")
     endpoint_uuid = env.get("E2E_ENDPOINT_UUID") or None
-    if endpoint_uuid is not None and not _UUID.match(endpoint_uuid):
+    if endpoint_uuid is not None and not load().matches("uuid", endpoint_uuid):
         raise SettingsError(f"E2E_ENDPOINT_UUID={endpoint_uuid}: not a UUID")
     return E2eSettings(
         namespace=namespace,

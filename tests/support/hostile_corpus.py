@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gce_values.sources import MAX_BYTES
+from support.cli import Ran
 from support.paths import SEED, SEED_TEXT, TESTS_DIR
 
 HOSTILE_DIR = TESTS_DIR / "hostile"
@@ -55,16 +56,42 @@ def shown_name(command: str, target: str) -> str:
 
 @dataclass(frozen=True)
 class Expect:
-    """What a command must do with an input.
+    """What a command must do with an input: end with ``code``, and show what the kind of outcome shows.
 
-    ``code`` is the exit code and ``says`` words of the message about the input (None: nothing to
-    say, e.g. render writing a valid conf). ``usage`` marks click's usage errors, whose message is
-    the ``Error:`` line and names an option rather than the file.
+    Each kind says where its message is and what it names, so a case's table reads as what the user
+    sees: Unreadable (one line on standard error naming the input), UsageError (click's one ``Error:``
+    line), Problem (a problem line naming the input), Report (a line of the command's report; when the
+    code is not 0, the report names the input somewhere). A bare Expect has nothing to show.
     """
 
     code: int
-    says: str | None
-    usage: bool = False
+    says: str | None = None
+
+    def shows(self, ran: Ran, name: str) -> bool:
+        return True
+
+
+class Unreadable(Expect):
+    def shows(self, ran: Ran, name: str) -> bool:
+        lines = ran.stderr.splitlines()
+        return len(lines) == 1 and name in lines[0] and str(self.says) in lines[0]
+
+
+class UsageError(Expect):
+    def shows(self, ran: Ran, name: str) -> bool:
+        errors = [line for line in ran.stderr.splitlines() if line.startswith("Error:")]
+        return len(errors) == 1 and str(self.says) in errors[0]
+
+
+class Problem(Expect):
+    def shows(self, ran: Ran, name: str) -> bool:
+        return any(name in line and str(self.says) in line for line in ran.output.splitlines())
+
+
+class Report(Expect):
+    def shows(self, ran: Ran, name: str) -> bool:
+        said = any(str(self.says) in line for line in ran.output.splitlines())
+        return said and (self.code == 0 or name in ran.output)
 
 
 @dataclass(frozen=True)
@@ -204,35 +231,35 @@ def _outcomes(conf: Expect, env: Expect | Mapping[str, Expect], **overrides: Exp
 
 # A conf given where an env file belongs: no KEY=value lines with the credentials.
 CONF_AS_ENV = {
-    "secret-check": Expect(1, "GLOBUS_COMPUTE_CLIENT_ID (or FUNCX_SDK_CLIENT_ID) is missing"),
-    "validate-creds": Expect(0, "has no GLOBUS_COMPUTE_CLIENT_ID"),
-    "secret-create": Expect(2, "has no GLOBUS_COMPUTE_CLIENT_ID"),
+    "secret-check": Problem(1, "GLOBUS_COMPUTE_CLIENT_ID (or FUNCX_SDK_CLIENT_ID) is missing"),
+    "validate-creds": Report(0, "has no GLOBUS_COMPUTE_CLIENT_ID"),
+    "secret-create": Unreadable(2, "has no GLOBUS_COMPUTE_CLIENT_ID"),
 }
 # The env-file commands take - as a file name, and there is no file of that name.
-DASH_AS_ENV = Expect(2, "No such file or directory")
-NOT_A_MAPPING = Expect(2, "a conf must be a YAML mapping (key: value lines)")
-NO_UUID = Expect(1, "endpointUUID is required")
-NO_UUID_TO_MIGRATE = Expect(1, "The old conf has no endpoint UUID")
-VALID = Expect(0, "valid")
-RENDERED = Expect(0, None)
-INSTALL_PRINTED = Expect(0, "slate app install globus-compute-endpoint")
-MIGRATED = Expect(0, "migrated")
-MIGRATED_INVALID = Expect(1, "the new conf is not valid yet")
+DASH_AS_ENV = Unreadable(2, "No such file or directory")
+NOT_A_MAPPING = Unreadable(2, "a conf must be a YAML mapping (key: value lines)")
+NO_UUID = Problem(1, "endpointUUID is required")
+NO_UUID_TO_MIGRATE = Report(1, "The old conf has no endpoint UUID")
+VALID = Report(0, "valid")
+RENDERED = Expect(0)
+INSTALL_PRINTED = Report(0, "slate app install globus-compute-endpoint")
+MIGRATED = Report(0, "migrated")
+MIGRATED_INVALID = Report(1, "the new conf is not valid yet")
 # A key that is not carried over is for the user to look at: exit 1, and the report says so.
-MIGRATED_FOR_REVIEW = Expect(1, "review before installing")
-INSTALL_NEEDS_A_FILE = Expect(2, "CONF must be a file", usage=True)
-TOO_BIG_FOR_ENV = Expect(2, "larger than 64 KiB; not a credentials env file")
-NOT_UTF8_ENV = Expect(2, "not UTF-8 text; not a credentials env file")
-NOT_REGULAR = Expect(2, "not a regular file")
+MIGRATED_FOR_REVIEW = Report(1, "review before installing")
+INSTALL_NEEDS_A_FILE = UsageError(2, "CONF must be a file")
+TOO_BIG_FOR_ENV = Unreadable(2, "larger than 64 KiB; not a credentials env file")
+NOT_UTF8_ENV = Unreadable(2, "not UTF-8 text; not a credentials env file")
+NOT_REGULAR = Unreadable(2, "not a regular file")
 VALID_EVERYWHERE = _outcomes(VALID, CONF_AS_ENV, render=RENDERED, install=INSTALL_PRINTED, migrate=MIGRATED)
 
 
 def _invalid_conf(says: str, migrate: Expect = MIGRATED_INVALID) -> dict[str, Expect]:
-    return _outcomes(Expect(1, says), CONF_AS_ENV, migrate=migrate)
+    return _outcomes(Problem(1, says), CONF_AS_ENV, migrate=migrate)
 
 
 def _unusable_conf(says: str, env: Expect | Mapping[str, Expect] = CONF_AS_ENV) -> dict[str, Expect]:
-    return _outcomes(Expect(2, says), env)
+    return _outcomes(Unreadable(2, says), env)
 
 
 def _env_file(check: Expect, creds: Expect, create: Expect, conf: Expect = NOT_A_MAPPING) -> dict[str, Expect]:
@@ -257,9 +284,9 @@ CASES: tuple[Case, ...] = (
         "multiple-documents",
         _committed("multiple-documents.yaml"),
         _outcomes(
-            Expect(0, "only the first YAML document is used"),
+            Report(0, "only the first YAML document is used"),
             CONF_AS_ENV,
-            install=Expect(0, "only the first YAML document is used"),
+            install=Report(0, "only the first YAML document is used"),
             migrate=MIGRATED,
         ),
     ),
@@ -400,12 +427,12 @@ CASES: tuple[Case, ...] = (
     Case(
         "one-megabyte-value",
         _written("long-value.yaml", (VALID_CONF + "workerInit: " + "x" * 1_000_000 + "\n").encode()),
-        _outcomes(Expect(1, "is 1000000 characters long"), TOO_BIG_FOR_ENV, migrate=MIGRATED_INVALID),
+        _outcomes(Problem(1, "is 1000000 characters long"), TOO_BIG_FOR_ENV, migrate=MIGRATED_INVALID),
     ),
     Case(
         "one-megabyte-key",
         _written("long-key.yaml", (VALID_CONF + "? " + "k" * 1_000_000 + "\n: 1\n").encode()),
-        _outcomes(Expect(1, "unknown key 'kkkk"), TOO_BIG_FOR_ENV, migrate=MIGRATED_FOR_REVIEW),
+        _outcomes(Problem(1, "unknown key 'kkkk"), TOO_BIG_FOR_ENV, migrate=MIGRATED_FOR_REVIEW),
     ),
     Case(
         "one-megabyte-plain-key",
@@ -424,17 +451,17 @@ CASES: tuple[Case, ...] = (
     ),
     # Not a readable regular file.
     Case("directory", _directory, _unusable_conf("is a directory", NOT_REGULAR)),
-    Case("missing-file", _missing, _unusable_conf("no such file", Expect(2, "No such file or directory"))),
+    Case("missing-file", _missing, _unusable_conf("no such file", Unreadable(2, "No such file or directory"))),
     Case(
         "unreadable-file",
         _unreadable,
-        _unusable_conf("permission denied", Expect(2, "Permission denied")),
+        _unusable_conf("permission denied", Unreadable(2, "Permission denied")),
         needs_process=True,
     ),
     Case(
         "symlink-loop",
         _symlink_loop,
-        _unusable_conf("Too many levels of symbolic links", Expect(2, "Too many levels of symbolic links")),
+        _unusable_conf("Too many levels of symbolic links", Unreadable(2, "Too many levels of symbolic links")),
     ),
     Case(
         "fifo-without-writer",
@@ -456,18 +483,18 @@ CASES: tuple[Case, ...] = (
         _stdin_outcomes(NO_UUID) | {"migrate": NO_UUID_TO_MIGRATE},
         stdin=b"",
     ),
-    Case("stdin-binary", _stdin, _stdin_outcomes(Expect(2, "not UTF-8 text")), stdin=_random_bytes()),
+    Case("stdin-binary", _stdin, _stdin_outcomes(Unreadable(2, "not UTF-8 text")), stdin=_random_bytes()),
     Case(
         "stdin-closed",
         _stdin,
-        _stdin_outcomes(Expect(2, "there is no standard input to read")),
+        _stdin_outcomes(Unreadable(2, "there is no standard input to read")),
         stdin="closed",
         needs_process=True,
     ),
     Case(
         "stdin-writer-dies",
         _stdin,
-        _stdin_outcomes(Expect(2, "not valid YAML")),
+        _stdin_outcomes(Unreadable(2, "not valid YAML")),
         stdin="writer-dies",
         needs_process=True,
     ),
@@ -475,30 +502,30 @@ CASES: tuple[Case, ...] = (
     Case(
         "env-good",
         _committed("good.env"),
-        _env_file(Expect(0, "ok"), Expect(0, "is the client ID from"), Expect(0, "wrote")),
+        _env_file(Report(0, "ok"), Report(0, "is the client ID from"), Report(0, "wrote")),
     ),
     Case(
         "env-export-lines",
         _committed("export-lines.env"),
-        _env_file(Expect(1, "`export` is shell syntax"), CONF_AS_ENV["validate-creds"], CONF_AS_ENV["secret-create"]),
+        _env_file(Problem(1, "`export` is shell syntax"), CONF_AS_ENV["validate-creds"], CONF_AS_ENV["secret-create"]),
     ),
     Case(
         "env-quoted-values",
         _committed("quoted-values.env"),
         _env_file(
-            Expect(1, "has spaces or quotes around it"),
-            Expect(0, "is the client ID from"),
-            Expect(1, "has spaces or quotes around it"),
+            Problem(1, "has spaces or quotes around it"),
+            Report(0, "is the client ID from"),
+            Problem(1, "has spaces or quotes around it"),
         ),
     ),
     Case(
         "env-no-equals",
         _committed("no-equals.env"),
         _env_file(
-            Expect(1, "not KEY=value"),
+            Problem(1, "not KEY=value"),
             CONF_AS_ENV["validate-creds"],
             CONF_AS_ENV["secret-create"],
-            conf=Expect(2, "mapping values are not allowed"),
+            conf=Unreadable(2, "mapping values are not allowed"),
         ),
     ),
     Case(
@@ -509,7 +536,7 @@ CASES: tuple[Case, ...] = (
     Case(
         "env-crlf",
         _written("crlf.env", GOOD_ENV.replace("\n", "\r\n").encode()),
-        _env_file(Expect(1, "Windows line endings"), Expect(0, "is the client ID from"), Expect(0, "wrote")),
+        _env_file(Problem(1, "Windows line endings"), Report(0, "is the client ID from"), Report(0, "wrote")),
     ),
 )
 

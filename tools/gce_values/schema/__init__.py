@@ -14,9 +14,8 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import yaml
-
 from gce_values import resources
+from gce_values.pyyaml import yaml
 from gce_values.schema.goregex import go_regex
 from gce_values.schema.nodes import go_string, node_at
 
