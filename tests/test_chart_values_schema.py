@@ -171,21 +171,21 @@ def test_schema_constraint_edited_alone(tmp_path: Path) -> None:
     schema, chart = copy_tree(tmp_path)
     edit_yaml(schema, lambda data: max_blocks_node(data).update(maximum=999))
 
-    assert stale_names(schema, chart) == {"values.schema.json"}
+    assert stale_names(schema, chart) == {"values.schema.json", "conf.schema.json"}
 
 
 def test_schema_description_edited_alone(tmp_path: Path) -> None:
     schema, chart = copy_tree(tmp_path)
     edit_yaml(schema, lambda data: max_blocks_node(data).update(description="Another description."))
 
-    assert stale_names(schema, chart) == {"values.yaml", "README.md"}
+    assert stale_names(schema, chart) == {"values.yaml", "README.md", "conf.schema.json"}
 
 
 def test_schema_default_edited_alone(tmp_path: Path) -> None:
     schema, chart = copy_tree(tmp_path)
     edit_yaml(schema, lambda data: max_blocks_node(data).update(default=5))
 
-    assert stale_names(schema, chart) == {"values.yaml", "README.md"}
+    assert stale_names(schema, chart) == {"values.yaml", "README.md", "conf.schema.json"}
 
 
 def test_schema_rule_edited_alone(tmp_path: Path) -> None:
@@ -203,6 +203,16 @@ def test_helm_schema_edited_alone(tmp_path: Path) -> None:
     target.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
     assert stale_names(schema, chart) == {"values.schema.json"}
+
+
+def test_conf_schema_edited_alone(tmp_path: Path) -> None:
+    schema, chart = copy_tree(tmp_path)
+    target = chart / "conf.schema.json"
+    data = json.loads(target.read_text(encoding="utf-8"))
+    data["required"] = ["endpointUUID"]
+    target.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+    assert stale_names(schema, chart) == {"conf.schema.json"}
 
 
 def test_readme_values_table_edited_alone(tmp_path: Path) -> None:

@@ -58,6 +58,19 @@ def test_writes_a_valid_conf_with_the_answers(tmp_path: Path) -> None:
     _assert_valid(conf)
 
 
+@pytest.mark.parametrize("word", ["y", "n", "on", "off", "yes", "no", "null"])
+def test_answers_yaml_1_1_would_misread_are_quoted(tmp_path: Path, word: str) -> None:
+    """`--instance y` must mean the word y, as Helm (YAML 1.1) reads the file, not the boolean true."""
+    from gce_values.helmyaml import reader as yamlpos
+
+    conf = tmp_path / "my-conf.yaml"
+    ran = run("init", "-o", str(conf), "--instance", word, "--secret", word)
+    assert ran.code == 0, ran.output
+    as_helm_reads_it = yamlpos.load(conf.read_text(encoding="utf-8"), str(conf)).data
+    assert (as_helm_reads_it["Instance"], as_helm_reads_it["secrets"]) == (word, word)
+    _assert_valid(conf)
+
+
 def test_every_init_gets_its_own_endpoint_uuid(tmp_path: Path) -> None:
     ids = set()
     for name in ("a.yaml", "b.yaml"):
@@ -80,11 +93,14 @@ def test_keeps_every_comment_and_default_of_the_charts_values_yaml(tmp_path: Pat
     }
 
 
-def test_schema_line_points_at_the_charts_schema(tmp_path: Path) -> None:
+def test_schema_line_points_at_the_released_conf_schema_of_this_chart_version(tmp_path: Path) -> None:
+    """Not at a file of the virtual environment, which is gone when the conf is committed elsewhere."""
     conf = tmp_path / "my-conf.yaml"
     assert run("init", "-o", str(conf), "--secret", "creds").code == 0
     first = conf.read_text(encoding="utf-8").splitlines()[0]
-    assert first == f"# yaml-language-server: $schema={SCHEMA_JSON.resolve().as_uri()}"
+    version = yaml.safe_load((SCHEMA_JSON.parent / "Chart.yaml").read_text(encoding="utf-8"))["version"]
+    assert first.startswith("# yaml-language-server: $schema=https://")
+    assert first.endswith(f"/globus-compute-endpoint-{version}/charts/globus-compute/conf.schema.json")
     other = tmp_path / "other.yaml"
     url = "https://example.org/values.schema.json"
     assert run("init", "-o", str(other), "--secret", "creds", "--schema-url", url).code == 0

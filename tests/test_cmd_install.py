@@ -18,6 +18,8 @@ import yaml
 from support.cli import run
 from support.paths import CHART_DIR, SEED_FILE
 
+CHART_VERSION = str(yaml.safe_load((CHART_DIR / "Chart.yaml").read_text(encoding="utf-8"))["version"])
+
 
 @pytest.fixture
 def conf(tmp_path: Path) -> Path:
@@ -58,11 +60,11 @@ def _env(bin_dir: Path, **extra: str) -> dict[str, str | None]:
     return {"PATH": str(bin_dir), "GCE_SLATE": None, "GCE_HELM": None, **extra}
 
 
-def test_dry_run_prints_the_slate_command_quoted(conf: Path, bin_dir: Path) -> None:
+def test_dry_run_prints_the_slate_command_pinned_to_the_carried_chart(conf: Path, bin_dir: Path) -> None:
     ran = run("install", str(conf), "--group", "atlas-group", "--cluster", "uchicago", "--dry-run", env=_env(bin_dir))
     assert ran.code == 0, ran.output
-    expected = ["slate", "app", "install", "globus-compute-endpoint", "--group", "atlas-group"]
-    expected += ["--cluster", "uchicago", "--conf", str(conf)]
+    expected = ["slate", "app", "install", "globus-compute-endpoint", "--version", CHART_VERSION]
+    expected += ["--group", "atlas-group", "--cluster", "uchicago", "--conf", str(conf)]
     assert shlex.split(ran.stdout) == expected
     assert "'" in ran.stdout, "the path with a space is quoted"
     assert "not installed here" in ran.stderr
@@ -71,7 +73,27 @@ def test_dry_run_prints_the_slate_command_quoted(conf: Path, bin_dir: Path) -> N
 def test_dry_run_passes_dev_through(conf: Path, bin_dir: Path) -> None:
     ran = run("install", str(conf), "--group", "g", "--cluster", "c", "--dev", "--dry-run", env=_env(bin_dir))
     assert ran.code == 0, ran.output
-    assert shlex.split(ran.stdout)[-1] == "--dev"
+    argv = shlex.split(ran.stdout)
+    assert argv[-1] == "--dev"
+    assert argv[argv.index("--version") + 1] == CHART_VERSION, "the incubator's copy is pinned too"
+
+
+def test_dry_run_local_uploads_the_carried_chart(conf: Path, bin_dir: Path) -> None:
+    ran = run("install", str(conf), "--group", "g", "--cluster", "c", "--local", "--dry-run", env=_env(bin_dir))
+    assert ran.code == 0, ran.output
+    assert shlex.split(ran.stdout) == [
+        "slate", "app", "install", "--local", str(CHART_DIR), "--group", "g", "--cluster", "c", "--conf", str(conf),
+    ]  # fmt: skip
+    assert (Path(shlex.split(ran.stdout)[4]) / "Chart.yaml").is_file(), "the directory slate would upload"
+
+
+def test_the_chart_the_dry_run_names_is_the_chart_validation_used(conf: Path, bin_dir: Path) -> None:
+    """The pinned version is the version of the chart whose schema checked the conf."""
+    from gce_values import resources
+    from gce_values.workflow import versions
+
+    assert resources.chart_dir().resolve() == CHART_DIR.resolve()
+    assert versions.chart_metadata()["version"] == CHART_VERSION
 
 
 def test_dry_run_with_helm_names_the_release_the_chart_and_the_namespace(
@@ -84,8 +106,16 @@ def test_dry_run_with_helm_names_the_release_the_chart_and_the_namespace(
         helm, "upgrade", "--install", "globus-compute-endpoint-atlas", str(CHART_DIR),
         "-f", str(conf), "--namespace", "science",
     ]  # fmt: skip
-    named = run("install", str(conf), "--helm", "--release", "mine", "--dry-run", "--helm-bin", helm)
+    named = run(
+        "install", str(conf), "--helm", "--namespace", "x", "--release", "mine", "--dry-run", "--helm-bin", helm
+    )
     assert shlex.split(named.stdout)[3] == "mine"
+
+
+def test_helm_needs_a_namespace(conf: Path, bin_dir: Path, helm_bins: dict[str, Path]) -> None:
+    ran = run("install", str(conf), "--helm", "--dry-run", "--helm-bin", str(helm_bins["v4"]), env=_env(bin_dir))
+    assert ran.code == 2
+    assert "--namespace is required with --helm" in ran.stderr
 
 
 def test_runs_slate_with_the_conf_and_reports_success(conf: Path, bin_dir: Path) -> None:
@@ -93,8 +123,8 @@ def test_runs_slate_with_the_conf_and_reports_success(conf: Path, bin_dir: Path)
     ran = run("install", str(conf), "--group", "atlas-group", "--cluster", "uchicago", env=_env(bin_dir))
     assert ran.code == 0, ran.output
     assert record.read_text().splitlines() == [
-        "app", "install", "globus-compute-endpoint", "--group", "atlas-group", "--cluster", "uchicago",
-        "--conf", str(conf),
+        "app", "install", "globus-compute-endpoint", "--version", CHART_VERSION,
+        "--group", "atlas-group", "--cluster", "uchicago", "--conf", str(conf),
     ]  # fmt: skip
     assert "gce-values smoke --endpoint-id 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3" in ran.stderr
 
@@ -141,7 +171,7 @@ def test_missing_slate_is_exit_2_with_a_way_out(conf: Path, bin_dir: Path) -> No
 
 
 def test_missing_helm_is_exit_2(conf: Path, bin_dir: Path) -> None:
-    ran = run("install", str(conf), "--helm", env=_env(bin_dir, GCE_HELM=str(bin_dir / "helm")))
+    ran = run("install", str(conf), "--helm", "--namespace", "n", env=_env(bin_dir, GCE_HELM=str(bin_dir / "helm")))
     assert ran.code == 2
     assert "not an executable" in ran.stderr
 
@@ -164,7 +194,7 @@ def test_helm_failure_passes_its_exit_code_on(
         )
     )
     ran = run(
-        "install", str(conf), "--helm", "--helm-bin", str(helm_bins["v4"]),
+        "install", str(conf), "--helm", "--namespace", "n", "--helm-bin", str(helm_bins["v4"]),
         env=_env(bin_dir, KUBECONFIG=str(kubeconfig), HOME=str(tmp_path)),
     )  # fmt: skip
     assert ran.code == 1
@@ -176,7 +206,10 @@ def test_helm_failure_passes_its_exit_code_on(
     [
         ["--group", "g"],  # no --cluster
         ["--cluster", "c"],  # no --group
-        ["--helm", "--group", "g"],  # SLATE options with --helm
+        ["--helm", "--namespace", "n", "--group", "g"],  # SLATE options with --helm
+        ["--helm", "--namespace", "n", "--local"],
+        ["--group", "g", "--cluster", "c", "--namespace", "n"],  # a namespace SLATE would not use
+        ["--group", "g", "--cluster", "c", "--local", "--dev"],
     ],
 )
 def test_usage_errors_are_exit_2(conf: Path, bin_dir: Path, args: list[str]) -> None:

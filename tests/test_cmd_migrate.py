@@ -14,9 +14,10 @@ from gce_values.validator import validate_sources
 from support.cli import run
 from support.paths import REPO_ROOT
 
-ANCHORS = REPO_ROOT.parent / "shared" / "anchors" / "predecessor-charts"
-SLATE_CONF = ANCHORS / "slate-globus-compute-endpoint-0.1.6.values.yaml"
-UPSTREAM_CONF = ANCHORS / "upstream-globus_compute_endpoint-0.7.1.values.yaml"
+# Confs shaped like the published defaults of the two predecessor charts (see the files' headers).
+PREDECESSORS = REPO_ROOT / "tests" / "fixtures" / "predecessor-confs"
+SLATE_CONF = PREDECESSORS / "slate-0.1.6.yaml"
+UPSTREAM_CONF = PREDECESSORS / "upstream-0.7.1.yaml"
 ENDPOINT_ID = "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3"
 PLANTED = "PlantedS3cret+/Value=="
 
@@ -32,7 +33,7 @@ def _edited(tmp_path: Path, anchor: Path, **changes: Any) -> Path:
 
 def _migrate(tmp_path: Path, old: Path, *extra: str) -> tuple[int, dict[str, Any], str, Path]:
     out = tmp_path / "new-conf.yaml"
-    ran = run("migrate", str(old), "-o", str(out), "--report-format", "json", *extra)
+    ran = run("migrate", str(old), "-o", str(out), "--format", "json", *extra)
     assert out.exists(), ran.output
     return ran.code, json.loads(ran.stderr), ran.stdout + ran.stderr, out
 
@@ -95,8 +96,9 @@ def test_a_users_edited_slate_conf_migrates_to_a_valid_conf(tmp_path: Path) -> N
         FUNCX_SDK_CLIENT_SECRET=PLANTED,
     )
     code, report, printed, out = _migrate(tmp_path, old)
-    assert code == 0, printed
+    assert code == 1, "valid, but the kept worker image and the keys not carried over need a look"
     assert report["valid"] is True and report["fillIn"] == []
+    assert report["needsReview"] == ["workerImage", "favouriteColour", "FUNCX_SDK_CLIENT_SECRET"]
     assert _validate(out) == []
     values = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert (values["Instance"], values["endpointUUID"], values["secrets"]) == ("atlas", ENDPOINT_ID, "atlas-creds")
@@ -125,7 +127,7 @@ def test_a_credential_pasted_into_a_copied_value_stays_behind(tmp_path: Path) ->
         workerInit=f"export GLOBUS_COMPUTE_CLIENT_SECRET={PLANTED}",
     )
     for report_format in ("json", "text"):
-        ran = run("migrate", str(old), "--report-format", report_format)
+        ran = run("migrate", str(old), "--format", report_format)
         assert ran.code == 0, ran.stderr
         assert PLANTED not in ran.stdout + ran.stderr
         assert yaml.safe_load(ran.stdout)["workerInit"] == ""
@@ -139,8 +141,9 @@ def test_an_upstream_conf_with_its_own_image_keeps_it_for_review(tmp_path: Path)
     text = text.replace("tag: main-3.10", "tag: 4.19.0").replace("endpointUUID:", f"endpointUUID: {ENDPOINT_ID}")
     text = text.replace("minBlocks: 1", "minBlocks: 2")
     old.write_text(text + "secrets: my-creds\n", encoding="utf-8")
-    code, report, printed, out = _migrate(tmp_path, old)
-    assert code == 0, printed
+    code, report, _, out = _migrate(tmp_path, old)
+    assert code == 1, "the user's own image needs a look"
+    assert report["valid"] is True and report["needsReview"] == ["image"]
     values = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert values["image"] == {
         "repository": "registry.example.org/me/endpoint",
@@ -165,9 +168,12 @@ def test_worker_init_with_more_than_the_endpoint_is_kept_for_review(tmp_path: Pa
     init = "pip install globus-compute-endpoint==2.0.0 numpy && export OMP_NUM_THREADS=1"
     old = _edited(tmp_path, SLATE_CONF, endpointUUID=ENDPOINT_ID, secrets="creds", workerInit=init)
     code, report, _, out = _migrate(tmp_path, old)
-    assert code == 0
+    assert code == 1, "a workerInit that installs the endpoint needs review"
     assert yaml.safe_load(out.read_text(encoding="utf-8"))["workerInit"] == init
     assert _actions(report)["workerInit"] == "review"
+    text = run("migrate", str(old))
+    assert text.code == 1
+    assert "review before installing: workerInit" in text.stderr
 
 
 def test_text_report_goes_to_stderr_and_the_conf_to_stdout(tmp_path: Path) -> None:
@@ -177,7 +183,7 @@ def test_text_report_goes_to_stderr_and_the_conf_to_stdout(tmp_path: Path) -> No
     assert yaml.safe_load(ran.stdout)["endpointUUID"] == ENDPOINT_ID
     assert "dropped: image:" in ran.stderr
     assert "changed: maxBlocks:" in ran.stderr
-    assert "copied unchanged:" in ran.stderr
+    assert "  copied: maxMem\n" in ran.stderr, "one line per key, also for the keys copied as they were"
 
 
 def test_incomplete_conf_report_says_what_to_fill_in(tmp_path: Path) -> None:
@@ -212,3 +218,57 @@ def test_unusable_old_conf_is_exit_2(tmp_path: Path, text: str, message: str) ->
     assert message in ran.stderr
     assert not out.exists()
     assert run("migrate", str(tmp_path / "absent.yaml")).code == 2
+
+
+def test_a_complete_conf_with_nothing_to_review_exits_0(tmp_path: Path) -> None:
+    old = _edited(tmp_path, SLATE_CONF, Instance="atlas", endpointUUID=ENDPOINT_ID, secrets="atlas-creds")
+    code, report, printed, _ = _migrate(tmp_path, old)
+    assert code == 0, printed
+    assert report["needsReview"] == [] and report["valid"] is True
+
+
+@pytest.mark.parametrize("anchor", [SLATE_CONF, UPSTREAM_CONF], ids=["slate-0.1.6", "upstream-0.7.1"])
+def test_one_report_line_per_old_key(tmp_path: Path, anchor: Path) -> None:
+    old = _edited(
+        tmp_path, anchor, endpointUUID=ENDPOINT_ID, secrets="creds", endpointCLIargs="--debug --log-to-console -v"
+    )
+    old_keys = list(yaml.safe_load(old.read_text(encoding="utf-8")))
+    _, report, _, _ = _migrate(tmp_path, old)
+    reported = [change["key"] for change in report["changes"]] + [item["key"] for item in report["fillIn"]]
+    assert sorted(reported) == sorted(old_keys)
+    (cli_args,) = [c for c in report["changes"] if c["key"] == "endpointCLIargs"]
+    assert cli_args["action"] == "changed" and cli_args["newKey"] == "endpoint.debug"
+    assert "Not carried over: -v." in cli_args["reason"]
+    text = run("migrate", str(old))
+    report_lines = [line for line in text.stderr.splitlines() if line.startswith("  ") and ": " in line]
+    assert [line for line in report_lines if "endpointCLIargs" in line] == [
+        f"  changed: endpointCLIargs -> endpoint.debug: {cli_args['reason']}"
+    ]
+
+
+def test_a_dropped_image_explains_the_tag_the_user_set(tmp_path: Path) -> None:
+    old = tmp_path / "upstream-tagged.yaml"
+    text = UPSTREAM_CONF.read_text(encoding="utf-8").replace("tag: main-3.10", "tag: 2.2.0-python3.9")
+    old.write_text(text.replace("endpointUUID:", f"endpointUUID: {ENDPOINT_ID}") + "secrets: creds\n")
+    _, report, _, _ = _migrate(tmp_path, old)
+    (image,) = [c for c in report["changes"] if c["key"] == "image"]
+    assert image["action"] == "dropped"
+    assert "compute/kube-endpoint:2.2.0-python3.9" in image["reason"]
+    assert "main-3.10" not in image["reason"]
+
+
+def test_a_conf_already_for_this_chart_is_recognised_and_copied_as_it_is(tmp_path: Path) -> None:
+    conf = tmp_path / "mine.yaml"
+    assert run("init", "-o", str(conf), "--instance", "atlas", "--secret", "creds").code == 0
+    out = tmp_path / "again.yaml"
+    ran = run("migrate", str(conf), "-o", str(out))
+    assert ran.code == 0, ran.output
+    assert "is already a conf for this chart: nothing to convert" in ran.stderr
+    assert yaml.safe_load(out.read_text(encoding="utf-8")) == yaml.safe_load(conf.read_text(encoding="utf-8"))
+    five_keys = tmp_path / "five.yaml"
+    five_keys.write_text(
+        f"Instance: atlas\nendpointUUID: {ENDPOINT_ID}\nsecrets: creds\nuseClientCredentials: true\nmaxBlocks: 100\n"
+    )
+    code, report, _, migrated = _migrate(tmp_path, five_keys)
+    assert (code, report["predecessor"]) == (0, "this chart")
+    assert yaml.safe_load(migrated.read_text(encoding="utf-8"))["maxBlocks"] == 100, "the user's choice here"

@@ -139,7 +139,10 @@ def test_manifests_and_endpoint_config_are_exclusive(helm_bins: dict[str, Path])
 
 
 def test_an_invalid_release_name_is_exit_2(helm_bins: dict[str, Path]) -> None:
-    ran = run("render", str(SEED_FILE), "--manifests", "--release", "Not_A_Release", "--helm-bin", str(helm_bins["v4"]))
+    ran = run(
+        "render", str(SEED_FILE), "--manifests", "--namespace", "ns", "--release", "Not_A_Release",
+        "--helm-bin", str(helm_bins["v4"]),
+    )  # fmt: skip
     assert ran.code == 2
     assert ran.stdout == ""
     assert "Not_A_Release" in ran.stderr and len(ran.stderr.strip().splitlines()) == 1
@@ -153,7 +156,9 @@ def test_helm_refusing_the_conf_is_exit_1_with_its_message(tmp_path: Path) -> No
     )
     failing_helm.chmod(0o755)
     out = tmp_path / "manifests.yaml"
-    ran = run("render", str(SEED_FILE), "--manifests", "--helm-bin", str(failing_helm), "-o", str(out))
+    ran = run(
+        "render", str(SEED_FILE), "--manifests", "--namespace", "ns", "--helm-bin", str(failing_helm), "-o", str(out)
+    )
     assert ran.code == 1
     assert "helm: Error: values don't meet the specifications" in ran.stderr
     assert not out.exists()
@@ -163,9 +168,21 @@ def test_missing_helm_says_how_to_get_it(tmp_path: Path, monkeypatch: pytest.Mon
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     monkeypatch.setattr(resources, "repo_root", lambda: tmp_path)  # a checkout without .tools/bin
-    ran = run("render", str(SEED_FILE), "--manifests", env={"PATH": str(empty), "GCE_HELM": None})
+    ran = run("render", str(SEED_FILE), "--manifests", "--namespace", "ns", env={"PATH": str(empty), "GCE_HELM": None})
     assert ran.code == 2
     assert "helm not found" in ran.stderr and "make setup" in ran.stderr
-    named = run("render", str(SEED_FILE), "--manifests", env={"GCE_HELM": str(tmp_path / "nope")})
+    named = run("render", str(SEED_FILE), "--manifests", "--namespace", "ns", env={"GCE_HELM": str(tmp_path / "nope")})
     assert named.code == 2
     assert "$GCE_HELM" in named.stderr
+
+
+@pytest.mark.parametrize("mode", ["--manifests", "--endpoint-config"])
+def test_rendering_with_helm_needs_a_namespace(mode: str, helm_bins: dict[str, Path]) -> None:
+    ran = run("render", str(SEED_FILE), mode, "--helm-bin", str(helm_bins["v4"]))
+    assert ran.code == 2
+    assert "--namespace is required" in ran.stderr and "slate-group-<group>" in ran.stderr
+
+
+def test_help_says_it_needs_helm_and_how_to_get_it() -> None:
+    text = " ".join(run("render", "--help").stdout.split())
+    assert "need helm" in text and "make setup" in text and "https://helm.sh/docs/intro/install/" in text

@@ -7,10 +7,13 @@ The real run needs a live endpoint (documented); here the executor is a small st
 from __future__ import annotations
 
 import concurrent.futures
+import os
+import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +23,16 @@ from gce_values.workflow import taskwait
 from support.cli import run
 
 ENDPOINT_ID = "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3"
+CLIENT_ID = "5a1c9f0e-8d3b-4c27-9e61-0b7d2f4a8c13"
+PLANTED = "PlantedS3cret+/Value=="
+CREDENTIALS = {"GLOBUS_COMPUTE_CLIENT_ID": CLIENT_ID, "GLOBUS_COMPUTE_CLIENT_SECRET": PLANTED}
+CREDENTIAL_NAMES = (
+    "GLOBUS_COMPUTE_CLIENT_ID",
+    "GLOBUS_COMPUTE_CLIENT_SECRET",
+    "FUNCX_SDK_CLIENT_ID",
+    "FUNCX_SDK_CLIENT_SECRET",
+)
+NO_CREDENTIALS: dict[str, str | None] = dict.fromkeys(CREDENTIAL_NAMES)
 
 
 class StandInExecutor:
@@ -108,7 +121,7 @@ def _use_executor(monkeypatch: pytest.MonkeyPatch, executor: StandInExecutor) ->
 
 def test_command_prints_the_result_and_exits_0(monkeypatch: pytest.MonkeyPatch) -> None:
     _use_executor(monkeypatch, StandInExecutor(delay=0.1))
-    ran = run("smoke", "--endpoint-id", ENDPOINT_ID, "--timeout", "10")
+    ran = run("smoke", "--endpoint-id", ENDPOINT_ID, "--timeout", "10", env=CREDENTIALS)
     assert ran.code == 0, ran.output
     assert ran.stdout == "Hello World!\n"
     assert "\r" not in ran.stderr, "no spinner when standard error is not a terminal"
@@ -116,7 +129,7 @@ def test_command_prints_the_result_and_exits_0(monkeypatch: pytest.MonkeyPatch) 
 
 def test_command_times_out_with_exit_1(monkeypatch: pytest.MonkeyPatch) -> None:
     _use_executor(monkeypatch, StandInExecutor(delay=None))
-    ran = run("smoke", "--endpoint-id", ENDPOINT_ID, "--timeout", "1")
+    ran = run("smoke", "--endpoint-id", ENDPOINT_ID, "--timeout", "1", env=CREDENTIALS)
     assert ran.code == 1
     assert "no result after 1s (task task-0001)" in ran.stderr
     assert ran.stdout == ""
@@ -124,7 +137,7 @@ def test_command_times_out_with_exit_1(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_command_reports_a_failed_task_with_exit_1(monkeypatch: pytest.MonkeyPatch) -> None:
     _use_executor(monkeypatch, StandInExecutor(submit_error=PermissionError("endpoint not allowed")))
-    ran = run("smoke", "--endpoint-id", ENDPOINT_ID)
+    ran = run("smoke", "--endpoint-id", ENDPOINT_ID, env=CREDENTIALS)
     assert ran.code == 1
     assert "the task failed" in ran.stderr and "endpoint not allowed" in ran.stderr
 
@@ -137,8 +150,80 @@ def test_command_rejects_a_non_uuid_endpoint_id() -> None:
 
 def test_command_without_the_sdk_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "globus_compute_sdk", None)  # what an environment without it has
-    ran = run("smoke", "--endpoint-id", ENDPOINT_ID)
+    ran = run("smoke", "--endpoint-id", ENDPOINT_ID, env=CREDENTIALS)
     assert ran.code == 2
     assert "pip install 'gce-values[smoke]'" in ran.stderr
     assert len(ran.stderr.strip().splitlines()) == 1
     assert "Traceback" not in ran.output
+
+
+def _smoke_process(tmp_path: Path, env: dict[str, str | None]) -> subprocess.CompletedProcess[str]:
+    """The console script, as CI runs it: no terminal, standard input empty, a fresh HOME."""
+    full = {**os.environ, "HOME": str(tmp_path), **env}
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "gce-values"), "smoke", "--endpoint-id", ENDPOINT_ID, "--timeout", "5"],
+        stdin=subprocess.DEVNULL,
+        env={name: value for name, value in full.items() if value is not None},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_without_credentials_it_never_prompts_and_says_what_to_set(tmp_path: Path) -> None:
+    ran = _smoke_process(tmp_path, NO_CREDENTIALS)
+    assert ran.returncode == 2, ran.stderr
+    assert "GLOBUS_COMPUTE_CLIENT_ID and GLOBUS_COMPUTE_CLIENT_SECRET" in ran.stderr
+    assert "FUNCX_SDK_CLIENT_ID" in ran.stderr
+    assert len(ran.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / ".globus_compute").exists(), "no login was started"
+
+
+def test_help_names_the_credentials() -> None:
+    ran = run("smoke", "--help")
+    assert "GLOBUS_COMPUTE_CLIENT_ID and GLOBUS_COMPUTE_CLIENT_SECRET" in ran.stdout
+    assert "FUNCX_SDK_CLIENT_ID" in ran.stdout
+
+
+def test_half_the_credentials_names_the_missing_one() -> None:
+    env = {**NO_CREDENTIALS, "GLOBUS_COMPUTE_CLIENT_ID": CLIENT_ID}
+    ran = run("smoke", "--endpoint-id", ENDPOINT_ID, env=env)
+    assert ran.code == 2
+    assert "set GLOBUS_COMPUTE_CLIENT_SECRET " in ran.stderr
+
+
+def test_a_client_id_that_is_not_a_uuid_is_refused_without_echoing_it() -> None:
+    env = {**NO_CREDENTIALS, "GLOBUS_COMPUTE_CLIENT_ID": PLANTED, "GLOBUS_COMPUTE_CLIENT_SECRET": PLANTED}
+    ran = run("smoke", "--endpoint-id", ENDPOINT_ID, env=env)
+    assert ran.code == 2
+    assert "GLOBUS_COMPUTE_CLIENT_ID is not a UUID" in ran.stderr
+    assert PLANTED not in ran.output
+
+
+def test_old_names_fill_the_new_ones_with_a_note() -> None:
+    env = {"FUNCX_SDK_CLIENT_ID": CLIENT_ID, "FUNCX_SDK_CLIENT_SECRET": PLANTED, "GLOBUS_COMPUTE_CLIENT_SECRET": ""}
+    notes = smoke.use_client_credentials(env)
+    assert env["GLOBUS_COMPUTE_CLIENT_ID"] == CLIENT_ID
+    assert env["GLOBUS_COMPUTE_CLIENT_SECRET"] == PLANTED
+    assert len(notes) == 2 and all("FUNCX_SDK_CLIENT_" in note for note in notes)
+    assert not any(PLANTED in note for note in notes)
+    mixed = {
+        "GLOBUS_COMPUTE_CLIENT_ID": CLIENT_ID,
+        "GLOBUS_COMPUTE_CLIENT_SECRET": "new",
+        "FUNCX_SDK_CLIENT_SECRET": "old",
+    }
+    assert smoke.use_client_credentials(mixed) == []
+    assert mixed["GLOBUS_COMPUTE_CLIENT_SECRET"] == "new", "the current name wins"
+
+
+def test_old_names_reach_the_real_sdk_which_never_prompts(tmp_path: Path) -> None:
+    """The real SDK, its Globus Auth address a closed local port: it fails (after its retries), never asks."""
+    closed = "http://127.0.0.1:9/"
+    env = {**NO_CREDENTIALS, "FUNCX_SDK_CLIENT_ID": CLIENT_ID, "FUNCX_SDK_CLIENT_SECRET": PLANTED}
+    env.update(GLOBUS_SDK_SERVICE_URL_AUTH=closed, GLOBUS_SDK_SERVICE_URL_FUNCX=closed)
+    ran = _smoke_process(tmp_path, env)
+    assert ran.returncode == 1, ran.stderr
+    assert "note: using FUNCX_SDK_CLIENT_ID as GLOBUS_COMPUTE_CLIENT_ID" in ran.stderr
+    assert "refused the client credentials or cannot be reached" in ran.stderr
+    assert PLANTED not in ran.stdout + ran.stderr

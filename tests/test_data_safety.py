@@ -289,7 +289,7 @@ def test_a_secret_in_a_conf_is_never_shown(placement: str, tmp_path: Path) -> No
         ]
     for report_format in ("text", "json"):
         out = tmp_path / f"migrated-{report_format}.yaml"
-        runs.append(["migrate", str(conf), "-o", str(out), "--report-format", report_format])
+        runs.append(["migrate", str(conf), "-o", str(out), "--format", report_format])
     for args in runs:
         ran = run(*args, env={"GCE_SLATE": "/nonexistent/slate"})
         assert ran.code != 0 or args[0] == "migrate", f"{args}: a conf with a credential is not valid: {ran.output}"
@@ -381,9 +381,9 @@ def test_a_secret_in_an_old_conf_is_never_shown_or_carried_over(placement: str, 
     old.write_text(OLD_CONF + OLD_CONF_PLACEMENTS[placement], encoding="utf-8")
     for report_format in ("text", "json"):
         for target in ("-", str(tmp_path / f"migrated-{report_format}.yaml")):
-            ran = run("migrate", str(old), "-o", target, "--report-format", report_format)
+            ran = run("migrate", str(old), "-o", target, "--format", report_format)
             assert ran.code in (0, 1), ran.output
-            assert_nothing_leaked(ran, tmp_path, f"migrate -o {target} --report-format {report_format}")
+            assert_nothing_leaked(ran, tmp_path, f"migrate -o {target} --format {report_format}")
 
 
 @pytest.mark.parametrize("option", ["--endpoint-uuid", "--instance", "--secret"])

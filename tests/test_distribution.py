@@ -64,6 +64,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         env=_quiet_env(TMPDIR=str(build)),
     )
     assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stdout + result.stderr, "setuptools warns (e.g. a package folder left out)"
     (built,) = out.glob("gce_values-*.whl")
     return built
 
@@ -84,8 +85,8 @@ def test_installed_wheel_inits_and_validates_from_any_directory(installed: Path,
     assert init.returncode == 0, init.stderr
     conf = (tmp_path / "conf.yaml").read_text()
     assert "Instance: wheel" in conf
-    packaged_schema = next(installed.glob("lib/python*/site-packages/gce_values/data/chart/*/values.schema.json"))
-    assert f"$schema={packaged_schema.as_uri()}" in conf
+    assert "$schema=https://" in conf.splitlines()[0], "a URL that outlives this environment"
+    assert str(installed) not in conf
     valid = _run([gce, "validate", "conf.yaml"], tmp_path)
     assert (valid.returncode, valid.stdout.strip()) == (0, "conf.yaml: valid")
     (tmp_path / "bad.yaml").write_text(BAD_CONF)
@@ -109,20 +110,100 @@ def test_installed_wheel_carries_the_same_schema_and_chart(installed: Path, tmp_
     assert "chart globus-compute-endpoint" in version.stdout
 
 
-def test_pre_commit_hook_passes_good_confs_and_stops_bad_ones(tmp_path: Path, constraints: Path) -> None:
+WORKFLOW = """\
+name: ci
+on: [push, pull_request]
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+"""
+MANIFEST = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+data:
+  minBlocks: "3"
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+"""
+OTHER_CHART_VALUES = "replicaCount: 3\nimage:\n  repository: nginx\nresources: {}\nInstance: web\n"
+
+
+def _readme_pre_commit_snippet() -> str:
+    """The .pre-commit-config.yaml the README tells users to write (its only YAML block naming the hook)."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", readme, re.DOTALL)
+    (snippet,) = [block for block in blocks if "gce-values-validate" in block]
+    return str(snippet)
+
+
+def _snapshot_of_this_repository(dest: Path) -> str:
+    """A git repository holding this checkout's files as they are now (committed or not); its commit."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=True,
+    )
+    for name in filter(None, listed.stdout.decode().split("\0")):
+        source = REPO_ROOT / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            (dest / name).write_bytes(source.read_bytes())
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    for argv in (["git", "init", "-q"], ["git", "add", "-A"], [*git, "commit", "-q", "-m", "snapshot"]):
+        subprocess.run(argv, cwd=dest, check=True, capture_output=True)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=dest, check=True, capture_output=True, text=True)
+    return head.stdout.strip()
+
+
+def test_pre_commit_hook_as_the_readme_says_checks_only_the_confs(tmp_path: Path, constraints: Path) -> None:
+    """Real pre-commit, the README's snippet unchanged but for the repository and revision, in a
+    repository that also holds a CI workflow, Kubernetes manifests, another chart's values and the
+    pre-commit config itself."""
     pre_commit = Path(sys.executable).parent / "pre-commit"
     assert pre_commit.exists(), "pre-commit is not installed in the test environment (requirements/dev.in)"
+    hook_repo = tmp_path / "hook-repo"
+    hook_repo.mkdir()
+    rev = _snapshot_of_this_repository(hook_repo)
+    snippet = _readme_pre_commit_snippet()
+    assert "files:" not in snippet and "args:" not in snippet and "exclude:" not in snippet, "no extra settings"
+    config = re.sub(r"repo: \S+", f"repo: {hook_repo}", snippet)
+    config = re.sub(r"rev: \S+", f"rev: {rev}", config)
+
     repo = tmp_path / "confs"
-    repo.mkdir()
-    (repo / "good.yaml").write_text(GOOD_CONF)
-    (repo / "bad.yaml").write_text(BAD_CONF)
+    files = {
+        ".pre-commit-config.yaml": config,
+        ".github/workflows/ci.yaml": WORKFLOW,
+        "k8s/app.yaml": MANIFEST,
+        "other-chart/values.yaml": OTHER_CHART_VALUES,
+        "endpoints/atlas.yaml": GOOD_CONF,
+    }
+    for name, text in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
     env = _quiet_env(PRE_COMMIT_HOME=str(tmp_path / "cache"), PIP_CONSTRAINT=str(constraints))
-    for argv in (["git", "init", "-q"], ["git", "add", "good.yaml", "bad.yaml"]):
+    for argv in (["git", "init", "-q"], ["git", "add", "-A"]):
         assert _run(argv, repo, env).returncode == 0
-    good = _run([pre_commit, "try-repo", REPO_ROOT, "gce-values-validate", "--files", "good.yaml"], repo, env)
+    good = _run([pre_commit, "run", "--all-files", "--verbose"], repo, env)
     assert good.returncode == 0, good.stdout + good.stderr
     assert "Passed" in good.stdout
-    bad = _run([pre_commit, "try-repo", REPO_ROOT, "gce-values-validate", "--files", "bad.yaml"], repo, env)
+    assert "endpoints/atlas.yaml: valid" in good.stdout
+    for other in (".pre-commit-config.yaml", ".github/workflows/ci.yaml", "k8s/app.yaml", "other-chart/values.yaml"):
+        assert f"{other}: skipped, not a conf for this chart" in good.stdout
+
+    (repo / "endpoints" / "broken.yaml").write_text(BAD_CONF)
+    assert _run(["git", "add", "-A"], repo, env).returncode == 0
+    bad = _run([pre_commit, "run", "--all-files"], repo, env)
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "Failed" in bad.stdout
-    assert "bad.yaml:5:1: error: minBlocks:" in bad.stdout
+    assert "endpoints/broken.yaml:5:1: error: minBlocks:" in bad.stdout
+    assert "error" not in "".join(line for line in bad.stdout.splitlines(True) if "broken.yaml" not in line)

@@ -144,3 +144,51 @@ def test_emit_dash_writes_to_stdout(tmp_path: Path, capsys: pytest.CaptureFixtur
     fileio.emit("a: 1\n", "-", force=False)
     assert capsys.readouterr().out == "a: 1\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def _fifo_with_reader(tmp_path: Path) -> tuple[Path, list[bytes], Any]:
+    """A named pipe and a thread that reads what is written into it."""
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+
+    def read() -> None:
+        with open(fifo, "rb") as handle:
+            received.append(handle.read())
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    return fifo, received, reader
+
+
+def test_a_device_or_pipe_is_written_into_never_replaced(tmp_path: Path) -> None:
+    """`-o /dev/null --force` as root once replaced /dev/null with a regular file; a pipe stands in for it here."""
+    fifo, received, reader = _fifo_with_reader(tmp_path)
+    fileio.write_text(fifo, "conf: text\n", force=True)
+    reader.join(timeout=10)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode), "still the pipe, not a regular file renamed over it"
+    assert received == [b"conf: text\n"]
+    assert _leftovers(tmp_path) == []
+
+
+def test_credentials_never_go_to_a_device_or_pipe(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        fileio.write_text(fifo, "GLOBUS_COMPUTE_CLIENT_SECRET=x\n", force=True, mode=fileio.SECRET_MODE)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+def test_a_command_writing_to_a_pipe_leaves_it_a_pipe(tmp_path: Path) -> None:
+    from support.cli import run
+    from support.paths import REPO_ROOT
+
+    fifo, received, reader = _fifo_with_reader(tmp_path)
+    old = REPO_ROOT / "tests" / "fixtures" / "predecessor-confs" / "slate-0.1.6.yaml"
+    ran = run("migrate", str(old), "-o", str(fifo), "--force")
+    reader.join(timeout=10)
+    assert ran.code == 1, ran.output  # the old defaults lack endpointUUID and secrets
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert b"maxBlocks: 4" in received[0]

@@ -14,7 +14,7 @@ from support.paths import CHART_DIR, REPO_ROOT
 
 CHART = CHART_DIR
 EXPORT = REPO_ROOT / "tools" / "export_slate_catalog.py"
-CATALOG_CI = REPO_ROOT.parent / "shared" / "anchors" / "slate-catalog-ci"
+CATALOG_CI = REPO_ROOT / ".ci" / "slate-catalog"
 
 
 def run_export(dest: Path, chart: Path = CHART) -> subprocess.CompletedProcess[str]:
@@ -48,19 +48,18 @@ def test_helm_package_contains_the_chart_and_its_schema(helm_bins: dict[str, Pat
 
 
 def test_catalog_export_passes_the_slate_catalog_ci(helm_bins: dict[str, Path], tmp_path: Path) -> None:
-    assert CATALOG_CI.is_dir(), f"{CATALOG_CI} is missing: shared/ must sit beside the repository"
     result = run_export(tmp_path)
     assert result.returncode == 0, result.stderr
     exported = tmp_path / "charts" / "globus-compute"
     assert exported_version(tmp_path) == chart_version()
     bin_dir = Path(sys.executable).parent
     subprocess.run(
-        [str(bin_dir / "yamale"), "-s", str(CATALOG_CI / "chart_schema.yaml"), str(exported / "Chart.yaml")],
+        [str(bin_dir / "yamale"), "-s", str(CATALOG_CI / "chart-schema.yaml"), str(exported / "Chart.yaml")],
         check=True,
         capture_output=True,
     )
     lint = subprocess.run(
-        [str(bin_dir / "yamllint"), "-c", str(CATALOG_CI / "lintconf.yaml"), "Chart.yaml", "values.yaml"],
+        [str(bin_dir / "yamllint"), "-s", "-c", str(CATALOG_CI / "yamllint.yaml"), "Chart.yaml", "values.yaml"],
         cwd=exported,
         capture_output=True,
         text=True,

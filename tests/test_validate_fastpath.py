@@ -36,6 +36,7 @@ FILES: dict[str, str | bytes] = {
     "latin1.yaml": "Instance: caf\xe9\n".encode("latin-1"),
     "unknown-non-ascii-key.yaml": VALID + "imagé: x\n",
     "secret.yaml": VALID + "endpointConfig: {token: Zx9QvT3mLp8RwY2nKc7HsD4fGj6BtA1uEo5IiN0rV}\n",
+    "workflow.yaml": "name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n",
 }
 
 # What the fast path answers itself: plain `validate [-q|--quiet] [--strict] CONF...` of confs in files.
@@ -53,6 +54,9 @@ FAST = {
     "valid then invalid": ["validate", "valid.yaml", "invalid.yaml"],
     "invalid, quiet": ["validate", "-q", "invalid.yaml"],
     "a credential": ["validate", "secret.yaml"],
+    "only confs, other YAML skipped": ["validate", "--only-confs", "workflow.yaml", "valid.yaml"],
+    "only confs, quiet": ["validate", "--only-confs", "-q", "valid.yaml", "workflow.yaml"],
+    "only confs, one invalid": ["validate", "--only-confs", "workflow.yaml", "invalid.yaml"],
 }
 
 # What it must leave to the full command (output and exit code then come from click's command alone).
@@ -64,6 +68,7 @@ FULL = {
     "not UTF-8": ["validate", "latin1.yaml"],
     "standard input": ["validate", "-"],
     "json format": ["validate", "--format", "json", "valid.yaml"],
+    "only confs, json": ["validate", "--only-confs", "--format", "json", "workflow.yaml", "valid.yaml"],
     "github format": ["validate", "--format=github", "valid.yaml"],
     "no colour": ["validate", "--no-color", "valid.yaml"],
     "merged with -f": ["validate", "-f", "valid.yaml", "-f", "also valid.yaml"],

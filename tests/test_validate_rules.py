@@ -275,7 +275,7 @@ def test_the_release_name_is_the_one_slate_gives(instance: Any, name: str) -> No
 def test_install_uses_that_release_name(instance: Any, name: str, tmp_path: Path) -> None:
     conf = tmp_path / "c.yaml"
     conf.write_text(SEED_TEXT.replace("Instance: ci\n", f"Instance: {json.dumps(instance)}\n"), encoding="utf-8")
-    ran = run("install", str(conf), "--helm", "--dry-run", "--helm-bin", "helm")
+    ran = run("install", str(conf), "--helm", "--namespace", "ns", "--dry-run", "--helm-bin", "helm")
     assert ran.code == 0, ran.output
     assert ran.stdout.split()[3] == name
 

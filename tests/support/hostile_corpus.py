@@ -245,6 +245,8 @@ RENDERED = Expect(0)
 INSTALL_PRINTED = Report(0, "slate app install globus-compute-endpoint")
 MIGRATED = Report(0, "migrated")
 MIGRATED_INVALID = Report(1, "the new conf is not valid yet")
+# A key that is not carried over is for the user to look at: exit 1, and the report says so.
+MIGRATED_FOR_REVIEW = Report(1, "review before installing")
 INSTALL_NEEDS_A_FILE = UsageError(2, "CONF must be a file")
 TOO_BIG_FOR_ENV = Unreadable(2, "larger than 64 KiB; not a credentials env file")
 NOT_UTF8_ENV = Unreadable(2, "not UTF-8 text; not a credentials env file")
@@ -375,10 +377,14 @@ CASES: tuple[Case, ...] = (
         _written("digits.yaml", (VALID_CONF + f"maxBlocks: {'1' * 5000}\nmaxIdleTime: '{'2' * 5000}'\n").encode()),
         _invalid_conf("expected an integer"),
     ),
-    Case("non-string-keys", _committed("non-string-keys.yaml"), _invalid_conf("unknown key '1'", MIGRATED)),
+    Case("non-string-keys", _committed("non-string-keys.yaml"), _invalid_conf("unknown key '1'", MIGRATED_FOR_REVIEW)),
     Case("complex-key", _committed("complex-key.yaml"), _unusable_conf("a key must be a single value")),
-    Case("newline-in-key", _committed("newline-in-key.yaml"), _invalid_conf("unknown key", MIGRATED)),
-    Case("terminal-escapes-in-key", _committed("terminal-escapes.yaml"), _invalid_conf("unknown key", MIGRATED)),
+    Case("newline-in-key", _committed("newline-in-key.yaml"), _invalid_conf("unknown key", MIGRATED_FOR_REVIEW)),
+    Case(
+        "terminal-escapes-in-key",
+        _committed("terminal-escapes.yaml"),
+        _invalid_conf("unknown key", MIGRATED_FOR_REVIEW),
+    ),
     # Size and depth.
     Case(
         "deep-flow-sequences",
@@ -423,7 +429,7 @@ CASES: tuple[Case, ...] = (
     Case(
         "one-megabyte-key",
         _written("long-key.yaml", (VALID_CONF + "? " + "k" * 1_000_000 + "\n: 1\n").encode()),
-        _outcomes(Problem(1, "unknown key 'kkkk"), TOO_BIG_FOR_ENV, migrate=MIGRATED),
+        _outcomes(Problem(1, "unknown key 'kkkk"), TOO_BIG_FOR_ENV, migrate=MIGRATED_FOR_REVIEW),
     ),
     Case(
         "one-megabyte-plain-key",

@@ -3,11 +3,12 @@
 Pre-commit hooks and CI jobs run `validate` on every commit, and importing click takes longer than
 checking a conf. For the plain form
 
-    gce-values validate [-q|--quiet] [--strict] CONF...
+    gce-values validate [-q|--quiet] [--strict] [--only-confs] CONF...
 
 this module runs the validator the full command runs (gce_values.validator.validate_sources) on each
 CONF and prints what the full command prints: each problem as a text line, then ``CONF: valid`` or
-``CONF: invalid, N errors`` (no summary with --quiet), with the same exit code. Any other call -
+``CONF: invalid, N errors`` (no summary with --quiet; ``CONF: skipped, ...`` for a file that
+--only-confs leaves alone), with the same exit code. Any other call -
 another option, standard input, an unreadable file, problems for a terminal (click colours those),
 output the terminal's encoding cannot take - returns None before printing anything, and the full
 click command then handles the call from the start. tests/test_validate_fastpath.py runs both paths
@@ -23,24 +24,27 @@ from collections.abc import Sequence
 
 _QUIET = frozenset({"-q", "--quiet"})
 _STRICT = "--strict"
+_ONLY_CONFS = "--only-confs"
 
 
-def plain_validate(args: Sequence[str]) -> tuple[list[str], bool, bool] | None:
-    """The confs, --quiet and --strict of a plain `validate` call, or None when the call is anything else."""
+def plain_validate(args: Sequence[str]) -> tuple[list[str], bool, bool, bool] | None:
+    """The confs, --quiet, --strict and --only-confs of a plain `validate` call, or None for any other call."""
     if not args or args[0] != "validate":
         return None
     confs: list[str] = []
-    quiet = strict = False
+    quiet = strict = only_confs = False
     for arg in args[1:]:
         if arg in _QUIET:
             quiet = True
         elif arg == _STRICT:
             strict = True
+        elif arg == _ONLY_CONFS:
+            only_confs = True
         elif arg.startswith("-") or not _prints_as_is(arg):
             return None
         else:
             confs.append(arg)
-    return (confs, quiet, strict) if confs else None
+    return (confs, quiet, strict, only_confs) if confs else None
 
 
 def _prints_as_is(name: str) -> bool:
@@ -53,10 +57,11 @@ def run(args: Sequence[str]) -> int | None:
     call = plain_validate(args)
     if call is None or sys.stdout is None:
         return None
-    confs, quiet, strict = call
-    from gce_values import report
+    confs, quiet, strict, only_confs = call
+    from gce_values import confdetect, report
     from gce_values.errors import InputError
     from gce_values.report.reporters import text_line
+    from gce_values.schema import load
     from gce_values.sources import read_source
     from gce_values.validator import validate_sources
 
@@ -68,6 +73,10 @@ def run(args: Sequence[str]) -> int | None:
             return None  # a pipe such as <(...) can be read only once: the full command must be the one to read it
         try:
             name, text = read_source(conf)
+            if only_confs and not confdetect.is_conf(text, load()):
+                if not quiet:
+                    lines.append(report.skipped(name))
+                continue
             problems = validate_sources([(name, text)]).problems
         except InputError:
             return None

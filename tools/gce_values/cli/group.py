@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from gce_values.cli.commands import COMMANDS, EXIT_CODES_HELP
+from gce_values.cli.commands import COMMANDS, EXIT_CODES_HELP, MAINTAINER_COMMANDS
 
 
 class LazyGroup(click.Group):
@@ -28,7 +28,7 @@ class LazyGroup(click.Group):
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx) if name not in MAINTAINER_COMMANDS]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
@@ -42,7 +42,14 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     ctx.exit(0)
 
 
-@click.group(cls=LazyGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    epilog=EXIT_CODES_HELP
+    + "\b\nExamples:\n"
+    + "  gce-values init -o my-conf.yaml --instance atlas-ml --secret globus-compute-creds\n"
+    + "  gce-values install my-conf.yaml --group my-group --cluster uchicago-prod --dry-run",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--version",
     is_flag=True,

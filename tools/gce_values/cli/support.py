@@ -22,6 +22,11 @@ format_option = click.option(
 strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 
 
+def examples(*commands: str) -> str:
+    """A help epilog that ends a command's --help with these example command lines."""
+    return "\b\nExamples:\n" + "\n".join(f"  {command}" for command in commands)
+
+
 def show_problems(
     problems: Sequence[Problem],
     output_format: str,

@@ -76,6 +76,11 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def skipped(name: str) -> str:
+    """The line for a file `validate --only-confs` left alone."""
+    return f"{one_line(name, LONGEST_TEXT)}: skipped, not a conf for this chart"
+
+
 def summary(name: str, problems: Sequence[Problem]) -> str:
     errors, warnings = counts(problems)
     name = one_line(name, LONGEST_TEXT)

@@ -5,6 +5,7 @@ Generated from schema/values.schema.yaml:
   values.yaml          the commented defaults (the conf `slate app get-conf` returns)
   templates/_rules.tpl the cross-field rules as Helm `fail` calls
   README.md            the values table between its markers
+  conf.schema.json     the schema editors apply to a conf as written (see gce_values.schema.editor)
 """
 
 from __future__ import annotations
@@ -35,6 +36,14 @@ class Output:
 
 def helm_schema_json(schema: ValuesSchema, _old: str = "") -> str:
     return json.dumps(schema.helm_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+def conf_schema_json(schema: ValuesSchema, _old: str = "") -> str:
+    from gce_values.schema import editor as editor_schema
+    from gce_values.workflow import versions
+
+    document = editor_schema.conf_schema(schema, versions.chart_metadata()["version"])
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def values_yaml(schema: ValuesSchema, _old: str = "") -> str:
@@ -101,6 +110,7 @@ OUTPUTS = (
     Output("values.yaml", values_yaml),
     Output("templates/_rules.tpl", rules_tpl),
     Output("README.md", readme),
+    Output("conf.schema.json", conf_schema_json),
 )
 
 

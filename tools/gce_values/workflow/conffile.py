@@ -6,6 +6,7 @@ same template with the user's answers and without the SLATE block (as `slate app
 
 from __future__ import annotations
 
+import json
 import textwrap
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,9 +15,11 @@ import jinja2
 import yaml
 
 from gce_values import resources
+from gce_values.helmyaml import reader as yamlpos
 from gce_values.schema import ValuesSchema
 
-_WIDTH = 100
+# 80 columns: the SLATE catalog's yamllint rules (line-length) apply to values.yaml.
+_WIDTH = 80
 _INDENT = "  "
 
 
@@ -35,11 +38,18 @@ class Entry:
 
 
 def scalar_text(value: Any) -> str:
-    """A value as one line of YAML in flow style (``""``, ``true``, ``'1'``, ``[]``, ``{}``)."""
+    """A value as one line of YAML in flow style (``""``, ``true``, ``'1'``, ``[]``, ``{}``).
+
+    A string that Helm's YAML 1.1 would read as something else (``y``, ``on``, ``0o7``, ``1_000``,
+    which PyYAML leaves plain) is quoted, so the conf means what was answered.
+    """
     if isinstance(value, str) and value == "":
         return '""'
     text = yaml.safe_dump(value, default_flow_style=True, width=10_000, sort_keys=False)
-    return text.removesuffix("\n...\n").strip()
+    text = text.removesuffix("\n...\n").strip()
+    if isinstance(value, str) and yamlpos.resolve_plain(text)[0] != "str":
+        return json.dumps(value, ensure_ascii=False)
+    return text
 
 
 def _comment(node: dict[str, Any], width: int) -> list[str]:

@@ -5,6 +5,10 @@ target's directory, created with its final permissions from the first instant (s
 file is never world-readable, not even for a moment), flushed to disk, and only then moved into
 place. An existing file is replaced only when the user said ``--force``; on any failure or
 interrupt the original stays as it was and the temporary file is removed.
+
+A target that exists and is not a regular file (``/dev/null``, a named pipe, a terminal) is written
+into, as a shell's ``>`` would, never renamed over: replacing ``/dev/null`` with a regular file, as
+root, breaks every program on the machine. Credentials are never written to such a target.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ def write_text(path: Path, text: str, *, force: bool, mode: int = CONF_MODE) -> 
     When replacing a file (``force``), the new file is never more open than the old one was.
     """
     refuse_existing(path, force)
+    if _is_special(path):
+        _write_into(path, text, mode)
+        return
     directory = path.parent if str(path.parent) else Path(".")
     if force and path.exists():
         mode &= path.stat().st_mode & 0o777
@@ -55,6 +62,29 @@ def write_text(path: Path, text: str, *, force: bool, mode: int = CONF_MODE) -> 
         _remove_quietly(temp)
         raise
     _sync_directory(directory)
+
+
+def _is_special(path: Path) -> bool:
+    """Whether ``path`` exists and is something other than a regular file or a directory."""
+    import stat
+
+    try:
+        kind = path.stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(kind) or stat.S_ISDIR(kind))
+
+
+def _write_into(path: Path, text: str, mode: int) -> None:
+    """Write into an existing device or pipe (no temporary file, no rename, nothing created)."""
+    if mode == SECRET_MODE:
+        raise InputError(f"{path}: not a regular file; credentials are written only to a file of their own")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY)
+        with open(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
 
 
 def _create_temp(directory: Path, name: str, mode: int) -> Path:

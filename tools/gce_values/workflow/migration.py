@@ -22,6 +22,9 @@ from gce_values.schema import ValuesSchema
 SLATE_CHART = "SLATE globus-compute-endpoint 0.1.6"
 UPSTREAM_CHART = "Globus' globus_compute_endpoint 0.7.1"
 UNKNOWN_CHART = "an unknown predecessor chart"
+THIS_CHART = "this chart"
+# Actions that leave something for the user to look at: `migrate` exits 0 only without them.
+NEEDS_REVIEW = frozenset({"review", "unmapped"})
 
 # Keys whose meaning is the same in this chart: copied as they are (after type clean-up).
 STRAIGHT_KEYS = (
@@ -50,6 +53,7 @@ _MEM_KEYS = frozenset({"initMem", "maxMem"})
 OLD_MAX_BLOCKS_DEFAULT = 100
 OLD_UPSTREAM_MIN_BLOCKS_DEFAULT = 1
 DEAD_IMAGE_REPOSITORY = "compute/kube-endpoint"
+OLD_IMAGE_TAG = "main-3.10"
 # Service addresses the predecessors defaulted to; all mean production.
 PRODUCTION_ADDRESSES = frozenset(
     {
@@ -100,9 +104,14 @@ class Migration:
         self.changes.append(Change(_without_credentials(key), action, _without_credentials(new_key), reason))
 
     def renote(self, key: str, action: str, new_key: str = "", reason: str = "") -> None:
-        """Replace the plain "copied" note of ``key`` by a more specific one."""
-        self.changes = [c for c in self.changes if not (c.key == key and c.action == "copied")]
+        """Replace the note of ``key`` by a more specific one: the report has one line per old key."""
+        self.changes = [c for c in self.changes if c.key != key]
         self.note(key, action, new_key, reason)
+
+    @property
+    def to_review(self) -> list[Change]:
+        """What the user should look at before installing (kept for review, or not carried over)."""
+        return [change for change in self.changes if change.action in NEEDS_REVIEW]
 
     def put(self, path: str, value: Any) -> None:
         """Set a value by dotted path, creating the mappings on the way."""
@@ -130,8 +139,15 @@ def _without_credentials(text: str) -> str:
     return text
 
 
-def predecessor_of(old: dict[str, Any]) -> str:
-    """Which predecessor chart a conf was written for, judged by the keys only one of them has."""
+def predecessor_of(old: dict[str, Any], schema: ValuesSchema) -> str:
+    """Which chart a conf was written for, judged by its keys.
+
+    A conf whose keys are all keys of this chart is already for this chart (the predecessors' keys
+    that survive, like Instance or maxBlocks, mean the same here); otherwise the keys only one of
+    the predecessors had decide.
+    """
+    if old and all(str(key) in schema.properties for key in old) and not _old_image(old.get("image")):
+        return THIS_CHART
     if "Instance" in old:
         return SLATE_CHART
     if "image" in old or "funcXServiceAddress" in old:
@@ -139,9 +155,24 @@ def predecessor_of(old: dict[str, Any]) -> str:
     return UNKNOWN_CHART
 
 
+def _old_image(image: Any) -> bool:
+    """Whether an ``image`` mapping names the upstream chart's image (and so is not for this chart)."""
+    return isinstance(image, dict) and str(image.get("repository") or "") == DEAD_IMAGE_REPOSITORY
+
+
 def migrate(old: dict[str, Any], schema: ValuesSchema) -> Migration:
-    """Values for this chart from ``old``, a parsed predecessor conf."""
-    result = Migration(predecessor=predecessor_of(old))
+    """Values for this chart from ``old``, a parsed conf for a predecessor (or for this chart)."""
+    result = Migration(predecessor=predecessor_of(old, schema))
+    if result.predecessor == THIS_CHART:
+        for raw_key, value in old.items():
+            if raw_key in STRAIGHT_KEYS:
+                _straight(result, raw_key, value)  # the same type clean-up as for a predecessor's conf
+            else:
+                result.put(str(raw_key), value)
+                result.note(str(raw_key), "copied", str(raw_key))
+        _drop_credentials(result, schema)
+        _required(result)
+        return result
     handlers: dict[str, Callable[[Migration, Any], None]] = {
         "workerImage": _worker_image,
         "workerInit": _worker_init,
@@ -285,12 +316,18 @@ def _image(result: Migration, value: Any) -> None:
         return
     repository = str(value.get("repository") or "")
     if repository in ("", DEAD_IMAGE_REPOSITORY):
+        tag = str(value.get("tag") or "")
+        named = f"{repository or DEAD_IMAGE_REPOSITORY}:{tag}" if tag else repository or DEAD_IMAGE_REPOSITORY
+        if tag and tag != OLD_IMAGE_TAG:
+            which = f"Your conf named {named}, a tag of the old chart's image {DEAD_IMAGE_REPOSITORY}"
+        else:
+            which = f"Your conf kept the old chart's default image {DEAD_IMAGE_REPOSITORY}:{OLD_IMAGE_TAG}"
         result.note(
             "image",
             "dropped",
-            reason=f"The old default image {DEAD_IMAGE_REPOSITORY}:main-3.10 runs an endpoint older than 4.x "
-            "that this chart's configuration does not fit (and is no longer published); this chart's "
-            "default image runs the endpoint version it is tested with.",
+            reason=f"{which}, which runs an endpoint older than 4.x that this chart's configuration does "
+            "not fit (and is no longer published); this chart's default image runs the endpoint version "
+            "it is tested with.",
         )
         return
     for sub in ("repository", "tag", "pullPolicy"):
@@ -318,13 +355,14 @@ def _service_address(result: Migration, value: Any, schema: ValuesSchema) -> Non
 
 def _cli_args(result: Migration, value: Any, schema: ValuesSchema) -> None:
     words = str(value or "").split()
-    if "--debug" in words:
-        result.put("endpoint.debug", True)
-        result.note("endpointCLIargs", "changed", "endpoint.debug", "--debug became endpoint.debug: true.")
     others = [word for word in words if word not in ("--debug", "--log-to-console")]
     reason = schema.removed()["endpointCLIargs"].hint
     if others:
         reason += f" Not carried over: {' '.join(others)}."
+    if "--debug" in words:
+        result.put("endpoint.debug", True)
+        result.note("endpointCLIargs", "changed", "endpoint.debug", f"--debug became endpoint.debug: true. {reason}")
+        return
     result.note("endpointCLIargs", "dropped", reason=reason)
 
 

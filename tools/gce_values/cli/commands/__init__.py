@@ -16,6 +16,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "validate": ("validate", "validate", "Check confs against the chart's schema and rules, as Helm reads them."),
 }
 
+# Commands for maintainers of this project, left out of the list `gce-values --help` shows.
+MAINTAINER_COMMANDS = frozenset({"schema"})
+
 EXIT_CODES_HELP = """\b
 Exit codes:
   0  success (the conf is valid)

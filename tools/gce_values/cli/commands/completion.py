@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import click
 
+from gce_values.cli.support import examples
+
 PROG = "gce-values"
 COMPLETE_VAR = "_GCE_VALUES_COMPLETE"
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        'eval "$(gce-values completion bash)"',
+        "gce-values completion fish > ~/.config/fish/completions/gce-values.fish",
+    )
+)
 @click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
 def completion(shell: str) -> None:
     """Print the completion script for SHELL.

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from gce_values.cli.support import examples
+
 DEFAULT_INSTANCE = "default"
 SUGGESTED_SECRET = "globus-compute-creds"
 
@@ -15,7 +17,12 @@ def _interactive() -> bool:
     return click.get_text_stream("stdin").isatty()
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "gce-values init -o my-conf.yaml --instance atlas-ml --secret globus-compute-creds",
+        "gce-values init -o my-conf.yaml --secret globus-compute-creds --endpoint-uuid EXISTING-UUID",
+    )
+)
 @click.option(
     "-o",
     "--output",
@@ -38,7 +45,10 @@ def _interactive() -> bool:
 )
 @click.option(
     "--schema-url",
-    help="Schema for editors (yaml-language-server); default: the values.schema.json of the chart this tool carries.",
+    metavar="URL-OR-PATH",
+    help="Schema for editors, written as the conf's `# yaml-language-server: $schema=` line. Default: "
+    "the released conf.schema.json of the chart this tool carries (a versioned URL). A relative path "
+    "is read from the conf's directory.",
 )
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
 @click.pass_context
@@ -54,15 +64,17 @@ def init(
 ) -> None:
     """Write a new conf with a fresh endpoint UUID, client credentials on and minBlocks 0.
 
-    Every key carries the comment the chart's values.yaml has. The conf is validated before it is
-    written; an existing file is replaced only with --force.
+    Every key carries the comment the chart's values.yaml has, and the first line points
+    editors (yaml-language-server: VS Code's YAML extension, Neovim, Helix, ...) at the conf
+    schema of this chart version. The conf is validated before it is written; an existing file
+    is replaced only with --force. Without a terminal nothing is asked: --secret is then required.
 
     \b
     Exit codes: 0 written, 1 the answers make an invalid conf, 2 usage error or
     the output file exists.
     """
-    from gce_values import resources
     from gce_values.cli import support as cmdsupport
+    from gce_values.schema import editor as editor_schema
     from gce_values.schema import load
     from gce_values.validator import validate_sources
     from gce_values.workflow import conffile, fileio
@@ -101,7 +113,7 @@ def init(
         "useUserCredentials": False,
         "minBlocks": 0,
     }
-    url = schema_url or (resources.chart_dir() / "values.schema.json").resolve().as_uri()
+    url = schema_url or editor_schema.url()
     text = conffile.render(load(), answers, include_slate=False, schema_url=url)
     result = validate_sources([("<stdout>" if output == "-" else output, text)])
     if not result.ok:

@@ -6,16 +6,28 @@ import shlex
 
 import click
 
-from gce_values.cli.support import format_option, strict_option
+from gce_values.cli.support import examples, format_option, strict_option
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "gce-values install my-conf.yaml --group my-group --cluster uchicago-prod --dry-run",
+        "gce-values install my-conf.yaml --helm --namespace compute",
+    )
+)
 @click.argument("conf", metavar="CONF")
 @click.option("--group", help="SLATE group that owns the instance (required without --helm).")
 @click.option("--cluster", help="SLATE cluster to install on (required without --helm).")
 @click.option("--dev", is_flag=True, help="Install from SLATE's incubator catalog (slate app install --dev).")
+@click.option(
+    "--local",
+    "local_chart",
+    is_flag=True,
+    help="Upload the chart this tool carries (slate app install --local) instead of installing the "
+    "catalog's copy of the same version. Most SLATE servers refuse such ad-hoc installs.",
+)
 @click.option("--helm", "use_helm", is_flag=True, help="Install with plain Helm and the chart this tool carries.")
-@click.option("--namespace", default="default", show_default=True, help="Namespace for --helm.")
+@click.option("--namespace", help="Namespace to install into with --helm (required with --helm).")
 @click.option("--release", help="Release name for --helm (default: globus-compute-endpoint-<Instance>).")
 @click.option("--dry-run", is_flag=True, help="Validate and print the command; run nothing.")
 @click.option("--slate-bin", metavar="PATH", help="slate binary (default: $GCE_SLATE, then slate on PATH).")
@@ -30,8 +42,9 @@ def install(
     group: str | None,
     cluster: str | None,
     dev: bool,
+    local_chart: bool,
     use_helm: bool,
-    namespace: str,
+    namespace: str | None,
     release: str | None,
     dry_run: bool,
     slate_bin: str | None,
@@ -39,22 +52,37 @@ def install(
     output_format: str,
     strict: bool,
 ) -> None:
-    """Validate CONF and install it; nothing runs when it is invalid.
+    """Validate CONF and install exactly the chart version it was validated against.
 
-    By default runs `slate app install globus-compute-endpoint --group G --cluster C --conf CONF`;
-    with --helm, `helm upgrade --install RELEASE CHART -f CONF --namespace NS`.
+    \b
+    On SLATE (the default) it runs
+      slate app install globus-compute-endpoint --version VERSION \\
+        --group G --cluster C --conf CONF
+    where VERSION is the version of the chart this tool carries, so SLATE installs
+    that version from its catalog or refuses. --local uploads the carried chart
+    instead (slate app install --local DIR), which SLATE servers allow only when
+    their operator enabled ad-hoc installs. With --helm it runs
+      helm upgrade --install RELEASE CHART -f CONF --namespace NS
+    with the carried chart.
 
     \b
     Exit codes: 0 installed (or --dry-run printed the command), 1 invalid conf,
     2 usage error, unreadable conf or slate/helm not installed; when slate or helm
     itself fails, its own exit code.
     """
+    from gce_values import resources
     from gce_values.cli import support as cmdsupport
     from gce_values.schema import release_name
-    from gce_values.workflow import helm, programs, slate
+    from gce_values.workflow import helm, programs, slate, versions
 
-    if use_helm and (group or cluster or dev):
-        raise click.UsageError("--group, --cluster and --dev are for SLATE; leave them out with --helm")
+    if use_helm and (group or cluster or dev or local_chart):
+        raise click.UsageError("--group, --cluster, --dev and --local are for SLATE; leave them out with --helm")
+    if use_helm and not namespace:
+        raise click.UsageError("--namespace is required with --helm: the namespace to install into")
+    if namespace and not use_helm:
+        raise click.UsageError("--namespace is for --helm; SLATE installs into slate-group-<group>")
+    if dev and local_chart:
+        raise click.UsageError("--dev picks a catalog and --local uploads the chart instead: use one of them")
     if not use_helm:
         missing = [name for name, value in (("--group", group), ("--cluster", cluster)) if not value]
         if missing:
@@ -73,9 +101,12 @@ def install(
         program = tool
         click.echo(f"note: {tool} is not installed here; the command is shown as it would run", err=True)
     if use_helm:
-        argv = helm.upgrade_argv(program, release or release_name(result.values.get("Instance")), conf, namespace)
+        argv = helm.upgrade_argv(program, release or release_name(result.values.get("Instance")), conf, str(namespace))
+    elif local_chart:
+        argv = slate.install_local_argv(program, conf, str(group), str(cluster), str(resources.chart_dir()))
     else:
-        argv = slate.install_argv(program, conf, str(group), str(cluster), dev)
+        version = versions.chart_metadata()["version"]
+        argv = slate.install_argv(program, conf, str(group), str(cluster), version=version, dev=dev)
     if dry_run:
         click.echo(shlex.join(argv))
         return

@@ -4,24 +4,34 @@ from __future__ import annotations
 
 import click
 
-from gce_values.cli.support import format_option, strict_option
+from gce_values.cli.support import examples, format_option, strict_option
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "gce-values render my-conf.yaml --set maxBlocks=8 -o complete-conf.yaml",
+        "gce-values render my-conf.yaml --manifests --namespace slate-group-my-group",
+    )
+)
 @click.argument("confs", nargs=-1, metavar="CONF...")
 @click.option("-f", "--values", "value_files", multiple=True, metavar="FILE", help="Another conf, merged after CONF.")
 @click.option("--set", "set_values", multiple=True, metavar="KEY=VALUE", help="Set a value (as Helm --set).")
 @click.option("--set-string", "set_strings", multiple=True, metavar="KEY=VALUE", help="Set a string (as Helm).")
 @click.option("-o", "--output", default="-", show_default=True, help="Where to write; - is standard output.")
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
-@click.option("--manifests", is_flag=True, help="Render the chart's Kubernetes manifests with helm template.")
+@click.option(
+    "--manifests", is_flag=True, help="Render the chart's Kubernetes manifests with helm template (needs helm)."
+)
 @click.option(
     "--endpoint-config",
     is_flag=True,
-    help="Print the endpoint's config.yaml and user_config_template.yaml.j2 as the chart renders them.",
+    help="Print the endpoint's config.yaml and user_config_template.yaml.j2 as the chart renders them (needs helm).",
 )
 @click.option("--release", help="Release name (default: globus-compute-endpoint-<Instance>, as SLATE names it).")
-@click.option("--namespace", default="default", show_default=True, help="Namespace to render for.")
+@click.option(
+    "--namespace",
+    help="Namespace to render for; required with --manifests and --endpoint-config (on SLATE: slate-group-<group>).",
+)
 @click.option("--helm-bin", metavar="PATH", help="helm binary (default: $GCE_HELM, helm on PATH, .tools/bin).")
 @format_option
 @strict_option
@@ -38,7 +48,7 @@ def render(
     manifests: bool,
     endpoint_config: bool,
     release: str | None,
-    namespace: str,
+    namespace: str | None,
     helm_bin: str | None,
     output_format: str,
     strict: bool,
@@ -47,6 +57,12 @@ def render(
 
     The result is a complete conf with the chart's comments, ready for `slate app install --conf`.
     Nothing is written when the merged conf is invalid.
+
+    --manifests and --endpoint-config run `helm template` with the chart this tool carries, so
+    they need helm 3.8 or later: found with --helm-bin, $GCE_HELM, helm on PATH, or (in a checkout
+    of this project) the .tools/bin/helm4 that `make setup` installs; or see
+    https://helm.sh/docs/intro/install/. They also need --namespace, the namespace the release
+    would be installed in (on SLATE, slate-group-<group>).
 
     \b
     Exit codes: 0 written, 1 invalid conf (or helm refused it), 2 usage error,
@@ -63,6 +79,11 @@ def render(
         raise click.UsageError("give at least one CONF file")
     if manifests and endpoint_config:
         raise click.UsageError("--manifests and --endpoint-config are exclusive")
+    if (manifests or endpoint_config) and not namespace:
+        raise click.UsageError(
+            "--namespace is required with --manifests and --endpoint-config: the namespace the release "
+            "would be installed in (on SLATE, slate-group-<group>)"
+        )
     if output != "-":
         fileio.refuse_existing(Path(output), force)
     helm_path = helm.find(helm_bin) if manifests or endpoint_config else ""
@@ -80,7 +101,7 @@ def render(
         fileio.emit(conffile.render(load(), values, include_slate=False), output, force=force)
         return
     try:
-        rendered = helm.template(helm_path, release or release_name(values.get("Instance")), namespace, values)
+        rendered = helm.template(helm_path, release or release_name(values.get("Instance")), str(namespace), values)
     except helm.HelmFailed as failure:
         for line in failure.lines:
             click.echo(f"helm: {line}", err=True)

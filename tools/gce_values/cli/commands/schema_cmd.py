@@ -6,13 +6,15 @@ from pathlib import Path
 
 import click
 
+from gce_values.cli.support import examples
 
-@click.group()
+
+@click.group(epilog=examples("gce-values schema build", "gce-values schema build --check"))
 def schema() -> None:
-    """Work with schema/values.schema.yaml, the source of every chart value."""
+    """Work with schema/values.schema.yaml, the source of every chart value (for maintainers)."""
 
 
-@schema.command()
+@schema.command(epilog=examples("gce-values schema build", "gce-values schema build --check"))
 @click.option("--check", is_flag=True, help="Change nothing; exit 1 if a generated file is stale.")
 @click.option(
     "--chart",
@@ -23,7 +25,7 @@ def schema() -> None:
 )
 @click.pass_context
 def build(ctx: click.Context, check: bool, chart_dir: Path | None) -> None:
-    """Generate values.schema.json, values.yaml, templates/_rules.tpl and the README values table."""
+    """Generate values.schema.json, conf.schema.json, values.yaml, templates/_rules.tpl and the README values table."""
     from gce_values import resources
     from gce_values.schema import load
     from gce_values.workflow import build as builder

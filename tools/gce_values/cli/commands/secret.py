@@ -9,10 +9,15 @@ from pathlib import Path
 
 import click
 
-from gce_values.cli.support import format_option, strict_option
+from gce_values.cli.support import examples, format_option, strict_option
 
 
-@click.group()
+@click.group(
+    epilog=examples(
+        "gce-values secret create -o client_creds.env --group my-group --cluster uchicago-prod",
+        "gce-values secret check client_creds.env",
+    )
+)
 def secret() -> None:
     """Write or check client_creds.env, the file a SLATE (or Kubernetes) secret is made from.
 
@@ -20,7 +25,12 @@ def secret() -> None:
     """
 
 
-@secret.command()
+@secret.command(
+    epilog=examples(
+        "gce-values secret create -o client_creds.env --group my-group --cluster uchicago-prod",
+        "gce-values secret create -o client_creds.env --from-env old-funcx.env --force",
+    )
+)
 @click.option("-o", "--output", default="client_creds.env", show_default=True, help="The env file to write.")
 @click.option(
     "--from-env",
@@ -128,7 +138,9 @@ def _answer(problem_of: Callable[[str], str | None], value: str) -> str:
     return value
 
 
-@secret.command()
+@secret.command(
+    epilog=examples("gce-values secret check client_creds.env", "gce-values secret check --strict creds.env")
+)
 @click.argument("env_file", metavar="FILE")
 @format_option
 @strict_option

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from gce_values.cli.commands import EXIT_CODES_HELP
-from gce_values.cli.support import format_option, strict_option
+from gce_values.cli.support import examples, format_option, strict_option
 
 if TYPE_CHECKING:
     from gce_values.errors import InputError
@@ -26,6 +26,7 @@ class _Unit:
     names: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     input_error: InputError | None = None
+    skipped: bool = False
 
     @property
     def title(self) -> str:
@@ -62,7 +63,14 @@ def _input_problem(error: InputError) -> Problem:
     )
 
 
-@click.command(epilog=EXIT_CODES_HELP)
+@click.command(
+    epilog=EXIT_CODES_HELP
+    + "\n"
+    + examples(
+        "gce-values validate my-conf.yaml",
+        "gce-values validate -f base.yaml -f site.yaml --set maxBlocks=8 --format github",
+    )
+)
 @click.argument("confs", nargs=-1, metavar="[CONF]...")
 @click.option(
     "-f",
@@ -91,6 +99,12 @@ def _input_problem(error: InputError) -> Problem:
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: when a terminal).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the problems, no summary.")
 @strict_option
+@click.option(
+    "--only-confs",
+    is_flag=True,
+    help="Skip CONFs that are not confs for this chart (no key only this chart has, no schema line "
+    "of it): for hooks handed every YAML file of a repository. The pre-commit hook uses it.",
+)
 @click.pass_context
 def validate(
     ctx: click.Context,
@@ -104,6 +118,7 @@ def validate(
     color: bool | None,
     quiet: bool,
     strict: bool,
+    only_confs: bool,
 ) -> None:
     """Check each CONF (or the -f files merged, with --set) against the chart's schema and rules.
 
@@ -112,16 +127,22 @@ def validate(
     FILE:LINE:COL: error|warning: KEY: message, with the JSON pointer of the value; use - for
     standard input.
     """
-    from gce_values import report
+    from gce_values import confdetect, report
     from gce_values.errors import InputError
+    from gce_values.schema import load
     from gce_values.sources import read_source
     from gce_values.validator import validate_sources
 
+    if only_confs and not confs:
+        raise click.UsageError("--only-confs sorts CONF arguments; give the files as arguments, not with -f")
     units = _units(confs, value_files, bool(set_values or set_strings))
     for unit in units:
         try:
             sources = [read_source(path) for path in unit.paths]
             unit.names = [name for name, _ in sources]
+            if only_confs and not confdetect.is_conf(sources[0][1], load()):
+                unit.skipped = True
+                continue
             result = validate_sources(sources, set_values, set_strings, release=release, creds_file=creds_file)
             unit.problems = report.strict(result.problems) if strict else result.problems
         except InputError as error:
@@ -138,10 +159,14 @@ def _print(units: list[_Unit], output_format: str, color: bool | None, quiet: bo
     from gce_values.cli.support import show_problems
 
     if output_format == "json":
-        files = [name for unit in units for name in (unit.names or unit.paths)]
+        files = [name for unit in units if not unit.skipped for name in (unit.names or unit.paths)]
         show_problems([p for unit in units for p in unit.problems], "json", files=files, err=False, always=True)
         return
     for unit in units:
+        if unit.skipped:
+            if not quiet and output_format == "text":
+                click.echo(report.skipped(unit.title), color=color)
+            continue
         to_stderr = unit.input_error is not None and output_format == "text"
         show_problems(unit.problems, output_format, files=unit.names, err=to_stderr, color=color)
         if not quiet and unit.input_error is None:
