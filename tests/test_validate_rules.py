@@ -284,7 +284,7 @@ def test_install_refuses_an_instance_whose_number_changes_the_release_name(tmp_p
     """Instance: 12.0 would install as globus-compute-endpoint-12: the text the user wrote is lost."""
     conf = tmp_path / "c.yaml"
     conf.write_text(SEED_TEXT.replace("Instance: ci\n", "Instance: 12.0\n"), encoding="utf-8")
-    ran = run("install", str(conf), "--helm", "--dry-run", "--helm-bin", "helm")
+    ran = run("install", str(conf), "--helm", "--namespace", "ci", "--dry-run", "--helm-bin", "helm")
     assert ran.code == 1
     assert "[number-text-changed /Instance]" in ran.output and '"12"' in ran.output
 

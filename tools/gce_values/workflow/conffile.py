@@ -61,7 +61,9 @@ def _comment(node: dict[str, Any], width: int) -> list[str]:
         lines.append("Allowed: " + ", ".join(scalar_text(v) for v in node["enum"]))
     examples = [e for e in node.get("examples", []) if e != node.get("default")]
     if examples:
-        lines.append("Example: " + scalar_text(examples[0]))
+        example = "Example: " + scalar_text(examples[0])
+        # A long example (an image digest) goes on a line of its own, to keep within the catalog's 80 columns.
+        lines.extend([example] if len(example) <= width else ["Example:", "  " + scalar_text(examples[0])])
     return lines
 
 
