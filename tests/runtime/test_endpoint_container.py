@@ -157,7 +157,7 @@ def test_endpoint_run_ends_as_the_readme_says(
         assert "starting endpoint" not in output
 
 
-@pytest.mark.parametrize("after_seconds", [0.3, 2.0, 6.0, 12.0])
+@pytest.mark.parametrize("after_seconds", [0.3, 2.0, 5.0, 8.0])
 def test_sigterm_at_any_moment_stops_the_endpoint_within_10_seconds(
     after_seconds: float,
     podman: Podman,
@@ -166,7 +166,8 @@ def test_sigterm_at_any_moment_stops_the_endpoint_within_10_seconds(
     tmp_path: Path,
     remove_containers: list[str],
 ) -> None:
-    # Client credentials: the run that lasts longest (the endpoint retries Globus for ~15 s).
+    # Client credentials: the run that lasts longest (the endpoint retries Globus for ~15 s; the last
+    # moment stays well inside that: at 12 s a run once had already ended under load).
     mode = modes()["client-GLOBUS_COMPUTE"]
     name = f"gce-rt-{RUN_ID}-sigterm-{after_seconds}".replace(".", "-")
     remove_containers.append(name)
