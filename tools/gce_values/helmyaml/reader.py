@@ -22,12 +22,14 @@ import functools
 import math
 import re
 import struct
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gce_values import pointer as ptr
 from gce_values.errors import InputError
-from gce_values.pyyaml import yaml
 from gce_values.report import ERROR, WARNING
+
+if TYPE_CHECKING:
+    import yaml
 
 MAX_DEPTH = 100
 MAX_ALIAS_NODES = 10_000
@@ -536,12 +538,16 @@ def _is_octal_surprise(text: str, value: int) -> bool:
 
 
 def _parser(text: str) -> Any:
+    from gce_values.pyyaml import yaml
+
     loader_class = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
     return loader_class(text)
 
 
 def _syntax_error(name: str, text: str, error: yaml.YAMLError) -> InputError:
     """A one-line message without PyYAML's excerpt of the line (it could show a secret)."""
+    from gce_values.pyyaml import yaml
+
     if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
         detail = f"not valid YAML: {error.problem}"
         if error.context:
@@ -559,7 +565,13 @@ def _syntax_error(name: str, text: str, error: yaml.YAMLError) -> InputError:
 
 
 def load(text: str, name: str) -> Loaded:
-    """Parse ``text`` (named ``name`` in messages) like Helm; raises InputError for unusable input."""
+    """Parse ``text`` (named ``name`` in messages) like Helm; raises InputError for unusable input.
+
+    PyYAML is imported here, not with the module: confs the plain reader (helmyaml.plainread) takes
+    never load it, and this module's records and scalar rules serve that reader too.
+    """
+    from gce_values.pyyaml import yaml
+
     builder = _Builder(name)
     parser = _parser(text)
     try:
@@ -596,6 +608,8 @@ def load(text: str, name: str) -> Loaded:
 
 def _run(parser: Any, builder: _Builder) -> None:
     """Feed the first document's events to the builder (by the event's class: this runs for every value)."""
+    from gce_values.pyyaml import yaml
+
     handlers = {
         yaml.ScalarEvent: builder.scalar,
         yaml.MappingStartEvent: builder.start_map,
@@ -616,6 +630,8 @@ def _run(parser: Any, builder: _Builder) -> None:
 
 def _extra_document_line(parser: Any) -> int | None:
     """The line where a second document starts, if there is one (errors after it do not matter)."""
+    from gce_values.pyyaml import yaml
+
     try:
         if parser.check_event(yaml.DocumentStartEvent):
             return int(parser.peek_event().start_mark.line) + 1

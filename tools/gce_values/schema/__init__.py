@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gce_values import resources
-from gce_values.pyyaml import yaml
 from gce_values.schema.goregex import go_regex
 from gce_values.schema.nodes import go_string, node_at
 
@@ -172,6 +171,8 @@ PARSED_SUFFIX = ".json"
 
 def parse(text: str) -> Any:
     """Schema text as data (libyaml's loader when present: ten times faster than PyYAML's own)."""
+    from gce_values.pyyaml import yaml  # only without the parsed form: a wheel never needs it
+
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
