@@ -53,7 +53,10 @@ class _NotPlain(Exception):
 
 
 class _Lines:
-    """The significant lines (not blank, not only a comment): 1-based number, indent, text."""
+    """The significant lines (not blank, not only a comment): 1-based number, indent, text.
+
+    A last line of indent -1 ends every block, so that no one needs to ask whether a line follows.
+    """
 
     __slots__ = ("at", "items")
 
@@ -66,10 +69,11 @@ class _Lines:
             if line.startswith(("---", "...", "%")):
                 raise _NotPlain
             self.items.append((number, len(line) - len(body), line))
+        self.items.append(_END)
         self.at = 0
 
-    def peek(self) -> tuple[int, int, str] | None:
-        return self.items[self.at] if self.at < len(self.items) else None
+
+_END = (0, -1, "")
 
 
 class _Reader:
@@ -98,8 +102,9 @@ class _Reader:
     def mapping(self, column: int, pointer: str, depth: int) -> dict[str, Any]:
         data: dict[str, Any] = {}
         lines = self.lines
+        items = lines.items
         while True:
-            number, _, line = lines.items[lines.at]
+            number, _, line = items[lines.at]
             match = _KEY.match(line, column)
             if match is None:
                 raise _NotPlain
@@ -108,17 +113,18 @@ class _Reader:
                 raise _NotPlain
             child = ptr.child(pointer, key)
             data[key] = self.value(number, line, match.end(), column, child, depth, in_mapping=True)
-            following = lines.peek()
-            if following is None or following[1] < column:
+            indent = items[lines.at][1]
+            if indent < column:
                 return data
-            if following[1] > column or following[2].startswith("-", column):
+            if indent > column or items[lines.at][2].startswith("-", column):
                 raise _NotPlain
 
     def sequence(self, column: int, pointer: str, depth: int) -> list[Any]:
         data: list[Any] = []
         lines = self.lines
+        items = lines.items
         while True:
-            number, _, line = lines.items[lines.at]
+            number, _, line = items[lines.at]
             if not line.startswith("- ", column):
                 raise _NotPlain
             start = column + 2
@@ -131,12 +137,12 @@ class _Reader:
                 data.append(self.block(start, child, depth + 1))
             else:
                 data.append(self.value(number, line, start, column, child, depth, in_mapping=False))
-            following = lines.peek()
-            if following is None or following[1] < column:
+            _, indent, following = items[lines.at]
+            if indent < column:
                 return data
-            if following[1] > column or not following[2].startswith("-", column):
+            if indent > column or not following.startswith("-", column):
                 # An indentless list ends where its mapping's next key starts; anything else is not plain.
-                if following[1] == column and _KEY.match(following[2], column):
+                if indent == column and _KEY.match(following, column):
                     return data
                 raise _NotPlain
 
@@ -145,23 +151,25 @@ class _Reader:
         key_column = column + 1 if in_mapping else start + 1
         lines = self.lines
         lines.at += 1
-        text = _uncommented(line, start)
-        if text:
-            value = self.scalar(text, pointer)
-            self.count()
+        self.values += 1
+        if self.values > _MAX_VALUES:
+            raise _NotPlain
+        text = line[start:]
+        if text and text[0] != "#":
+            cut = text.find(" #")
+            text = (text if cut < 0 else text[:cut]).rstrip(" ")
+            value = _PLAIN_VALUES.get(text, _NotPlain)
+            if value is _NotPlain:
+                value = self.scalar(text, pointer)
             self.positions[pointer] = Pos(number, start + 1, number, key_column)
             return value
         if not in_mapping:
             raise _NotPlain  # "-" alone on its line: left to the full reader
-        following = lines.peek()
-        if following is None:
-            raise _NotPlain  # an empty value (null)
-        below, indent, below_line = following
+        below, indent, below_line = lines.items[lines.at]
         if indent > column or (indent == column and below_line.startswith("- ", column)):
-            self.count()
             self.positions[pointer] = Pos(below, indent + 1, number, key_column)
             return self.block(indent, pointer, depth + 1)
-        raise _NotPlain
+        raise _NotPlain  # an empty value (null), or a line that does not belong here
 
     def scalar(self, text: str, pointer: str) -> Any:
         if text == "{}":
@@ -181,17 +189,6 @@ class _Reader:
         return _plain_value(text)
 
 
-def _uncommented(line: str, start: int) -> str:
-    """The text of ``line`` from ``start`` up to a comment (`` #``), without trailing spaces."""
-    text = line[start:]
-    if text.startswith("#"):
-        return ""
-    cut = text.find(" #")
-    if cut >= 0:
-        text = text[:cut]
-    return text.rstrip(" ")
-
-
 def _plain_value(text: str) -> Any:
     """The value of a plain scalar in the accepted forms, by the full reader's scalar rules."""
     kind, value = resolve_plain(text)
@@ -200,7 +197,14 @@ def _plain_value(text: str) -> Any:
             raise _NotPlain
     elif text not in _WORDS and not (kind != "bool" and _NUMBER.fullmatch(text)):
         raise _NotPlain  # yes/no/on/off, ~, octal, hex, exponents, .inf...
+    if len(_PLAIN_VALUES) < _MAX_REMEMBERED:
+        _PLAIN_VALUES[text] = value
     return value
+
+
+# Plain scalars already read, and their values (all immutable): confs repeat the same words and numbers.
+_PLAIN_VALUES: dict[str, Any] = {}
+_MAX_REMEMBERED = 4096
 
 
 def load(text: str, name: str) -> Loaded | None:
@@ -209,14 +213,14 @@ def load(text: str, name: str) -> Loaded | None:
         return None
     try:
         reader = _Reader(text)
-        first = reader.lines.peek()
-        if first is None or first[1] != 0:
+        first = reader.lines.items[0]
+        if first[1] != 0:
             return None
         reader.count()
         reader.positions[ptr.ROOT] = Pos(first[0], 1, first[0], 1)
         data = reader.mapping(0, ptr.ROOT, 1)
     except _NotPlain:
         return None
-    if reader.lines.peek() is not None:
+    if reader.lines.items[reader.lines.at] is not _END:
         return None
     return Loaded(name=name, data=data, positions=reader.positions, notes=reader.notes)
