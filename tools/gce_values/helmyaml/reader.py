@@ -14,7 +14,6 @@ value and of its key, notes about scalars whose reading may surprise (used for w
 problems the parse itself finds (duplicate keys, out-of-order merges, extra documents).
 """
 
-from __future__ import annotations
 
 import base64
 import binascii
@@ -544,7 +543,7 @@ def _parser(text: str) -> Any:
     return loader_class(text)
 
 
-def _syntax_error(name: str, text: str, error: yaml.YAMLError) -> InputError:
+def _syntax_error(name: str, text: str, error: "yaml.YAMLError") -> InputError:
     """A one-line message without PyYAML's excerpt of the line (it could show a secret)."""
     from gce_values.pyyaml import yaml
 

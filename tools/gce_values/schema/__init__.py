@@ -4,7 +4,6 @@ Everything else (Helm's values.schema.json, values.yaml, the chart's rule templa
 table, the validator's messages) reads the schema through this module.
 """
 
-from __future__ import annotations
 
 import copy
 import functools
@@ -51,7 +50,7 @@ class Removed(NamedTuple):
 class ValuesSchema:
     """The parsed schema document with helpers keyed by value paths (tuples of keys)."""
 
-    def __init__(self, document: dict[str, Any], source: str | Path | None = None) -> None:
+    def __init__(self, document: dict[str, Any], source: "str | Path | None" = None) -> None:
         self.document = document
         self.source = source
         self._rules: list[Rule] | None = None
@@ -207,7 +206,7 @@ def _read(source: str) -> Any:
 
 
 @functools.lru_cache(maxsize=4)
-def load(path: Path | None = None) -> ValuesSchema:
+def load(path: "Path | None" = None) -> ValuesSchema:
     """Load and cache the schema (the packaged or checked-out one unless ``path`` is given)."""
     source = os.fspath(path) if path is not None else resources.schema_file()
     return ValuesSchema(_read(source), path or source)
