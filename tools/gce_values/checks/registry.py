@@ -4,7 +4,6 @@ Post-processing and tests key on these ids, never on message text. Schema violat
 JSON Schema keyword they break as their id, and x-rules the ids the schema gives them.
 """
 
-
 from collections.abc import Callable
 from typing import NamedTuple
 

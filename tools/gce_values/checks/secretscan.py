@@ -12,7 +12,6 @@ Findings carry the pointer and a description of the *kind* of value found; the c
 matched text from every message.
 """
 
-
 import functools
 import math
 import re

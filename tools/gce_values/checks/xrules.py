@@ -16,7 +16,6 @@ Kinds and their fields (besides ``id``, ``message`` and ``severity``):
   warnWhen            key, when: [{key, greaterThan: N} or {key, equals: V}, ...]: all hold
 """
 
-
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 

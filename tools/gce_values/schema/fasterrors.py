@@ -10,7 +10,6 @@ reference: tests compare the two on generated confs, and the caller falls back t
 whenever this module finds nothing although the quick check said "invalid".
 """
 
-
 import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
