@@ -14,13 +14,9 @@ value and of its key, notes about scalars whose reading may surprise (used for w
 problems the parse itself finds (duplicate keys, out-of-order merges, extra documents).
 """
 
-
-import base64
-import binascii
 import functools
 import math
 import re
-import struct
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gce_values import pointer as ptr
@@ -201,6 +197,8 @@ def _json_number(kind: str, value: Any) -> Any:
 
 def _float32_key(value: float) -> str:
     """strconv.FormatFloat(v, 'g', -1, 32), which sigs.k8s.io/yaml uses for float keys."""
+    import struct  # only a float key needs it: not imported at start-up
+
     if math.isnan(value):
         return ".nan"
     try:
@@ -419,6 +417,9 @@ class _Builder:
         if tag is None or tag in ("!", _STR):
             return "str", text
         if tag == _BINARY:
+            import base64  # only a !!binary value needs these: not imported at start-up
+            import binascii
+
             try:
                 raw = base64.b64decode("".join(text.split()), validate=True)
             except (binascii.Error, ValueError):

@@ -4,8 +4,6 @@ Everything else (Helm's values.schema.json, values.yaml, the chart's rule templa
 table, the validator's messages) reads the schema through this module.
 """
 
-
-import copy
 import functools
 import json
 import os
@@ -159,8 +157,17 @@ def _defaults_of(node: dict[str, Any]) -> dict[str, Any]:
         if "properties" in child:
             values[key] = _defaults_of(child)
         else:
-            values[key] = copy.deepcopy(child.get("default"))
+            values[key] = _copied(child.get("default"))
     return values
+
+
+def _copied(value: Any) -> Any:
+    """A copy of a JSON default (what copy.deepcopy makes of it, without importing copy at start-up)."""
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    return value
 
 
 # A wheel carries the schema parsed, as JSON, beside the YAML (``values.schema.yaml.json``, written by
