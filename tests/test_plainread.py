@@ -7,6 +7,8 @@ must be the full reader's; generated texts mix the forms it takes with the YAML 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ from hypothesis import strategies as st
 from gce_values.errors import InputError
 from gce_values.helmyaml import plainread, reader
 from gce_values.schema import load
-from support.paths import CHART_DIR, REPO_ROOT, SEED_FILE, TESTS_DIR
+from support.paths import CHART_DIR, REPO_ROOT, SEED_FILE, TESTS_DIR, TOOLS_DIR
 from support.strategies import confs
 
 CORPUS = sorted(
@@ -255,3 +257,19 @@ def test_generated_texts(text: str) -> None:
         assert plainread.load(text, "conf.yaml") is None
         return
     _agrees(text)
+
+
+def test_reading_a_plain_conf_does_not_import_pyyaml() -> None:
+    """The saving bench/results.md states: the validator's modules load PyYAML only to parse with it."""
+    probe = (
+        "import sys\n"
+        "from gce_values import validator\n"
+        "from gce_values.cli import fastpath\n"
+        "from gce_values.helmyaml import plainread\n"
+        f"assert plainread.load(open({str(SEED_FILE)!r}).read(), 'conf.yaml') is not None\n"
+        "print('yaml' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env={"PYTHONPATH": str(TOOLS_DIR)}
+    )
+    assert done.stdout == "False\n"

@@ -36,8 +36,6 @@ from gce_values.helmyaml.reader import Loaded, Pos, ScalarNote, resolve_plain
 _MAX_DEPTH = 20
 _MAX_VALUES = 2_000
 
-# Printable ASCII and newlines only: no tab, no CR, no control or non-ASCII character.
-_SAFE_TEXT = re.compile(r"[ -~\n]*")
 _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*):(?: +|$)")
 _PLAIN_TEXT = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./ -]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,15})?")
@@ -209,8 +207,8 @@ _MAX_REMEMBERED = 4096
 
 def load(text: str, name: str) -> Loaded | None:
     """``text`` read as helmyaml.reader.load reads it, or None when it is not plainly written."""
-    if not _SAFE_TEXT.fullmatch(text):
-        return None
+    if not (text.isascii() and text.replace("\n", "").isprintable()):
+        return None  # printable ASCII and newlines only: no tab, no CR, no control or non-ASCII character
     try:
         reader = _Reader(text)
         first = reader.lines.items[0]
