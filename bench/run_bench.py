@@ -20,6 +20,7 @@ import os
 import platform
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -305,6 +306,7 @@ class Report:
     invalid: int
     same_as_full_path: bool
     shortcuts: dict[str, float | bool] = field(default_factory=dict)
+    instruction_rows: list[str] = field(default_factory=list)
 
 
 # Run in the benchmark's own interpreter: what two shortcuts save inside one process, best of 5 rounds.
@@ -349,6 +351,33 @@ def measure_shortcuts(python: str, valid: Path, invalid: Path, report: Report) -
         env=clean_env(),
     )
     report.shortcuts = json.loads(result.stdout)
+
+
+def instructions(argv: Sequence[str]) -> str:
+    """Instructions a command executes (valgrind's callgrind total): a measure the machine's load does not move."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return "(valgrind not installed)"
+    result = subprocess.run(
+        [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=clean_env(),
+    )
+    match = re.search(r"Collected : (\d+)", result.stderr)
+    return f"{int(match.group(1)) / 1e6:.1f} M" if match else "(callgrind failed)"
+
+
+def measure_instructions(setup: Setup, python: str, valid: Path, invalid: Path, report: Report) -> None:
+    gce = next(iter(setup.gces.values()))
+    for label, argv in (
+        ("gce-values validate, valid conf", [gce, "validate", str(valid)]),
+        ("gce-values validate, invalid conf", [gce, "validate", str(invalid)]),
+        ("python -c pass (the interpreter's own start-up, site included)", [python, "-c", "pass"]),
+        ("python -S -c pass (without site)", [python, "-S", "-c", "pass"]),
+    ):
+        report.instruction_rows.append(f"| {label} | {instructions(argv)} |")
 
 
 def measure_single(setup: Setup, conf: Path, case: str, code: int, report: Report) -> None:
@@ -495,6 +524,15 @@ def render(setup: Setup, python: str, load: float, report: Report) -> str:
             "|---|---|---|",
             *report.start_rows,
             "",
+            "## Instructions executed",
+            "",
+            "valgrind's callgrind count for one run of each: unlike wall time, the machine's load does not move it, "
+            "so it compares versions of gce-values measured at different times.",
+            "",
+            "| what | instructions |",
+            "|---|---|",
+            *report.instruction_rows,
+            "",
             "## Targets (issue 17)",
             "",
             f"- One valid conf at or below 0.6x the wall time of helm 3.8.1 `lint`: {valid_38:.2f} "
@@ -576,6 +614,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         measure_single(setup, valid, "valid", 0, report)
         measure_single(setup, invalid, "invalid", 1, report)
         measure_shortcuts(python, valid, invalid, report)
+        measure_instructions(setup, python, valid, invalid, report)
         measure_batch(setup, many, scratch, report)
     measure_start_up(setup, python, report)
     text = render(setup, python, load, report)
