@@ -95,7 +95,14 @@ NOT_PLAIN = {
     "a list": "- 1\n",
     "nested list": "a:\n- - 1\n",
     "dash alone": "a:\n-\n  b: 1\n",
+    "key longer than libyaml takes": "k" * 1025 + ": 1\n",
+    "long key": "k" * 1001 + ": 1\n",
+    "long key in a list": "a:\n- " + "k" * 1001 + ": 1\n",
 }
+
+
+def test_a_long_key_within_libyamls_limit_is_read_alike() -> None:
+    assert _agrees("k" * 1000 + ": 1\n")
 
 
 @pytest.mark.parametrize("text", NOT_PLAIN.values(), ids=NOT_PLAIN.keys())
@@ -158,6 +165,9 @@ SCALARS = st.sampled_from(
         "{}",
         "[]",
         "{ }",
+        "...",
+        "..",
+        "a...",
         "'a'  # c",
         "'it''s'",
         '"\\n"',

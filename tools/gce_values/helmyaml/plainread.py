@@ -7,8 +7,8 @@ go-yaml as Helm reads it) handles the text from the start. Accepted, and nothing
 
 - block mappings and block sequences (indented by spaces; a mapping's list may be indentless;
   ``- key: value`` items), ``{}`` and ``[]`` as the only flow collections, comments, blank lines;
-- keys written plainly (a letter or ``_``, then letters, digits, ``_ . -``) that are not YAML 1.1
-  words such as ``on`` or ``no``, each once per mapping;
+- keys written plainly (a letter or ``_``, then letters, digits, ``_ . -``; at most 1000 characters)
+  that are not YAML 1.1 words such as ``on`` or ``no``, each once per mapping;
 - plain values that read as a decimal integer (``0``, ``-12``, at most 15 digits), a decimal
   fraction (``0.5``), ``true``/``false`` (any capitalisation Helm reads as such), ``null``, or text
   of letters, digits and ``_ . / -`` (inner spaces too, not first) that reads as text (``512Mi``,
@@ -36,7 +36,8 @@ from gce_values.helmyaml.reader import Loaded, Pos, ScalarNote, resolve_plain
 _MAX_DEPTH = 20
 _MAX_VALUES = 2_000
 
-_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*):(?: +|$)")
+# libyaml (and go-yaml) refuse a plain key longer than 1024 characters: longer ones go to the full reader.
+_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]{0,999}):(?: +|$)")
 _PLAIN_TEXT = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./ -]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,15})?")
 _WORDS = frozenset(("true", "True", "TRUE", "false", "False", "FALSE", "null", "Null", "NULL"))
