@@ -15,10 +15,12 @@ usage: python bench/run_bench.py --gce-values BIN [--editable BIN] --helm BIN [-
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -26,7 +28,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -303,6 +305,79 @@ class Report:
     confs: int
     invalid: int
     same_as_full_path: bool
+    shortcuts: dict[str, float | bool] = field(default_factory=dict)
+    instruction_rows: list[str] = field(default_factory=list)
+
+
+# Run in the benchmark's own interpreter: what two shortcuts save inside one process, best of 5 rounds.
+_SHORTCUTS_PROBE = r"""
+import json, sys, timeit
+from gce_values.cli import fastpath
+from gce_values.helmyaml import plainread, reader
+from gce_values.schema import fastcheck, fasterrors, load
+from gce_values.validator import validate_sources
+
+valid, invalid = sys.argv[1], sys.argv[2]
+out = sys.stdout
+sys.stdout = open("/dev/null", "w")
+fastpath.run(["validate", valid])
+sys.stdout = out
+pyyaml_imported = "yaml" in sys.modules
+text = open(valid, encoding="utf-8").read()
+
+def best(call, number=200):
+    return min(timeit.repeat(call, number=number, repeat=5)) / number * 1e6
+
+plain_us = best(lambda: plainread.load(text, "conf"))
+full_us = best(lambda: reader.load(text, "conf"))
+document = load().document
+values = validate_sources([(invalid, open(invalid, encoding="utf-8").read())]).values
+assert fastcheck.compiled(document) is not None
+pruned_us = best(lambda: list(fasterrors.errors(document, values)))
+fastcheck._BY_NODE.clear()  # without the quick check's verdicts: every part of the conf is walked
+walked_us = best(lambda: list(fasterrors.errors(document, values)))
+print(json.dumps({"pyyaml_imported": pyyaml_imported, "plain_us": plain_us, "full_us": full_us,
+                  "pruned_us": pruned_us, "walked_us": walked_us}))
+"""
+
+
+def measure_shortcuts(python: str, valid: Path, invalid: Path, report: Report) -> None:
+    """In-process costs with and without helmyaml.plainread and fasterrors' skipping of valid parts."""
+    result = subprocess.run(
+        [python, "-c", _SHORTCUTS_PROBE, str(valid), str(invalid)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=clean_env(),
+    )
+    report.shortcuts = json.loads(result.stdout)
+
+
+def instructions(argv: Sequence[str]) -> str:
+    """Instructions a command executes (valgrind's callgrind total): a measure the machine's load does not move."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return "(valgrind not installed)"
+    result = subprocess.run(
+        [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=clean_env(),
+    )
+    match = re.search(r"Collected : (\d+)", result.stderr)
+    return f"{int(match.group(1)) / 1e6:.1f} M" if match else "(callgrind failed)"
+
+
+def measure_instructions(setup: Setup, python: str, valid: Path, invalid: Path, report: Report) -> None:
+    gce = next(iter(setup.gces.values()))
+    for label, argv in (
+        ("gce-values validate, valid conf", [gce, "validate", str(valid)]),
+        ("gce-values validate, invalid conf", [gce, "validate", str(invalid)]),
+        ("python -c pass (the interpreter's own start-up, site included)", [python, "-c", "pass"]),
+        ("python -S -c pass (without site)", [python, "-S", "-c", "pass"]),
+    ):
+        report.instruction_rows.append(f"| {label} | {instructions(argv)} |")
 
 
 def measure_single(setup: Setup, conf: Path, case: str, code: int, report: Report) -> None:
@@ -406,6 +481,7 @@ def render(setup: Setup, python: str, load: float, report: Report) -> str:
     valid_38 = report.lint_ratio["valid"].get("helm 3.8", 0.0)
     invalid_38 = report.lint_ratio["invalid"].get("helm 3.8", 0.0)
     saving = {case: f"{seconds * 1000:.0f} ms" for case, seconds in report.fast_path_saving.items()}
+    shortcuts = report.shortcuts
     return "\n".join(
         [
             "# gce-values benchmark",
@@ -448,6 +524,15 @@ def render(setup: Setup, python: str, load: float, report: Report) -> str:
             "|---|---|---|",
             *report.start_rows,
             "",
+            "## Instructions executed",
+            "",
+            "valgrind's callgrind count for one run of each: unlike wall time, the machine's load does not move it, "
+            "so it compares versions of gce-values measured at different times.",
+            "",
+            "| what | instructions |",
+            "|---|---|",
+            *report.instruction_rows,
+            "",
             "## Targets (issue 17)",
             "",
             f"- One valid conf at or below 0.6x the wall time of helm 3.8.1 `lint`: {valid_38:.2f} "
@@ -469,7 +554,17 @@ def render(setup: Setup, python: str, load: float, report: Report) -> str:
             "- The quick check (schema.fastcheck) and the quick explainer (schema.fasterrors): jsonschema is "
             "neither imported nor built; its import alone is the `import jsonschema` row above.",
             "- gce_values.pyyaml (PyYAML's import-time patterns compiled on first use): the difference between "
-            "the `import yaml` and `import gce_values.pyyaml` rows above.",
+            "the `import yaml` and `import gce_values.pyyaml` rows above; only confs the plain reader leaves "
+            "to the full one (and commands other than `validate`) import PyYAML now.",
+            "- helmyaml.plainread (plainly written confs read without PyYAML; tests/test_plainread.py compares it "
+            "with the full reader): PyYAML imported by the fast path on the valid conf: "
+            f"{'yes' if shortcuts.get('pyyaml_imported') else 'no'}, so a run saves the "
+            "`import gce_values.pyyaml` row above; reading the conf takes "
+            f"{shortcuts.get('plain_us', 0):.0f} us instead of the full reader's {shortcuts.get('full_us', 0):.0f} us "
+            "(in one process, best of 5 rounds of 200).",
+            "- fasterrors skips the parts of an invalid conf the quick check passes (fastcheck.known_valid, a few "
+            f"lines): explaining the invalid conf's schema errors takes {shortcuts.get('pruned_us', 0):.0f} us "
+            f"instead of {shortcuts.get('walked_us', 0):.0f} us (same measure).",
             "",
         ]
     )
@@ -531,6 +626,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         measure_single(setup, valid, "valid", 0, report)
         measure_single(setup, invalid, "invalid", 1, report)
+        measure_shortcuts(python, valid, invalid, report)
+        measure_instructions(setup, python, valid, invalid, report)
         measure_batch(setup, many, scratch, report)
     measure_start_up(setup, python, report)
     text = render(setup, python, load, report)

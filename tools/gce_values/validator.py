@@ -3,7 +3,8 @@
     validate_sources(sources, set_values=(), set_strings=(), release=None, creds_file=None,
                      include_defaults=True)  -> Result(values, problems)
 
-The flow: each source's text is read as Helm reads YAML (helmyaml.reader), the sources are merged
+The flow: each source's text is read as Helm reads YAML (helmyaml.reader; helmyaml.plainread
+for plainly written confs, with the same result and without PyYAML's import), the sources are merged
 with --set over the chart defaults as Helm merges them (helmyaml.merge), every check of
 checks.registry runs on the result, and checks.postprocess leaves one problem per cause. A Result
 holds the merged values (what Helm would render with) and every Problem found, sorted by source,
@@ -21,7 +22,7 @@ from gce_values.checks.context import RELEASE_NAME, Facts, Run
 from gce_values.checks.postprocess import finish
 from gce_values.checks.registry import CHECKS
 from gce_values.errors import InputError
-from gce_values.helmyaml import merge, origins, reader
+from gce_values.helmyaml import merge, origins, plainread, reader
 from gce_values.redact import Redactor
 from gce_values.report import ERROR, WARNING, Problem, sort_problems
 from gce_values.schema import ValuesSchema, load
@@ -103,7 +104,8 @@ def validate_sources(
             f"{release!r} is not a valid Helm release name (lowercase letters, digits, '-' and '.')",
             source=RELEASE_NAME,
         )
-    loaded = [reader.load(text, name) for name, text in sources]
+    # Plainly written confs are read without PyYAML (see helmyaml.plainread); the rest as Helm reads YAML.
+    loaded = [plainread.load(text, name) or reader.load(text, name) for name, text in sources]
     inputs = [origins.Source(item.name, item.data, item.positions) for item in loaded]
     defaults = _defaults(values_schema) if include_defaults else None
     try:

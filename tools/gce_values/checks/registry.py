@@ -4,8 +4,6 @@ Post-processing and tests key on these ids, never on message text. Schema violat
 JSON Schema keyword they break as their id, and x-rules the ids the schema gives them.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import NamedTuple
 

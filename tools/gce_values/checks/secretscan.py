@@ -12,8 +12,6 @@ Findings carry the pointer and a description of the *kind* of value found; the c
 matched text from every message.
 """
 
-from __future__ import annotations
-
 import functools
 import math
 import re

@@ -19,8 +19,6 @@ Kinds and their fields (besides ``id``, ``message`` and ``severity``):
                       all hold
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple

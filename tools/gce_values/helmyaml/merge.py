@@ -49,18 +49,18 @@ def _merge_maps(base: dict[str, Any], new: dict[str, Any], pointer: str, source:
 def _coalesce(user: dict[str, Any], defaults: dict[str, Any], pointer: str, merged: Merged) -> None:
     """Helm's coalesce: defaults fill gaps; a user null deletes a defaulted key; user values win."""
     for key, default in defaults.items():
-        child = ptr.child(pointer, key)
         if key not in user:
             user[key] = clone(default)
             continue
         value = user[key]
         if value is None:
+            child = ptr.child(pointer, key)
             del user[key]
             origin = merged.origins.pop(child, None)
             if origin is not None:
                 merged.deleted[child] = origin
         elif isinstance(value, dict) and isinstance(default, dict):
-            _coalesce(value, default, child, merged)
+            _coalesce(value, default, ptr.child(pointer, key), merged)
 
 
 def merge(

@@ -4,8 +4,6 @@ Every problem names the file (or ``--set #N``) and the line and column that supp
 merge and the --set parser record that here as they replace values.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 

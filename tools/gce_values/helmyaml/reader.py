@@ -18,19 +18,18 @@ value and of its key, notes about scalars whose reading may surprise (used for w
 problems the parse itself finds (duplicate keys, out-of-order merges, extra documents, directives).
 """
 
-from __future__ import annotations
-
 import functools
 import math
 import re
-import struct
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gce_values import pointer as ptr
 from gce_values.errors import ALIAS_EXPANSION, PYTHON_TAG, TOO_DEEP, TOO_MANY_VALUES, InputError
 from gce_values.helmyaml import goyaml
-from gce_values.pyyaml import yaml
 from gce_values.report import ERROR, WARNING
+
+if TYPE_CHECKING:
+    import yaml
 
 MAX_DEPTH = 100
 MAX_ALIAS_NODES = 10_000
@@ -204,6 +203,8 @@ def _json_number(kind: str, value: Any) -> Any:
 
 def _float32_key(value: float) -> str:
     """strconv.FormatFloat(v, 'g', -1, 32), which sigs.k8s.io/yaml uses for float keys."""
+    import struct  # only a float key needs it: not imported at start-up
+
     if math.isnan(value):
         return ".nan"
     try:
@@ -563,12 +564,16 @@ def _is_octal_surprise(text: str, value: int) -> bool:
 
 
 def _parser(text: str) -> Any:
+    from gce_values.pyyaml import yaml
+
     loader_class = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
     return loader_class(text)
 
 
-def _syntax_error(name: str, text: str, error: yaml.YAMLError) -> InputError:
+def _syntax_error(name: str, text: str, error: "yaml.YAMLError") -> InputError:
     """A one-line message without PyYAML's excerpt of the line (it could show a secret)."""
+    from gce_values.pyyaml import yaml
+
     if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
         mark = error.problem_mark
         if _tab_near(text, mark.index, mark.line):
@@ -634,7 +639,12 @@ def load(text: str, name: str) -> Loaded:
     A ``\\'`` in double quotes, which go-yaml reads as ``'`` and libyaml refuses, is rewritten as the
     escape both read the same (``\\x27``) and the text parsed again. A byte-order mark after the start,
     which go-yaml reads as a character of the text and libyaml stops at, is read through a stand-in.
+
+    PyYAML is imported here, not with the module: confs the plain reader (helmyaml.plainread) takes
+    never load it, and this module's records and scalar rules serve that reader too.
     """
+    from gce_values.pyyaml import yaml
+
     stand_in = None
     if "\ufeff" in text[1:]:
         stand_in = next(chr(code) for code in range(0xF0000, 0xFFFFE) if chr(code) not in text)
@@ -773,6 +783,8 @@ def _has_content(text: str, first_line: int) -> bool:
 def _run(parser: Any, builder: _Builder) -> _Directive | None:
     """Feed the first document's events to the builder (by the event's class: this runs for every value);
     the first document's directive, if it has one."""
+    from gce_values.pyyaml import yaml
+
     handlers = {
         yaml.ScalarEvent: builder.scalar,
         yaml.MappingStartEvent: builder.start_map,
@@ -799,6 +811,8 @@ def _run(parser: Any, builder: _Builder) -> _Directive | None:
 
 def _extra_document_line(parser: Any) -> int | None:
     """The line where a second document starts, if there is one (errors after it do not matter)."""
+    from gce_values.pyyaml import yaml
+
     try:
         if parser.check_event(yaml.DocumentStartEvent):
             return int(parser.peek_event().start_mark.line) + 1

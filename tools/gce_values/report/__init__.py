@@ -6,8 +6,6 @@ keys and pointers clipped at 200 characters, messages at 1000, so a hostile key 
 the output. The reporters that print problems are in gce_values.report.reporters.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 

@@ -4,9 +4,6 @@ Everything else (Helm's values.schema.json, values.yaml, the chart's rule templa
 table, the validator's messages) reads the schema through this module.
 """
 
-from __future__ import annotations
-
-import copy
 import functools
 import json
 import os
@@ -15,7 +12,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gce_values import resources
-from gce_values.pyyaml import yaml
 from gce_values.schema.goregex import go_regex
 from gce_values.schema.nodes import go_string, node_at
 
@@ -52,7 +48,7 @@ class Removed(NamedTuple):
 class ValuesSchema:
     """The parsed schema document with helpers keyed by value paths (tuples of keys)."""
 
-    def __init__(self, document: dict[str, Any], source: str | Path | None = None) -> None:
+    def __init__(self, document: dict[str, Any], source: "str | Path | None" = None) -> None:
         self.document = document
         self.source = source
         self._rules: list[Rule] | None = None
@@ -162,8 +158,17 @@ def _defaults_of(node: dict[str, Any]) -> dict[str, Any]:
         if "properties" in child:
             values[key] = _defaults_of(child)
         else:
-            values[key] = copy.deepcopy(child.get("default"))
+            values[key] = _copied(child.get("default"))
     return values
+
+
+def _copied(value: Any) -> Any:
+    """A copy of a JSON default (what copy.deepcopy makes of it, without importing copy at start-up)."""
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    return value
 
 
 # A wheel carries the schema parsed, as JSON, beside the YAML (``values.schema.yaml.json``, written by
@@ -173,6 +178,8 @@ PARSED_SUFFIX = ".json"
 
 def parse(text: str) -> Any:
     """Schema text as data (libyaml's loader when present: ten times faster than PyYAML's own)."""
+    from gce_values.pyyaml import yaml  # only without the parsed form: a wheel never needs it
+
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
@@ -207,7 +214,7 @@ def _read(source: str) -> Any:
 
 
 @functools.lru_cache(maxsize=4)
-def load(path: Path | None = None) -> ValuesSchema:
+def load(path: "Path | None" = None) -> ValuesSchema:
     """Load and cache the schema (the packaged or checked-out one unless ``path`` is given)."""
     source = os.fspath(path) if path is not None else resources.schema_file()
     return ValuesSchema(_read(source), path or source)

@@ -109,7 +109,22 @@ def _compile(node: Any) -> Check:
     checks.extend(_number_checks(node))
     checks.extend(_object_checks(node))
     checks.extend(_array_checks(node))
-    return _all_of(checks)
+    check = _all_of(checks)
+    _BY_NODE[id(node)] = (node, check)
+    return check
+
+
+# The check compiled for each schema node (kept with the node, whose id is the key).
+_BY_NODE: dict[int, tuple[dict[str, Any], Check]] = {}
+
+
+def known_valid(node: Any, value: Any) -> bool:
+    """Whether ``node``'s compiled quick check passes ``value``; False when it has none.
+
+    schema.fasterrors skips what passes: where the quick check finds nothing, neither does it.
+    """
+    entry = _BY_NODE.get(id(node))
+    return entry is not None and entry[0] is node and entry[1](value)
 
 
 def _all_of(checks: list[Check]) -> Check:
@@ -140,8 +155,9 @@ def _format_checks(node: dict[str, Any]) -> list[Check]:
 def _string_checks(node: dict[str, Any]) -> list[Check]:
     out: list[Check] = []
     if "pattern" in node:
-        regex = go_regex(node["pattern"])
-        out.append(lambda v: not isinstance(v, str) or regex.search(v) is not None)
+        # Compiled when first matched (go_regex caches it): a conf without the key never pays for it.
+        pattern = node["pattern"]
+        out.append(lambda v: not isinstance(v, str) or go_regex(pattern).search(v) is not None)
     if "minLength" in node:
         low = node["minLength"]
         out.append(lambda v: not isinstance(v, str) or len(v) >= low)
@@ -170,7 +186,7 @@ def _number_checks(node: dict[str, Any]) -> list[Check]:
 def _object_checks(node: dict[str, Any]) -> list[Check]:
     out: list[Check] = []
     properties = {key: _compile(sub) for key, sub in node.get("properties", {}).items()}
-    patterns = [(go_regex(p), _compile(sub)) for p, sub in node.get("patternProperties", {}).items()]
+    patterns = [(p, _compile(sub)) for p, sub in node.get("patternProperties", {}).items()]
     extra = _compile(node.get("additionalProperties", True))
     required = list(node.get("required", []))
     names = _compile(node["propertyNames"]) if "propertyNames" in node else None
@@ -188,8 +204,8 @@ def _object_checks(node: dict[str, Any]) -> list[Check]:
             if known and not properties[key](item):
                 return False
             matched = False
-            for regex, sub in patterns:
-                if regex.search(key):
+            for pattern, sub in patterns:
+                if go_regex(pattern).search(key):  # compiled when a mapping first has a key to match
                     matched = True
                     if not sub(item):
                         return False

@@ -10,13 +10,11 @@ reference: tests compare the two on generated confs, and the caller falls back t
 whenever this module finds nothing although the quick check said "invalid".
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from gce_values.schema.fastcheck import all_different, is_number, is_type, json_equal
+from gce_values.schema.fastcheck import all_different, is_number, is_type, json_equal, known_valid
 from gce_values.schema.formats import FORMATS
 from gce_values.schema.goregex import go_regex
 
@@ -53,7 +51,8 @@ def errors(node: Any, value: Any, path: Path = (), schema_path: Path = ()) -> It
         if keyword == "properties":
             if isinstance(value, dict):
                 for key, sub in limit.items():
-                    if key in value:
+                    # A value the quick check passes has no errors: only the others are walked.
+                    if key in value and not known_valid(sub, value[key]):
                         yield from errors(sub, value[key], (*path, key), (*here, key))
         elif keyword == "patternProperties":
             if isinstance(value, dict):

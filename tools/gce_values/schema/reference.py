@@ -9,8 +9,6 @@ the branch that was meant rather than every alternative. Values are shown throug
 value that looks like a credential is never printed.
 """
 
-from __future__ import annotations
-
 import importlib
 import json
 from collections.abc import Iterable, Iterator
