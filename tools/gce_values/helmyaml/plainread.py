@@ -30,7 +30,7 @@ import re
 from typing import Any
 
 from gce_values import pointer as ptr
-from gce_values.helmyaml.reader import Loaded, Pos, ScalarNote, resolve_plain
+from gce_values.helmyaml.reader import Loaded, Pos, ScalarNote, as_template_text, resolve_plain
 
 # Limits far inside the full reader's (depth 100, 10,000 values): beyond them, the full reader decides.
 _MAX_DEPTH = 20
@@ -196,6 +196,8 @@ def _plain_value(text: str) -> Any:
             raise _NotPlain
     elif text not in _WORDS and not (kind != "bool" and _NUMBER.fullmatch(text)):
         raise _NotPlain  # yes/no/on/off, ~, octal, hex, exponents, .inf...
+    elif kind in ("int", "float") and as_template_text(value) != text:
+        raise _NotPlain  # 4.10, 1.50: the full reader notes the text the templates would change
     if len(_PLAIN_VALUES) < _MAX_REMEMBERED:
         _PLAIN_VALUES[text] = value
     return value
