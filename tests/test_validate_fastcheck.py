@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gce_values.helmyaml import origins
-from gce_values.schema import fastcheck, fasterrors, load
+from gce_values.schema import fastcheck, fasterrors, formats, load
 from gce_values.schema import reference as schema_check
 from support.paths import SEED
 
@@ -116,3 +116,39 @@ def test_errors_found_without_jsonschema_are_jsonschemas(values: dict[str, Any])
     fast = list(fasterrors.errors(SCHEMA.document, values))
     assert _findings(fast) == _findings(reference)
     assert bool(fast) == (not fastcheck.compiled(SCHEMA.document)(values))  # type: ignore[misc]
+
+
+def _jsonschema_uuid(value: str) -> bool:
+    from jsonschema import FormatChecker
+
+    return FormatChecker(["uuid"]).conforms(value, "uuid")
+
+
+UUID_EDGES = [
+    "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3",
+    "2F0BD7F3-3A94-4E38-9A0C-4A50F29FD2A3",
+    "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a",
+    "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3a",
+    "{2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3}",
+    "urn:uuid:2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3",
+    "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2g3",
+    "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd_a3",
+    " f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3",
+    "+f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3",
+    "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3-",
+    "2f0bd7f3-3a94-4e38-9a0c--a50f29fd2a3",
+    "2f0bd7f33a944e389a0c4a50f29fd2a3",
+    "",
+    "-" * 36,
+]
+
+
+@pytest.mark.parametrize("value", UUID_EDGES)
+def test_uuid_format_is_jsonschemas(value: str) -> None:
+    assert formats.is_uuid(value) == _jsonschema_uuid(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789abcdefABCDEF-{}_+ :urnid", min_size=30, max_size=46))
+def test_uuid_format_is_jsonschemas_on_generated_text(value: str) -> None:
+    assert formats.is_uuid(value) == _jsonschema_uuid(value)
