@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 
 from support.chartrender import HELM_VERSIONS, NAMESPACE, VALUE_SETS, HelmRenderer, Rendered, pod_spec
+from support.checkov import run_checkov
 from support.paths import CHART_DIR
 
 CHECKOV_SETS = ["default", "full", "user-credentials", "hardened", "no-rbac"]
@@ -37,33 +37,6 @@ def checkov_bin() -> Path:
     if not (path.is_file() and os.access(path, os.X_OK)):
         pytest.fail(f"$CHECKOV={value} is not an executable file; run `make setup`", pytrace=False)
     return path
-
-
-def run_checkov(checkov: Path, manifest: Path) -> dict[str, Any]:
-    result = subprocess.run(
-        [
-            str(checkov),
-            "--framework",
-            "kubernetes",
-            "--file",
-            str(manifest),
-            "--output",
-            "json",
-            "--compact",
-            "--skip-download",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    # Exit code 1 means failed checks, which the tests report in detail; anything else is a crash.
-    assert result.returncode in (0, 1), f"checkov crashed ({result.returncode}):\n{result.stderr[-3000:]}"
-    report = json.loads(result.stdout)
-    if isinstance(report, list):
-        report = next(item for item in report if item.get("check_type") == "kubernetes")
-    assert isinstance(report, dict)
-    return report
 
 
 @pytest.fixture(scope="module")

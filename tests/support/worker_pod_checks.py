@@ -8,14 +8,14 @@ its reason, and the chart README points here.
 
 from __future__ import annotations
 
-import json
-import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import yaml
+
+from support.checkov import run_checkov
 
 OLDEST_KUBERNETES = "1.25"
 NEWEST_KUBERNETES = ".".join(kubernetes_validate.latest_version().split(".")[:2])
@@ -106,29 +106,7 @@ def checkov_report(checkov: Path, bodies: Sequence[Mapping[str, Any]], workdir: 
     """checkov's Kubernetes checks over the bodies (one file); nothing skipped (see unexplained_failures)."""
     manifest = workdir / "worker-pods.yaml"
     manifest.write_text(yaml.safe_dump_all([dict(body) for body in bodies]), encoding="utf-8")
-    result = subprocess.run(
-        [
-            str(checkov),
-            "--framework",
-            "kubernetes",
-            "--file",
-            str(manifest),
-            "--output",
-            "json",
-            "--compact",
-            "--skip-download",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    assert result.returncode in (0, 1), f"checkov crashed ({result.returncode}):\n{result.stderr[-3000:]}"
-    report = json.loads(result.stdout)
-    if isinstance(report, list):
-        report = next(item for item in report if item.get("check_type") == "kubernetes")
-    assert isinstance(report, dict)
-    return report
+    return run_checkov(checkov, manifest)
 
 
 def failed_check_ids(report: Mapping[str, Any]) -> set[str]:
