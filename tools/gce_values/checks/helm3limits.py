@@ -87,8 +87,33 @@ def check(run: Run) -> None:
         run.add(where, finding.pointer, finding.severity, finding.rule, finding.message, finding.hint)
 
 
+def _may_have_findings(values: Any) -> bool:
+    """Whether any key or text could be a finding: one pass with no pointers and one pattern search.
+
+    Nearly every conf has none, and building a pointer for each of its values was most of this check's
+    time on a batch of confs.
+    """
+    texts: list[str] = []
+    stack: list[Any] = [values]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key in node:
+                if key == "<<" or len(key) > _SHORT_KEY:
+                    return True
+            texts.extend(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            texts.append(node)
+    return HELM3_UNCHECKABLE.search("\n".join(texts)) is not None
+
+
 def findings(values: Any) -> Iterator[Finding]:
     """Every finding in ``values``, depth first, in the order of the data."""
+    if not _may_have_findings(values):
+        return
     stack: list[tuple[str, Any]] = [(ptr.ROOT, values)]
     while stack:
         pointer, node = stack.pop()

@@ -33,10 +33,11 @@ def check(run: Run) -> None:
         for note in loaded.notes:
             if note.kind in _NOTE_KINDS and not note.at_key:
                 written[(loaded.name, note.pointer)] = note.text
-    for pointer, value in _numbers(run.merged.values):
-        node = nodes.node_at(run.document, ptr.tokens(pointer))
+    for path, value in _numbers(run.merged.values):
+        node = nodes.node_at(run.document, path)
         if not node or node.get("x-slate-coerce") is not True:
             continue
+        pointer = ptr.join(path)
         text = as_template_text(value)
         where = run.facts.locate(pointer, False)
         original = written.get((where[0], pointer))
@@ -58,13 +59,14 @@ def check(run: Run) -> None:
             run.add(where, pointer, severity, TEXT_CHANGED, message, f'quote it ("{original}") to keep the text')
 
 
-def _numbers(values: Any) -> Iterator[tuple[str, float]]:
-    stack: list[tuple[str, Any]] = [(ptr.ROOT, values)]
+def _numbers(values: Any) -> Iterator[tuple[tuple[str, ...], float]]:
+    """Each number in ``values`` with its path (a pointer is built only for the few the check keeps)."""
+    stack: list[tuple[tuple[str, ...], Any]] = [((), values)]
     while stack:
-        pointer, node = stack.pop()
+        path, node = stack.pop()
         if isinstance(node, dict):
-            stack.extend((ptr.child(pointer, key), value) for key, value in node.items())
+            stack.extend(((*path, key), value) for key, value in node.items())
         elif isinstance(node, list):
-            stack.extend((ptr.child(pointer, index), item) for index, item in enumerate(node))
+            stack.extend(((*path, str(index)), item) for index, item in enumerate(node))
         elif isinstance(node, (int, float)) and not isinstance(node, bool):
-            yield pointer, node
+            yield path, node
