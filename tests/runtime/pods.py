@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import shutil
 import time
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.testbed import Podman
+from support.entrypoint_harness import select_items, write_kubelet_volume
 
 Object = dict[str, Any]
 
@@ -148,7 +148,9 @@ class PodmanPodRunner:
                     raise AssertionError(f"pod {pod['metadata']['name']}: no {plural} for volume {mount['name']}")
                 data = stored.get("data") or {}
                 files = {k: base64.b64decode(v) if plural == "secrets" else v.encode() for k, v in data.items()}
-                _write_volume(source, _items(files, spec.get("items")), spec.get("defaultMode", 0o644), group)
+                write_kubelet_volume(
+                    source, select_items(files, spec.get("items")), spec.get("defaultMode", 0o644), group
+                )
             else:
                 raise AssertionError(f"volume kind not handled by the tests: {sorted(volume)}")
             args += ["--volume", f"{source}:{mount['mountPath']}{':ro' if mount.get('readOnly') else ''}"]
@@ -191,29 +193,6 @@ def only(docs: Sequence[Object], kind: str) -> Object:
     if len(found) != 1:
         raise AssertionError(f"expected one {kind} in the rendered chart, found {len(found)}")
     return found[0]
-
-
-def _write_volume(target: Path, files: Mapping[str, bytes], mode: int, group: int) -> None:
-    """A ConfigMap or Secret volume as the kubelet writes it: ..data -> timestamped dir, one link per key."""
-    data_dir = target / "..2026_01_01_00_00_00.000000001"
-    data_dir.mkdir(parents=True)
-    for relative, content in files.items():
-        path = data_dir / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-        os.chown(path, 0, group)
-        path.chmod(mode)
-    (target / "..data").symlink_to(data_dir.name)
-    for top in sorted({relative.split("/", 1)[0] for relative in files}):
-        (target / top).symlink_to(f"..data/{top}")
-    for directory in (target, data_dir):
-        directory.chmod(0o755)
-
-
-def _items(data: Mapping[str, bytes], items: Sequence[Mapping[str, Any]] | None) -> dict[str, bytes]:
-    if items is None:
-        return dict(data)
-    return {item["path"]: data[item["key"]] for item in items if item["key"] in data}
 
 
 @dataclass
@@ -306,11 +285,15 @@ class EndpointPod:
             elif "configMap" in volume:
                 spec = volume["configMap"]
                 data = {key: value.encode() for key, value in configmaps[spec["name"]].items()}
-                _write_volume(source, _items(data, spec.get("items")), spec.get("defaultMode", 0o644), group)
+                write_kubelet_volume(
+                    source, select_items(data, spec.get("items")), spec.get("defaultMode", 0o644), group
+                )
             elif "secret" in volume:
                 spec = volume["secret"]
                 data = dict(self.secret or {})
-                _write_volume(source, _items(data, spec.get("items")), spec.get("defaultMode", 0o644), group)
+                write_kubelet_volume(
+                    source, select_items(data, spec.get("items")), spec.get("defaultMode", 0o644), group
+                )
             else:
                 raise AssertionError(f"volume kind not handled by the tests: {sorted(volume)}")
             args += ["--volume", f"{source}:{mount['mountPath']}{read_only}"]

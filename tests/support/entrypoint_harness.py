@@ -279,28 +279,27 @@ class Pod:
         elif "configMap" in volume:
             source = volume["configMap"]
             data = {key: value.encode() for key, value in self.spec.configmap.items()}
-            files = _select_items(data, source.get("items"))
-            _write_kubelet_volume(target, files, source.get("defaultMode", 0o644), group=0)
+            files = select_items(data, source.get("items"))
+            write_kubelet_volume(target, files, source.get("defaultMode", 0o644), group=0)
         elif "secret" in volume:
             source = volume["secret"]
-            files = _select_items(dict(secret or {}), source.get("items"))
+            files = select_items(dict(secret or {}), source.get("items"))
             # fsGroup: the kubelet gives the pod's group ownership of secret files.
-            _write_kubelet_volume(target, files, source.get("defaultMode", 0o644), group=RUN_AS.pw_gid)
+            write_kubelet_volume(target, files, source.get("defaultMode", 0o644), group=RUN_AS.pw_gid)
         else:
             raise RuntimeError(f"volume kind not simulated: {sorted(volume)}")
 
 
-def _select_items(data: Mapping[str, bytes], items: Sequence[Mapping[str, Any]] | None) -> dict[str, bytes]:
+def select_items(data: Mapping[str, bytes], items: Sequence[Mapping[str, Any]] | None) -> dict[str, bytes]:
     if items is None:
         return dict(data)
     return {item["path"]: data[item["key"]] for item in items if item["key"] in data}
 
 
-def _write_kubelet_volume(target: Path, files: Mapping[str, bytes], mode: int, group: int) -> None:
-    """The kubelet's atomic-writer layout: KEY -> ..data/KEY, ..data -> ..<timestamp>/."""
+def write_kubelet_volume(target: Path, files: Mapping[str, bytes], mode: int, group: int) -> None:
+    """The kubelet's atomic-writer layout: KEY -> ..data/KEY, ..data -> ..<timestamp>/ (``target`` may not exist)."""
     data_dir = target / _KUBELET_DATA_DIR
-    data_dir.mkdir(mode=0o755)
-    data_dir.chmod(0o755)
+    data_dir.mkdir(parents=True)
     for relative, content in files.items():
         path = data_dir / relative
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -310,7 +309,8 @@ def _write_kubelet_volume(target: Path, files: Mapping[str, bytes], mode: int, g
     (target / "..data").symlink_to(_KUBELET_DATA_DIR)
     for top in sorted({relative.split("/", 1)[0] for relative in files}):
         (target / top).symlink_to(f"..data/{top}")
-    target.chmod(0o755)
+    for directory in (target, data_dir):
+        directory.chmod(0o755)
 
 
 def client_secret_keys(
