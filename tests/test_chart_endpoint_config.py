@@ -26,21 +26,13 @@ from support.chartrender import (
     ValueSet,
     load_yaml_file,
 )
+from support.kubeconfig import DUMMY_KUBECONFIG
 from support.paths import CHART_DIR, TESTS_DIR
 
 LOADER = TESTS_DIR / "support" / "endpoint_config_loader.py"
 POD_IP = "10.42.0.15"
 PROVIDER_FILES = ("sitecustomize.py", "gce_release_provider.py")
 
-# Only lets the provider's load_kube_config() succeed offline; nothing connects to it.
-DUMMY_KUBECONFIG = {
-    "apiVersion": "v1",
-    "kind": "Config",
-    "clusters": [{"name": "offline", "cluster": {"server": "https://127.0.0.1:6443"}}],
-    "contexts": [{"name": "offline", "context": {"cluster": "offline", "user": "offline", "namespace": "default"}}],
-    "current-context": "offline",
-    "users": [{"name": "offline", "user": {"token": "dummy-token"}}],
-}
 
 CASES = [(helm, name) for helm in HELM_VERSIONS for name in sorted(VALUE_SETS)]
 

@@ -40,6 +40,7 @@ from kubernetes.client.exceptions import ApiException
 from parsl import curvezmq
 
 from support.chartrender import VALUE_SETS, HelmRenderer, ValueSet
+from support.kubeconfig import DUMMY_KUBECONFIG
 from support.paths import CHART_DIR
 from support.worker_pod_checks import (
     WORKER_CHECKOV_SKIPS,
@@ -53,14 +54,6 @@ from support.worker_pod_checks import (
 
 OWNER_UID = "0b0e6c6e-1c51-4c1e-9d3c-5b2f0d8e7a11"
 POD_IP = "10.42.0.15"
-DUMMY_KUBECONFIG = {
-    "apiVersion": "v1",
-    "kind": "Config",
-    "clusters": [{"name": "offline", "cluster": {"server": "https://127.0.0.1:6443"}}],
-    "contexts": [{"name": "offline", "context": {"cluster": "offline", "user": "offline", "namespace": "default"}}],
-    "current-context": "offline",
-    "users": [{"name": "offline", "user": {"token": "dummy-token"}}],
-}
 
 
 @pytest.fixture(scope="module")
