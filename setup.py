@@ -3,8 +3,8 @@
 An installed `gce-values` must work from any directory, so the wheel carries
 ``schema/values.schema.yaml`` and ``chart/globus-compute-endpoint/`` under ``gce_values/data``.
 They are copied at build time from the repository's only copy; editable installs read the
-checkout directly (see gce_values.resources). Beside the schema goes its parsed, JSON form
-(``values.schema.yaml.json``, see gce_values.schema.parsed_form), which the tool reads instead of
+checkout directly (see gce_values.resources). Beside the schema goes its parsed form
+(``values.schema.yaml.marshal``, see gce_values.schema.parsed_form), which the tool reads instead of
 parsing the YAML on every run; that is why building needs PyYAML.
 """
 
@@ -46,7 +46,7 @@ def _write_parsed_schema(schema_file: Path) -> None:
     finally:
         sys.path.remove(str(ROOT / "tools"))
     text = schema_file.read_text(encoding="utf-8")
-    schema_file.with_name(schema_file.name + PARSED_SUFFIX).write_text(parsed_form(text), encoding="utf-8")
+    schema_file.with_name(schema_file.name + PARSED_SUFFIX).write_bytes(parsed_form(text))
 
 
 setup(cmdclass={"build_py": BuildPyWithData})

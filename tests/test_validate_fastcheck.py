@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -65,6 +66,34 @@ def test_quick_check_agrees_with_jsonschema(values: dict[str, Any]) -> None:
     quick = fastcheck.compiled(SCHEMA.document)
     assert quick is not None
     assert quick(values) == schema_check.validator_for(SCHEMA.document).is_valid(values)
+
+
+def pattern_nodes(node: Any) -> Iterator[dict[str, Any]]:
+    """Every schema node, at any depth, that has a pattern and a default."""
+    if isinstance(node, dict):
+        if "pattern" in node and "default" in node:
+            yield node
+        for child in node.values():
+            yield from pattern_nodes(child)
+    elif isinstance(node, list):
+        for child in node:
+            yield from pattern_nodes(child)
+
+
+def test_every_default_passes_its_own_node_so_the_quick_check_may_skip_its_pattern() -> None:
+    nodes = list(pattern_nodes(SCHEMA.document))
+    assert len(nodes) >= 5
+    for node in nodes:
+        assert schema_check.validator_for(node).is_valid(node["default"]), node
+
+
+def test_a_default_that_breaks_its_pattern_would_be_caught_by_the_quick_check_of_other_values() -> None:
+    """The shortcut is for the node's own default only: any other text is matched against the pattern."""
+    node = {"type": "object", "properties": {"a": {"type": "string", "pattern": "^[a-z]+$", "default": "ok"}}}
+    quick = fastcheck.compiled(node)
+    assert quick is not None
+    assert quick({"a": "ok"}) and quick({"a": "fine"})
+    assert not quick({"a": "Not OK"})
 
 
 def test_keywords_outside_the_subset_fall_back_to_jsonschema() -> None:

@@ -131,6 +131,15 @@ def test_non_utf8_refused_like_helm(
         read_source(str(path))
 
 
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["no byte-order mark", "byte-order mark"])
+def test_a_bad_byte_is_located_where_an_editor_shows_it(bom: bytes, tmp_path: Path) -> None:
+    """A UTF-8 byte-order mark is not a column, and does not shift the byte reported."""
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(bom + "Instance: demo\nsecrets: caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"bad\.yaml:2:13: not UTF-8 text \(byte 0xe9\)"):
+        read_source(str(path))
+
+
 def test_python_tags_refused_although_helm_reads_them_as_text(
     helm_bins: dict[str, Path], probe_chart: Path, tmp_path: Path
 ) -> None:

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 
 ROOT = ""
 
-# A key that can be written plainly in a dotted path (letters, digits, _ and -).
-_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+# A key that can be written plainly in a dotted path (letters, digits, _ and -); compiled on first use.
+_PLAIN_KEY = r"^[A-Za-z0-9_-]+$"
 
 
 def escape(token: str) -> str:
@@ -72,7 +72,7 @@ def dotted(pointer: str, is_index: Iterable[bool]) -> str:
     for part, index in zip(parts, is_index, strict=False):
         if index:
             out += f"[{part}]"
-        elif _PLAIN_KEY.match(part):
+        elif re.match(_PLAIN_KEY, part):
             out += f".{part}" if out else part
         else:
             out += '["' + part.replace("\\", "\\\\").replace('"', '\\"') + '"]'

@@ -12,7 +12,11 @@ whichever module loads it first loads it this way.
 from __future__ import annotations
 
 import re
-from typing import Any
+
+from gce_values.records import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class _OnFirstUse:

@@ -14,10 +14,10 @@ thousands of secrets cost no more than one.
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Iterable
 
+from gce_values import jsontext
 from gce_values import pointer as ptr
 from gce_values.printable import one_line
 
@@ -33,8 +33,8 @@ def spellings(secret: str) -> set[str]:
     """The ways ``secret`` may appear in a message."""
     forms = {
         secret,
-        json.dumps(secret)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
+        jsontext.dumps(secret)[1:-1],
+        jsontext.dumps(secret, ensure_ascii=False)[1:-1],
         repr(secret)[1:-1],
         one_line(secret, len(secret)),
         ptr.escape(secret),

@@ -10,7 +10,8 @@ to import than a valid conf takes to check.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+
+from gce_values.records import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pathlib import Path

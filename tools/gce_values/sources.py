@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import codecs
 import os
-import select
 import stat
 import sys
 import time
@@ -113,6 +112,8 @@ def _read_capped(fd: int, writer_wait: float | None) -> bytes:
 
 
 def _wait_readable(fd: int, timeout: float | None) -> bool:
+    import select  # a shared library: loaded only for a pipe
+
     poller = select.poll()
     poller.register(fd, select.POLLIN)
     return bool(poller.poll(None if timeout is None else max(0, int(timeout * 1000))))
@@ -129,11 +130,14 @@ def _decode(raw: bytes, name: str) -> str:
             source=name,
             rule=NOT_UTF8,
         )
+    # The byte-order mark is dropped here rather than by the "utf-8-sig" codec, which is one more
+    # module to import; error positions are then counted in the text after it, as an editor shows it.
+    body = raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw
     try:
-        return raw.decode("utf-8-sig")
+        return body.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        line_start = raw.rfind(b"\n", 0, error.start) + 1
-        column = len(raw[line_start : error.start].decode("utf-8", errors="replace")) + 1
-        detail = f"not UTF-8 text (byte 0x{raw[error.start]:02x}); save it as UTF-8"
+        line = body.count(b"\n", 0, error.start) + 1
+        line_start = body.rfind(b"\n", 0, error.start) + 1
+        column = len(body[line_start : error.start].decode("utf-8", errors="replace")) + 1
+        detail = f"not UTF-8 text (byte 0x{body[error.start]:02x}); save it as UTF-8"
         raise InputError(detail, source=name, line=line, column=column) from None

@@ -15,7 +15,6 @@ raises InputError instead (the CLI's exit code 2).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from gce_values.checks import secretscan
 from gce_values.checks.context import RELEASE_NAME, Facts, Run
@@ -23,9 +22,13 @@ from gce_values.checks.postprocess import finish
 from gce_values.checks.registry import CHECKS
 from gce_values.errors import InputError
 from gce_values.helmyaml import merge, origins, plainread, reader
+from gce_values.records import TYPE_CHECKING
 from gce_values.redact import Redactor
 from gce_values.report import ERROR, WARNING, Problem, sort_problems
 from gce_values.schema import ValuesSchema, load
+
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["InputError", "Problem", "Result", "validate_sources"]
 

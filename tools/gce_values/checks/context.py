@@ -6,14 +6,16 @@ located in the source that supplied the value and shown without repeating a cred
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
+from gce_values import jsontext
 from gce_values import pointer as ptr
 from gce_values.helmyaml import merge, origins, reader
+from gce_values.records import TYPE_CHECKING
 from gce_values.redact import REDACTED, Redactor
 from gce_values.report import Problem
 from gce_values.schema import ValuesSchema, nodes
+
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["REDACTED", "RELEASE_NAME", "Facts", "Run", "key_text", "show_value"]
 
@@ -75,7 +77,7 @@ def show_value(value: Any) -> str:
         return "a list"
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
         return str(int(value))
-    text = json.dumps(value, ensure_ascii=False)
+    text = jsontext.dumps(value, ensure_ascii=False)
     return text if len(text) <= _SHOW_MAX else text[: _SHOW_MAX - 2] + '…"'
 
 

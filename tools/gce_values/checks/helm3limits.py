@@ -17,19 +17,23 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from typing import Any, NamedTuple
 
 from gce_values import pointer as ptr
 from gce_values.checks.context import Run
+from gce_values.records import TYPE_CHECKING, Record
 from gce_values.report import ERROR, WARNING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 UNREADABLE_TEXT = "helm3-unreadable-text"
 LONG_KEY = "helm3-long-key"
 MERGE_KEY = "helm3-merge-key"
 RULES = (UNREADABLE_TEXT, LONG_KEY, MERGE_KEY)
 MAX_KEY_JSON = 1024
-# Text Helm 3's schema check cannot take (checked on every string of every conf: compiled at import).
-HELM3_UNCHECKABLE = re.compile("[\x7f-\x84\x86-\x9f\ufffe\uffff]")
+# Text Helm 3's schema check cannot take. Only DEL of it is ASCII, so nearly every conf is cleared
+# without the pattern, which is compiled (and cached by re) for the first text that needs it.
+_HELM3_UNCHECKABLE = "[\x7f-\x84\x86-\x9f\ufffe\uffff]"
 # Go's JSON writes a character as at most 6 (\u003c): shorter keys cannot reach the limit.
 _SHORT_KEY = (MAX_KEY_JSON - 2) // 6
 
@@ -41,7 +45,14 @@ def _go_json_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     return re.compile("[<>&\u2028\u2029]"), re.compile('["\\\\\x00-\x1f]')
 
 
-class Finding(NamedTuple):
+def _uncheckable_character(text: str) -> re.Match[str] | None:
+    """The first character of ``text`` that Helm 3's schema check cannot take, if any."""
+    if text.isascii() and "\x7f" not in text:
+        return None
+    return re.search(_HELM3_UNCHECKABLE, text)
+
+
+class Finding(Record):
     pointer: str
     at_key: bool
     rule: str
@@ -61,7 +72,7 @@ def go_json_length(key: str) -> int:
 
 
 def _text_finding(pointer: str, text: str, at_key: bool) -> Finding | None:
-    found = HELM3_UNCHECKABLE.search(text)
+    found = _uncheckable_character(text)
     if found is None:
         return None
     from gce_values.schema.patternwords import char_name
@@ -107,7 +118,7 @@ def _may_have_findings(values: Any) -> bool:
             stack.extend(node)
         elif isinstance(node, str):
             texts.append(node)
-    return HELM3_UNCHECKABLE.search("\n".join(texts)) is not None
+    return _uncheckable_character("\n".join(texts)) is not None
 
 
 def findings(values: Any) -> Iterator[Finding]:

@@ -10,16 +10,19 @@ pattern refuses is an error.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from typing import Any
 
+from gce_values import jsontext
 from gce_values import pointer as ptr
 from gce_values.checks.context import Run
 from gce_values.helmyaml.reader import as_template_text
+from gce_values.records import TYPE_CHECKING
 from gce_values.report import ERROR, WARNING
 from gce_values.schema import nodes
 from gce_values.schema.goregex import go_regex
+
+if TYPE_CHECKING:
+    from typing import Any
 
 TEXT_CHANGED = "number-text-changed"
 TEXT_INVALID = "number-text-invalid"
@@ -46,7 +49,7 @@ def check(run: Run) -> None:
             from gce_values.schema import patternwords
 
             message = (
-                f"{original or text} is a number, written into the manifests as {json.dumps(text)}, which "
+                f"{original or text} is a number, written into the manifests as {jsontext.dumps(text)}, which "
                 f"{patternwords.explain(text, pattern)}"
             )
             run.add(where, pointer, ERROR, TEXT_INVALID, message, "quote it and give a valid value")
@@ -54,7 +57,7 @@ def check(run: Run) -> None:
             severity = ERROR if node.get("x-text") is True else WARNING
             message = (
                 f"{original} is read as a number (YAML 1.1, as Helm reads it) and written into the manifests "
-                f"as {json.dumps(text)}"
+                f"as {jsontext.dumps(text)}"
             )
             run.add(where, pointer, severity, TEXT_CHANGED, message, f'quote it ("{original}") to keep the text')
 

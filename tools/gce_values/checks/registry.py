@@ -4,8 +4,9 @@ Post-processing and tests key on these ids, never on message text. Schema violat
 JSON Schema keyword they break as their id, and x-rules the ids the schema gives them.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable
-from typing import NamedTuple
 
 from gce_values.checks import (
     credsfile,
@@ -19,9 +20,10 @@ from gce_values.checks import (
     yamlread,
 )
 from gce_values.checks.context import Run
+from gce_values.records import Record
 
 
-class Check(NamedTuple):
+class Check(Record):
     name: str
     rules: tuple[str, ...]
     run: Callable[[Run], None]

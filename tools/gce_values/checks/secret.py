@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from gce_values.checks import secretscan
 from gce_values.checks.context import Run
 from gce_values.helmyaml.origins import Origin
+from gce_values.records import TYPE_CHECKING
 from gce_values.report import ERROR, WARNING
 from gce_values.schema import formats
+
+if TYPE_CHECKING:
+    from typing import Any
 
 SECRET = "secret"
 SECRETS_UUID = "secrets-is-uuid"

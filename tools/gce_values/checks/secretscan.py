@@ -12,27 +12,32 @@ Findings carry the pointer and a description of the *kind* of value found; the c
 matched text from every message.
 """
 
+from __future__ import annotations
+
 import functools
-import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
 
 from gce_values import pointer as ptr
+from gce_values.records import TYPE_CHECKING, Record
 
-_PEM = re.compile(r"-----BEGIN ([A-Z0-9 ]{1,40})-----")
-_ENV_ASSIGNMENT = re.compile(r"\b(GLOBUS_COMPUTE_CLIENT_SECRET|FUNCX_SDK_CLIENT_SECRET)\s*[=:]\s*['\"]?([^\s'\"$]+)")
-_SECRET_KEY = re.compile(r"secret|token|passw(or)?d|api[-_]?key|private[-_]?key|credential", re.IGNORECASE)
+if TYPE_CHECKING:
+    from typing import Any
+
+# Patterns are compiled (and cached by re) on first use: most runs need only some of them.
+_PEM = r"-----BEGIN ([A-Z0-9 ]{1,40})-----"
+_ENV_ASSIGNMENT = r"\b(GLOBUS_COMPUTE_CLIENT_SECRET|FUNCX_SDK_CLIENT_SECRET)\s*[=:]\s*['\"]?([^\s'\"$]+)"
+_SECRET_KEY = r"(?i)secret|token|passw(or)?d|api[-_]?key|private[-_]?key|credential"
 _TOKEN_LENGTH = 40
-_TOKEN = re.compile(rf"[A-Za-z0-9+/_-]{{{_TOKEN_LENGTH},}}={{0,2}}")
+_TOKEN = rf"[A-Za-z0-9+/_-]{{{_TOKEN_LENGTH},}}={{0,2}}"
 # A reference to a secret kept elsewhere, not the secret itself.
-_REFERENCE = re.compile(r"^(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\{\{.*\}\}|<[^<>]*>|\*+)$")
+_REFERENCE = r"^(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\{\{.*\}\}|<[^<>]*>|\*+)$"
 MIN_LITERAL = 8
 MIN_ENTROPY = 4.0
 
 
-class Finding(NamedTuple):
+class Finding(Record):
     """A credential-looking value (or key) at ``pointer``; ``matched`` is the text to redact."""
 
     pointer: str
@@ -43,6 +48,8 @@ class Finding(NamedTuple):
 
 def entropy(text: str) -> float:
     """Shannon entropy in bits per character."""
+    import math  # a shared library: loaded only for a long enough run of token characters
+
     counts = Counter(text)
     total = len(text)
     return -sum(n / total * math.log2(n / total) for n in counts.values())
@@ -61,27 +68,33 @@ def scan_text(text: str) -> tuple[str, tuple[str, ...]] | None:
     Cached: every conf has the same keys, and a batch of confs repeats most texts.
     """
     # Each pattern is tried only where it can match: this runs on every key and text of every conf.
-    pem = _PEM.search(text) if "-----BEGIN " in text else None
+    pem = re.search(_PEM, text) if "-----BEGIN " in text else None
     if pem:
         return f"a PEM block (BEGIN {pem.group(1)})", (text,)
-    assignment = _ENV_ASSIGNMENT.search(text) if "_CLIENT_SECRET" in text else None
+    assignment = re.search(_ENV_ASSIGNMENT, text) if "_CLIENT_SECRET" in text else None
     if assignment:
         return f"a {assignment.group(1)}= assignment", (assignment.group(2),)
     if len(text) < _TOKEN_LENGTH:
         return None
-    tokens = tuple(token for token in _TOKEN.findall(text) if _random_looking(token))
+    tokens = tuple(token for token in re.findall(_TOKEN, text) if _random_looking(token))
     if tokens:
         return f"a {len(tokens[0])}-character random-looking string, like a Globus client secret or token", tokens
     return None
 
 
 def _named_secret(key: str, value: Any, is_declared: Callable[[str], bool], pointer: str) -> bool:
-    if not isinstance(value, str) or not _SECRET_KEY.search(key):
+    if not isinstance(value, str) or not _secret_key_name(key):
         return False
     literal = value.strip()
-    if len(literal) < MIN_LITERAL or any(c.isspace() for c in literal) or _REFERENCE.match(literal):
+    if len(literal) < MIN_LITERAL or any(c.isspace() for c in literal) or re.match(_REFERENCE, literal):
         return False
     return not is_declared(pointer)
+
+
+@functools.lru_cache(maxsize=4096)
+def _secret_key_name(key: str) -> bool:
+    """Whether ``key`` is named like a credential (cached: every conf has the same keys)."""
+    return re.search(_SECRET_KEY, key) is not None
 
 
 def scan(data: Any, is_declared: Callable[[str], bool], pointer: str = ptr.ROOT) -> Iterator[Finding]:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
+from gce_values import jsontext
 from gce_values import pointer as ptr
 from gce_values.checks.context import Run, show_value
 from gce_values.helmyaml.reader import ScalarNote
+from gce_values.records import TYPE_CHECKING
 from gce_values.report import WARNING
 from gce_values.schema import nodes
+
+if TYPE_CHECKING:
+    from typing import Any
 
 SLATE_QUOTES = "slate-quotes"
 RULES = (SLATE_QUOTES,)
@@ -37,7 +39,7 @@ def _check_note(run: Run, note: ScalarNote, where: tuple[str, int, int], data: A
     else:
         read_as = f"{show_value(note.value)}, {nodes.type_name(unquoted_type)}"
     message = (
-        f"{json.dumps(note.text)} may lose its quotes on SLATE (its server rewrites the conf); "
+        f"{jsontext.dumps(note.text)} may lose its quotes on SLATE (its server rewrites the conf); "
         f"Helm would then read {read_as}"
     )
     if not takes_it:

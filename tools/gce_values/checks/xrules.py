@@ -19,18 +19,23 @@ Kinds and their fields (besides ``id``, ``message`` and ``severity``):
                       all hold
 """
 
+from __future__ import annotations
+
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
 
 from gce_values import pointer as ptr
 from gce_values.checks.context import RELEASE_NAME, Run
+from gce_values.records import TYPE_CHECKING, Record
 from gce_values.schema import Rule, nodes, release_name
+
+if TYPE_CHECKING:
+    from typing import Any
 
 _MISSING = object()
 
 
-class Violation(NamedTuple):
+class Violation(Record):
     """A broken rule, to be reported at ``pointer`` (or against ``--release`` when ``on_release``)."""
 
     rule: Rule
@@ -39,7 +44,7 @@ class Violation(NamedTuple):
     on_release: bool = False
 
 
-class Context(NamedTuple):
+class Context(Record):
     """What rules may look at besides the values."""
 
     values: dict[str, Any]
@@ -269,7 +274,7 @@ def _go_warn_when(rule: Rule) -> str:
     return conds[0] if len(conds) == 1 else "and " + " ".join(conds)
 
 
-class Kind(NamedTuple):
+class Kind(Record):
     """An x-rule kind: its Python check, and its Go template condition (true when the rule is broken)."""
 
     check: Callable[[Rule, Context], Violation | None]

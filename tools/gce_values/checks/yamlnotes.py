@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+from gce_values import jsontext
 from gce_values import pointer as ptr
 from gce_values.checks.context import Run
 from gce_values.report import WARNING
@@ -21,7 +20,7 @@ def check(run: Run) -> None:
                 continue
             origin = source.origin(note.pointer)
             where = (origin.source, origin.key_line, origin.key_column) if note.at_key else origin[:3]
-            as_json = json.dumps(note.value)
+            as_json = jsontext.dumps(note.value)
             if note.kind == "octal":
                 decimal = int(note.text.replace("_", ""), 10)
                 message = f"{note.text} is read as the octal number {note.value} (YAML 1.1, as Helm reads it)"

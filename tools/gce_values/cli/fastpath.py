@@ -58,10 +58,9 @@ def run(args: Sequence[str]) -> int | None:
     if call is None or sys.stdout is None:
         return None
     confs, quiet, strict, only_confs = call
-    from gce_values import confdetect, report
+    from gce_values import report
     from gce_values.errors import InputError
     from gce_values.report.reporters import text_line
-    from gce_values.schema import load
     from gce_values.sources import read_source
     from gce_values.validator import validate_sources
 
@@ -73,7 +72,7 @@ def run(args: Sequence[str]) -> int | None:
             return None  # a pipe such as <(...) can be read only once: the full command must be the one to read it
         try:
             name, text = read_source(conf)
-            if only_confs and not confdetect.is_conf(text, load()):
+            if only_confs and not _is_conf(text):
                 if not quiet:
                     lines.append(report.skipped(name))
                 continue
@@ -94,6 +93,14 @@ def run(args: Sequence[str]) -> int | None:
     sys.stdout.write(output)
     sys.stdout.flush()
     return code
+
+
+def _is_conf(text: str) -> bool:
+    """--only-confs: whether ``text`` is a conf (confdetect is imported only for this option)."""
+    from gce_values import confdetect
+    from gce_values.schema import load
+
+    return confdetect.is_conf(text, load())
 
 
 def _utf8_stdout() -> bool:

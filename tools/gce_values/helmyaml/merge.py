@@ -16,10 +16,13 @@ name the file (or ``--set #N``) and position responsible.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from gce_values import pointer as ptr
 from gce_values.helmyaml.origins import Origin, Source, Tracker, clone
+from gce_values.records import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Merged:

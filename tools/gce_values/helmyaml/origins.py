@@ -4,14 +4,19 @@ Every problem names the file (or ``--set #N``) and the line and column that supp
 merge and the --set parser record that here as they replace values.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
 
 from gce_values import pointer as ptr
 from gce_values.helmyaml.reader import Pos
+from gce_values.records import TYPE_CHECKING, Record
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
-class Origin(NamedTuple):
+class Origin(Record):
     """Where a value came from: a source's display name and the 1-based position in it."""
 
     source: str
@@ -21,7 +26,7 @@ class Origin(NamedTuple):
     key_column: int
 
 
-class Source(NamedTuple):
+class Source(Record):
     """One input: its display name, its data, and positions of its values by JSON pointer.
 
     Not a dataclass, like Merged: see reader.Loaded on start-up time.

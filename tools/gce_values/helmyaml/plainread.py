@@ -27,10 +27,13 @@ compares the two readers on generated confs and on the repository's YAML files.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from gce_values import pointer as ptr
 from gce_values.helmyaml.reader import Loaded, Pos, ScalarNote, as_template_text, resolve_plain
+from gce_values.records import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # Limits far inside the full reader's (depth 100, 10,000 values): beyond them, the full reader decides.
 _MAX_DEPTH = 20

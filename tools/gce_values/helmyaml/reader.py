@@ -18,17 +18,20 @@ value and of its key, notes about scalars whose reading may surprise (used for w
 problems the parse itself finds (duplicate keys, out-of-order merges, extra documents, directives).
 """
 
+from __future__ import annotations
+
 import functools
-import math
 import re
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gce_values import pointer as ptr
 from gce_values.errors import ALIAS_EXPANSION, PYTHON_TAG, TOO_DEEP, TOO_MANY_VALUES, InputError
 from gce_values.helmyaml import goyaml
+from gce_values.records import TYPE_CHECKING, Record
 from gce_values.report import ERROR, WARNING
 
 if TYPE_CHECKING:
+    from typing import Any
+
     import yaml
 
 MAX_DEPTH = 100
@@ -51,19 +54,21 @@ _BOOL_WORDS = {
 }
 _PLAIN_BOOLS = {"true", "True", "TRUE", "false", "False", "FALSE"}
 _NULL_WORDS = {"", "~", "null", "Null", "NULL"}
+_INFINITY = float("inf")
 _SPECIAL_FLOATS = {
-    **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
-    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
-    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), float("nan")),
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), _INFINITY),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -_INFINITY),
 }
-_YAML_STYLE_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-_DOT_FLOAT = re.compile(r"\.[0-9]+(_[0-9]+)*([eE][-+]?[0-9]+(_[0-9]+)*)?")
+# Patterns are compiled (and cached by re) on first use: plainly written confs never need them.
+_YAML_STYLE_FLOAT = r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?"
+_DOT_FLOAT = r"\.[0-9]+(_[0-9]+)*([eE][-+]?[0-9]+(_[0-9]+)*)?"
 _DIGITS = {16: set("0123456789abcdefABCDEF"), 10: set("0123456789"), 8: set("01234567"), 2: set("01")}
 _INT64 = (-(2**63), 2**63 - 1)
 _UINT64_MAX = 2**64 - 1
 
 
-class Pos(NamedTuple):
+class Pos(Record):
     """1-based line and column of a value and of its key (the value's own for list items and the root)."""
 
     line: int
@@ -72,7 +77,7 @@ class Pos(NamedTuple):
     key_column: int
 
 
-class ScalarNote(NamedTuple):
+class ScalarNote(Record):
     """How a scalar was read, when that may surprise the user (YAML 1.1, or quotes SLATE may drop).
 
     ``kind`` is ``bool-word`` (yes/no/on/off/y/n read as a boolean), ``octal`` (a leading zero made
@@ -87,7 +92,7 @@ class ScalarNote(NamedTuple):
     at_key: bool = False
 
 
-class Issue(NamedTuple):
+class Issue(Record):
     """Something the parse itself finds (a duplicate key, an out-of-order merge, an extra document)."""
 
     line: int
@@ -102,8 +107,7 @@ class Issue(NamedTuple):
 class Loaded:
     """A parsed conf: plain data, positions by JSON pointer, notes and parse problems.
 
-    This module's records are NamedTuples and plain classes, not dataclasses: they are created at
-    every start-up, where a dataclass costs about a millisecond (and dataclasses' import more).
+    A plain class with slots, like this module's Records (gce_values.records): no dataclass at start-up.
     """
 
     __slots__ = ("data", "name", "notes", "positions", "problems")
@@ -152,9 +156,9 @@ def _go_int(text: str, signed: bool) -> int | None:
 def _plain_number(text: str) -> tuple[str, Any] | None:
     first = text[0]
     if first == ".":
-        if _DOT_FLOAT.fullmatch(text):
+        if re.fullmatch(_DOT_FLOAT, text):
             value = float(text.replace("_", ""))
-            return None if math.isinf(value) else ("float", value)  # too big stays text, as in Go
+            return None if abs(value) == _INFINITY else ("float", value)  # too big stays text, as in Go
         return None
     if not (first.isdigit() and first.isascii()) and first not in "+-":
         return None
@@ -163,9 +167,9 @@ def _plain_number(text: str) -> tuple[str, Any] | None:
         number = _go_int(plain, signed)
         if number is not None:
             return "int", number
-    if _YAML_STYLE_FLOAT.fullmatch(plain):
+    if re.fullmatch(_YAML_STYLE_FLOAT, plain):
         value = float(plain)
-        if not math.isinf(value):
+        if abs(value) != _INFINITY:
             return "float", value
     return None
 
@@ -203,6 +207,7 @@ def _json_number(kind: str, value: Any) -> Any:
 
 def _float32_key(value: float) -> str:
     """strconv.FormatFloat(v, 'g', -1, 32), which sigs.k8s.io/yaml uses for float keys."""
+    import math
     import struct  # only a float key needs it: not imported at start-up
 
     if math.isnan(value):
@@ -250,7 +255,7 @@ def key_string(value: Any) -> str | None:
 # --- the builder -----------------------------------------------------------------------------------
 
 
-class _Node(NamedTuple):
+class _Node(Record):
     """A finished value: the data, how many values it holds (for alias limits), its scalar kind.
 
     ``height`` is how many levels of nesting it holds (0 for a scalar), so that an alias cannot
@@ -546,6 +551,8 @@ class _Builder:
 
 
 def _check_finite(node: _Node, builder: _Builder, line: int, column: int) -> None:
+    import math
+
     if node.kind == "float" and not math.isfinite(node.value):
         raise builder.fail(
             "infinity and NaN are not allowed: Helm turns values into JSON, which has neither", line, column
@@ -570,7 +577,7 @@ def _parser(text: str) -> Any:
     return loader_class(text)
 
 
-def _syntax_error(name: str, text: str, error: "yaml.YAMLError") -> InputError:
+def _syntax_error(name: str, text: str, error: yaml.YAMLError) -> InputError:
     """A one-line message without PyYAML's excerpt of the line (it could show a secret)."""
     from gce_values.pyyaml import yaml
 
@@ -599,7 +606,7 @@ def _syntax_error(name: str, text: str, error: "yaml.YAMLError") -> InputError:
 
 
 # A line that starts with a key glued to its value (``minBlocks:0``): YAML reads it as one word.
-_GLUED_KEY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_.-]*):[^\s:/]")
+_GLUED_KEY = r"\s*([A-Za-z_][A-Za-z0-9_.-]*):[^\s:/]"
 # How many lines above an error a glued key is looked for (the parser notices it a line or two later).
 _GLUED_LOOKBACK = 3
 
@@ -621,13 +628,13 @@ def _glued_key(text: str, line: int) -> tuple[int, str] | None:
     """The 0-based line and key of a ``key:value`` (no space) at or just above ``line``."""
     rows = text.split("\n", line + 1)[: line + 1]
     for number in range(min(line, len(rows) - 1), max(-1, line - _GLUED_LOOKBACK - 1), -1):
-        match = _GLUED_KEY.match(rows[number])
+        match = re.match(_GLUED_KEY, rows[number])
         if match:
             return number, match.group(1)
     return None
 
 
-class _Directive(NamedTuple):
+class _Directive(Record):
     line: int
     version: tuple[int, int] | None
     has_tags: bool

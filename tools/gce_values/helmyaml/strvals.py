@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
 
 from gce_values import pointer as ptr
 from gce_values.errors import InputError
 from gce_values.helmyaml.origins import Origin, Tracker
 from gce_values.helmyaml.reader import MAX_DEPTH
+from gce_values.records import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # strvals limits (Helm 3.10+; they also keep hostile --set input from exhausting memory).
 MAX_INDEX = 65536

@@ -6,22 +6,20 @@ keys and pointers clipped at 200 characters, messages at 1000, so a hostile key 
 the output. The reporters that print problems are in gce_values.report.reporters.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
 
 from gce_values.printable import one_line
+from gce_values.records import Record
 
 LONGEST_TEXT = 1000
 ERROR = "error"
 WARNING = "warning"
 
 
-class Problem(NamedTuple):
-    """One thing wrong with a conf, located in the source that supplied the value.
-
-    A NamedTuple rather than a dataclass: it is created at every start-up, and a dataclass costs
-    about a millisecond to create (plus the import of dataclasses) where a pre-commit hook has ~50.
-    """
+class Problem(Record):
+    """One thing wrong with a conf, located in the source that supplied the value (a Record: see gce_values.records)."""
 
     file: str
     line: int

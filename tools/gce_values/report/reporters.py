@@ -11,7 +11,6 @@ terminal gets the colours (the escape codes are click's, which strips them when 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Collection, Sequence
 
 from gce_values.printable import one_line
@@ -57,6 +56,8 @@ def to_json(problems: Sequence[Problem], files: Sequence[str]) -> str:
         "files": [one_line(name, LONGEST_TEXT) for name in files],
         "problems": [shown(p)._asdict() for p in problems],
     }
+    import json  # only for --format json: importing json takes longer than checking a conf
+
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 

@@ -4,29 +4,28 @@ Everything else (Helm's values.schema.json, values.yaml, the chart's rule templa
 table, the validator's messages) reads the schema through this module.
 """
 
+from __future__ import annotations
+
 import functools
-import json
+import marshal
 import os
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gce_values import resources
+from gce_values.records import TYPE_CHECKING, Record
 from gce_values.schema.goregex import go_regex
 from gce_values.schema.nodes import go_string, node_at
 
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any
 
 # Keys that only document or extend the schema; Helm does not need them.
 _DOC_KEYS = frozenset({"description", "examples", "default", "title", "$id"})
 
 
-# The records here and in the validator's modules are NamedTuples, not dataclasses: a dataclass costs about a
-# millisecond to create (and dataclasses' import more), paid at every start-up of a pre-commit hook.
-
-
-class Rule(NamedTuple):
+class Rule(Record):
     """A cross-field rule from ``x-rules``; ``spec`` keeps the kind's own fields."""
 
     id: str
@@ -37,7 +36,7 @@ class Rule(NamedTuple):
     spec: dict[str, Any]
 
 
-class Removed(NamedTuple):
+class Removed(Record):
     """A key of a predecessor chart and what to do instead (``x-removed``)."""
 
     key: str
@@ -48,7 +47,7 @@ class Removed(NamedTuple):
 class ValuesSchema:
     """The parsed schema document with helpers keyed by value paths (tuples of keys)."""
 
-    def __init__(self, document: dict[str, Any], source: "str | Path | None" = None) -> None:
+    def __init__(self, document: dict[str, Any], source: str | Path | None = None) -> None:
         self.document = document
         self.source = source
         self._rules: list[Rule] | None = None
@@ -171,9 +170,12 @@ def _copied(value: Any) -> Any:
     return value
 
 
-# A wheel carries the schema parsed, as JSON, beside the YAML (``values.schema.yaml.json``, written by
-# setup.py): the schema is read on every run, and reading JSON takes a tenth of the time PyYAML takes.
-PARSED_SUFFIX = ".json"
+# A wheel carries the schema parsed beside the YAML (``values.schema.yaml.marshal``, written by setup.py):
+# the schema is read on every run, PyYAML takes ten times longer to parse it, and marshal, built into
+# the interpreter, costs no import (json's takes longer than checking a conf). Marshal format 4 is
+# read by every Python 3 since 3.4; a form any Python cannot read is ignored and the YAML parsed.
+PARSED_SUFFIX = ".marshal"
+_MARSHAL_VERSION = 4
 
 
 def parse(text: str) -> Any:
@@ -183,30 +185,30 @@ def parse(text: str) -> Any:
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
-def parsed_form(text: str) -> str:
-    """The JSON form of schema ``text``: the document, and the very text it was parsed from.
+def parsed_form(text: str) -> bytes:
+    """The parsed form of schema ``text``: the document, and the very text it was parsed from.
 
-    Raises ValueError when the document does not survive JSON unchanged (a key that is not a string,
-    a date), so a build fails rather than ship a form that reads differently.
+    Raises ValueError when the document is not plain data (a date, say), so a build fails rather
+    than ship a form that reads differently.
     """
     document = parse(text)
     try:
-        form = json.dumps({"source": text, "document": document}, ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"the schema does not survive JSON unchanged: {error}") from None
-    if json.loads(form)["document"] != document:
-        raise ValueError("the schema does not survive JSON unchanged: a key is not a string")
+        form = marshal.dumps({"source": text, "document": document}, _MARSHAL_VERSION)
+    except ValueError as error:
+        raise ValueError(f"the schema is not plain data: {error}") from None
+    if marshal.loads(form)["document"] != document:
+        raise ValueError("the schema is not plain data: it reads back differently")
     return form
 
 
 def _read(source: str) -> Any:
-    """The parsed schema: from its JSON form when that was made from exactly this text, else the YAML."""
+    """The parsed schema: from its parsed form when that was made from exactly this text, else the YAML."""
     with open(source, encoding="utf-8") as handle:
         text = handle.read()
     try:
-        with open(source + PARSED_SUFFIX, encoding="utf-8") as handle:
-            form = json.load(handle)
-    except (OSError, ValueError):
+        with open(source + PARSED_SUFFIX, "rb") as handle:
+            form = marshal.loads(handle.read())
+    except (OSError, ValueError, EOFError, TypeError):
         form = None
     if isinstance(form, dict) and form.get("source") == text and isinstance(form.get("document"), dict):
         return form["document"]
@@ -214,7 +216,7 @@ def _read(source: str) -> Any:
 
 
 @functools.lru_cache(maxsize=4)
-def load(path: "Path | None" = None) -> ValuesSchema:
+def load(path: Path | None = None) -> ValuesSchema:
     """Load and cache the schema (the packaged or checked-out one unless ``path`` is given)."""
     source = os.fspath(path) if path is not None else resources.schema_file()
     return ValuesSchema(_read(source), path or source)

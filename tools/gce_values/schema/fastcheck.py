@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
 
+from gce_values.records import TYPE_CHECKING
 from gce_values.schema.formats import FORMATS
 from gce_values.schema.goregex import go_regex
 
-Check = Callable[[Any], bool]
+if TYPE_CHECKING:
+    from typing import Any
+
+    Check = Callable[[Any], bool]
 
 # Keywords that do not affect validity.
 _ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", "default", "examples"})
@@ -155,9 +158,12 @@ def _format_checks(node: dict[str, Any]) -> list[Check]:
 def _string_checks(node: dict[str, Any]) -> list[Check]:
     out: list[Check] = []
     if "pattern" in node:
-        # Compiled when first matched (go_regex caches it): a conf without the key never pays for it.
+        # Compiled when first matched (go_regex caches it): a conf without the key never pays for it. A
+        # node's own default matches its pattern (tests/test_validate_fastcheck.py checks each one), so
+        # a value left at the default, as most values of a conf written by `init` are, needs no regex.
         pattern = node["pattern"]
-        out.append(lambda v: not isinstance(v, str) or go_regex(pattern).search(v) is not None)
+        default = node.get("default")
+        out.append(lambda v: not isinstance(v, str) or v == default or go_regex(pattern).search(v) is not None)
     if "minLength" in node:
         low = node["minLength"]
         out.append(lambda v: not isinstance(v, str) or len(v) >= low)

@@ -10,13 +10,18 @@ reference: tests compare the two on generated confs, and the caller falls back t
 whenever this module finds nothing although the quick check said "invalid".
 """
 
+from __future__ import annotations
+
 import re
 from collections.abc import Iterator
-from typing import Any, NamedTuple
 
+from gce_values.records import TYPE_CHECKING, Record
 from gce_values.schema.fastcheck import all_different, is_number, is_type, json_equal, known_valid
 from gce_values.schema.formats import FORMATS
 from gce_values.schema.goregex import go_regex
+
+if TYPE_CHECKING:
+    from typing import Any
 
 _BOUNDS = {
     "minimum": lambda value, limit: value < limit,
@@ -29,7 +34,7 @@ _BOUNDS = {
 Path = tuple[str | int, ...]
 
 
-class SchemaError(NamedTuple):
+class SchemaError(Record):
     """What schema.reference reads of a jsonschema ValidationError."""
 
     validator: str

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
+from gce_values.records import TYPE_CHECKING
 from gce_values.schema.goregex import go_regex
+
+if TYPE_CHECKING:
+    from typing import Any
 
 _TYPE_NAMES = {
     "string": "a string",

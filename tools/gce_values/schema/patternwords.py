@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 
+# Patterns are compiled (and cached by re) on first use: only a message about a pattern needs them.
 # Invisible characters worth naming (checks.helm3limits says which of them Helm 3 cannot take).
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff\ufffe\uffff]")
-_UUID_PATTERN = re.compile(r"\{8\}-.*\{4\}-.*\{12\}")
+_CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff\ufffe\uffff]"
+_UUID_PATTERN = r"\{8\}-.*\{4\}-.*\{12\}"
 _HEX_GROUPS = (8, 4, 4, 4, 12)
-_CLASS = re.compile(r"\[(?:\\.|[^\]\\])+\]")
-_ESCAPE = re.compile(r"\\.")
+_CLASS = r"\[(?:\\.|[^\]\\])+\]"
+_ESCAPE = r"\\."
 _NAMES = {" ": "a space", "\t": "a tab", "_": "'_'", ".": "'.'", "-": "'-'", "/": "'/'", ":": "':'"}
 
 
@@ -37,10 +38,10 @@ def char_name(char: str) -> str:
 
 def _allowed_chars(pattern: str) -> tuple[list[re.Pattern[str]], set[str]]:
     """The pattern's character classes (compiled) and the literal characters written outside them."""
-    classes = [re.compile(match.group(0)) for match in _CLASS.finditer(pattern)]
-    rest = _CLASS.sub("", pattern)
-    literals = {match.group(0)[1] for match in _ESCAPE.finditer(rest) if not match.group(0)[1].isalnum()}
-    rest = _ESCAPE.sub("", rest)
+    classes = [re.compile(match.group(0)) for match in re.finditer(_CLASS, pattern)]
+    rest = re.sub(_CLASS, "", pattern)
+    literals = {match.group(0)[1] for match in re.finditer(_ESCAPE, rest) if not match.group(0)[1].isalnum()}
+    rest = re.sub(_ESCAPE, "", rest)
     literals.update(ch for ch in rest if ch not in "^$()|?*+{},0123456789")
     return classes, literals
 
@@ -78,10 +79,10 @@ def _uuid_problem(text: str, lowercase_only: bool) -> str | None:
 
 def explain(text: str, pattern: str) -> str:
     """Why ``text`` does not match ``pattern``, in words (the text itself is not repeated)."""
-    control = _CONTROL.search(text)
+    control = re.search(_CONTROL, text)
     if control:
         return f"contains {char_name(control.group(0))}"
-    if _UUID_PATTERN.search(pattern):
+    if re.search(_UUID_PATTERN, pattern):
         lowercase_only = "A-F" not in pattern and "a-f" in pattern
         found = _uuid_problem(text, lowercase_only)
         if found:

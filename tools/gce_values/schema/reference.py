@@ -9,22 +9,42 @@ the branch that was meant rather than every alternative. Values are shown throug
 value that looks like a credential is never printed.
 """
 
-import importlib
-import json
-from collections.abc import Iterable, Iterator
-from typing import Any, NamedTuple, Protocol
+from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
+from gce_values import jsontext
 from gce_values import pointer as ptr
+from gce_values.records import TYPE_CHECKING, Record
 from gce_values.schema import Removed, patternwords
 from gce_values.schema.goregex import go_regex
 from gce_values.schema.nodes import type_name
+
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+
+    class Facts(Protocol):
+        """What the checker needs to know about the merged values beyond the values themselves."""
+
+        def show(self, pointer: str, value: Any) -> str:
+            """The value as the user should see it (redacted when it looks like a credential)."""
+
+        def hides(self, pointer: str) -> bool:
+            """Whether the value at ``pointer`` looks like a credential (and is never shown)."""
+
+        def source_of(self, pointer: str) -> str | None:
+            """The display name of the source that supplied the value, None for a chart default."""
+
+        def was_deleted(self, pointer: str) -> bool:
+            """Whether a user ``null`` deleted the default at ``pointer``."""
+
 
 _COMBINATORS = ("anyOf", "oneOf")
 # "Did you mean" is for typos: past this many unknown keys in one mapping, it is the wrong file instead.
 _SUGGEST_FOR_AT_MOST = 20
 
 
-class Finding(NamedTuple):
+class Finding(Record):
     """A schema violation at ``pointer`` (``at_key``: point at the key rather than the value)."""
 
     pointer: str
@@ -34,24 +54,10 @@ class Finding(NamedTuple):
     hint: str | None = None
 
 
-class Facts(Protocol):
-    """What the checker needs to know about the merged values beyond the values themselves."""
-
-    def show(self, pointer: str, value: Any) -> str:
-        """The value as the user should see it (redacted when it looks like a credential)."""
-
-    def hides(self, pointer: str) -> bool:
-        """Whether the value at ``pointer`` looks like a credential (and is never shown)."""
-
-    def source_of(self, pointer: str) -> str | None:
-        """The display name of the source that supplied the value, None for a chart default."""
-
-    def was_deleted(self, pointer: str) -> bool:
-        """Whether a user ``null`` deleted the default at ``pointer``."""
-
-
 def _jsonschema(module: str = "") -> Any:
     """Import jsonschema (or a submodule) on first use: it takes a tenth of a second to import."""
+    import importlib
+
     return importlib.import_module("jsonschema" + (f".{module}" if module else ""))
 
 
@@ -99,7 +105,7 @@ def _examples_hint(schema: dict[str, Any]) -> str | None:
     default = schema.get("default")
     if not examples and isinstance(default, str) and default:
         examples = [default]
-    return "for example " + " or ".join(json.dumps(e) for e in examples[:2]) if examples else None
+    return "for example " + " or ".join(jsontext.dumps(e) for e in examples[:2]) if examples else None
 
 
 def _schema_hint(schema: dict[str, Any]) -> str | None:
@@ -187,11 +193,11 @@ class _Translator:
         if keyword == "type":
             return f"expected {_expected(limit)}, got {shown}", self._type_hint(pointer, limit, value)
         if keyword == "enum":
-            allowed = ", ".join(json.dumps(v) for v in limit)
+            allowed = ", ".join(jsontext.dumps(v) for v in limit)
             match = close_match(value, [v for v in limit if isinstance(v, str)]) if isinstance(value, str) else None
-            return f"must be one of {allowed}; got {shown}", f"did you mean {json.dumps(match)}?" if match else None
+            return f"must be one of {allowed}; got {shown}", f"did you mean {jsontext.dumps(match)}?" if match else None
         if keyword == "const":
-            return f"must be {json.dumps(limit)}; got {shown}", None
+            return f"must be {jsontext.dumps(limit)}; got {shown}", None
         if keyword == "pattern":
             return f"{shown} {self._pattern_words(pointer, value, limit)}", _examples_hint(error.schema)
         if keyword == "format":
@@ -205,7 +211,7 @@ class _Translator:
             "multipleOf": "a multiple of",
         }
         if keyword in bounds:
-            return f"must be {bounds[keyword]} {json.dumps(limit)}; got {shown}", None
+            return f"must be {bounds[keyword]} {jsontext.dumps(limit)}; got {shown}", None
         if keyword in ("minLength", "maxLength"):
             word = "at least" if keyword == "minLength" else "at most"
             return f"is {len(value)} characters long; {word} {limit} allowed", _schema_hint(error.schema)
