@@ -15,6 +15,7 @@ usage: python bench/run_bench.py --gce-values BIN [--editable BIN] --helm BIN [-
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import platform
@@ -30,6 +31,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -305,13 +307,13 @@ class Report:
     confs: int
     invalid: int
     same_as_full_path: bool
-    shortcuts: dict[str, float | bool] = field(default_factory=dict)
+    shortcuts: dict[str, Any] = field(default_factory=dict)
     instruction_rows: list[str] = field(default_factory=list)
 
 
 # Run in the benchmark's own interpreter: what two shortcuts save inside one process, best of 5 rounds.
 _SHORTCUTS_PROBE = r"""
-import json, sys, timeit
+import json, re, sys, time, timeit
 from gce_values.cli import fastpath
 from gce_values.helmyaml import plainread, reader
 from gce_values.schema import fastcheck, fasterrors, load
@@ -323,6 +325,25 @@ sys.stdout = open("/dev/null", "w")
 fastpath.run(["validate", valid])
 sys.stdout = out
 pyyaml_imported = "yaml" in sys.modules
+
+def compile_ms(patterns):
+    re.purge()
+    start = time.perf_counter()
+    for pattern, flags in patterns:
+        re.compile(pattern, flags)
+    return (time.perf_counter() - start) * 1000
+
+def schema_patterns(node):
+    if isinstance(node, dict):
+        if isinstance(node.get("pattern"), str):
+            yield node["pattern"]
+        yield from (found for child in node.values() for found in schema_patterns(child))
+    elif isinstance(node, list):
+        yield from (found for child in node for found in schema_patterns(child))
+
+from gce_values.schema.goregex import go_regex
+all_schema = sorted(set(schema_patterns(load().document)))
+schema_ms = min(compile_ms([(go_regex.__wrapped__(p).pattern, re.ASCII) for p in all_schema]) for _ in range(5))
 text = open(valid, encoding="utf-8").read()
 
 def best(call, number=200):
@@ -337,7 +358,32 @@ pruned_us = best(lambda: list(fasterrors.errors(document, values)))
 fastcheck._BY_NODE.clear()  # without the quick check's verdicts: every part of the conf is walked
 walked_us = best(lambda: list(fasterrors.errors(document, values)))
 print(json.dumps({"pyyaml_imported": pyyaml_imported, "plain_us": plain_us, "full_us": full_us,
-                  "pruned_us": pruned_us, "walked_us": walked_us}))
+                  "pruned_us": pruned_us, "walked_us": walked_us,
+                  "schema_patterns": len(all_schema), "schema_ms": schema_ms}))
+"""
+
+
+# A fresh process that runs the fast path on one conf, then says which of the modules the validator avoids
+# were loaded all the same, and how long the regular expressions the run compiled take to compile.
+_RUN_PROBE = r"""
+import sys
+from gce_values.cli import fastpath
+
+out, sys.stdout = sys.stdout, open("/dev/null", "w")
+fastpath.run(["validate", sys.argv[1]])
+sys.stdout = out
+loaded = sorted(name for name in ("typing", "json", "math", "select", "yaml") if name in sys.modules)
+import re, time
+
+patterns = [(pattern, flags) for (_kind, pattern, flags) in re._cache]
+seconds = []
+for _ in range(5):
+    re.purge()
+    start = time.perf_counter()
+    for pattern, flags in patterns:
+        re.compile(pattern, flags)
+    seconds.append(time.perf_counter() - start)
+print(repr({"loaded": loaded, "run_patterns": len(patterns), "run_ms": min(seconds) * 1000}))
 """
 
 
@@ -351,6 +397,11 @@ def measure_shortcuts(python: str, valid: Path, invalid: Path, report: Report) -
         env=clean_env(),
     )
     report.shortcuts = json.loads(result.stdout)
+    for case, conf in (("valid", valid), ("invalid", invalid)):
+        run = subprocess.run(
+            [python, "-c", _RUN_PROBE, str(conf)], capture_output=True, text=True, check=True, env=clean_env()
+        )
+        report.shortcuts[case] = ast.literal_eval(run.stdout)
 
 
 def instructions(argv: Sequence[str]) -> str:
@@ -463,6 +514,8 @@ def measure_start_up(setup: Setup, python: str, report: Report) -> None:
         ("gce_values.cli", "what the console script imports first"),
         ("gce_values.validator", "what the fast path loads"),
         ("gce_values.schema.reference", "what explains an invalid conf's schema errors, without jsonschema"),
+        ("typing", "what gce_values.records spares every run"),
+        ("json", "what gce_values.jsontext and the schema's marshal form spare every run"),
         ("yaml", "PyYAML imported as usual"),
         ("gce_values.pyyaml", "PyYAML as gce-values imports it, its patterns compiled on first use"),
         ("gce_values.cli.group", "click and the command group, for every other call"),
@@ -562,6 +615,20 @@ def render(setup: Setup, python: str, load: float, report: Report) -> str:
             "`import gce_values.pyyaml` row above; reading the conf takes "
             f"{shortcuts.get('plain_us', 0):.0f} us instead of the full reader's {shortcuts.get('full_us', 0):.0f} us "
             "(in one process, best of 5 rounds of 200).",
+            "- gce_values.records (records written as typing.NamedTuples, built as tuple subclasses without "
+            "collections.namedtuple's compiling, about 70 us a class): the `import typing` row above. "
+            "gce_values.jsontext (values in messages written without json unless "
+            "json would escape them) and the schema's parsed form in marshal rather than JSON: the `import json` "
+            "row above. Loaded by the fast path on the valid conf, of typing, json, math, select and PyYAML: "
+            f"{', '.join(shortcuts['valid']['loaded']) or 'none'}; on the invalid conf (with PyYAML): "
+            f"{', '.join(shortcuts['invalid']['loaded']) or 'none'} (tests/test_schema_parsed_form.py checks "
+            "both).",
+            "- Patterns compiled on first use (the checks' own, and the schema's, whose check a value equal to its "
+            f"node's default skips): the valid conf's run compiled {shortcuts['valid']['run_patterns']} regular "
+            f"expressions, {shortcuts['valid']['run_ms']:.1f} ms of compiling, the invalid conf's "
+            f"{shortcuts['invalid']['run_patterns']} ({shortcuts['invalid']['run_ms']:.1f} ms); the schema's "
+            f"{shortcuts.get('schema_patterns', 0)} patterns alone take {shortcuts.get('schema_ms', 0):.1f} ms to "
+            "compile (in one process, best of 5).",
             "- fasterrors skips the parts of an invalid conf the quick check passes (fastcheck.known_valid, a few "
             f"lines): explaining the invalid conf's schema errors takes {shortcuts.get('pruned_us', 0):.0f} us "
             f"instead of {shortcuts.get('walked_us', 0):.0f} us (same measure).",

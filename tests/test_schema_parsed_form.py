@@ -55,7 +55,7 @@ def test_a_form_made_from_the_same_text_is_what_load_reads(tmp_path: Path) -> No
     ],
     ids=["made from other text", "cut short", "damaged", "not a mapping", "absent"],
 )
-def test_otherwise_the_yaml_is_parsed(tmp_path: Path, form: str | None) -> None:
+def test_otherwise_the_yaml_is_parsed(tmp_path: Path, form: bytes | None) -> None:
     loaded = schema.load(write_schema(tmp_path, SMALL, form))
     assert list(loaded.properties) == ["a"]
     assert loaded.defaults() == {"a": "x"}

@@ -126,13 +126,18 @@ def _go_exactly_one(rule: Rule) -> str:
     return f"ne (len (without (list {trues}) false)) 1"
 
 
-def _check_less_or_equal(rule: Rule, ctx: Context) -> Violation | None:
+def _ordered(rule: Rule, ctx: Context, measure: Callable[[Any], float | None]) -> Violation | None:
+    """lessOrEqual and quantityLessOrEqual: the first key's measure must not exceed the second's."""
     low_key, high_key = rule.spec["keys"]
-    low, high = _number(ctx.get(low_key)), _number(ctx.get(high_key))
+    low, high = measure(ctx.get(low_key)), measure(ctx.get(high_key))
     if low is None or high is None or low <= high:
         return None
     hint = f"now {low_key} is {_shown(ctx.get(low_key))} and {high_key} is {_shown(ctx.get(high_key))}"
     return Violation(rule, ctx.user_first(low_key, high_key), hint=hint)
+
+
+def _check_less_or_equal(rule: Rule, ctx: Context) -> Violation | None:
+    return _ordered(rule, ctx, _number)
 
 
 def _go_less_or_equal(rule: Rule) -> str:
@@ -181,12 +186,7 @@ def quantity_template() -> str:
 
 
 def _check_quantity_less_or_equal(rule: Rule, ctx: Context) -> Violation | None:
-    low_key, high_key = rule.spec["keys"]
-    low, high = quantity(ctx.get(low_key)), quantity(ctx.get(high_key))
-    if low is None or high is None or low <= high:
-        return None
-    hint = f"now {low_key} is {_shown(ctx.get(low_key))} and {high_key} is {_shown(ctx.get(high_key))}"
-    return Violation(rule, ctx.user_first(low_key, high_key), hint=hint)
+    return _ordered(rule, ctx, quantity)
 
 
 def _go_quantity_less_or_equal(rule: Rule) -> str:
