@@ -61,12 +61,12 @@ def test_writes_a_valid_conf_with_the_answers(tmp_path: Path) -> None:
 @pytest.mark.parametrize("word", ["y", "n", "on", "off", "yes", "no", "null"])
 def test_answers_yaml_1_1_would_misread_are_quoted(tmp_path: Path, word: str) -> None:
     """`--instance y` must mean the word y, as Helm (YAML 1.1) reads the file, not the boolean true."""
-    from gce_values.helmyaml import reader as yamlpos
+    from gce_values.helmyaml import reader
 
     conf = tmp_path / "my-conf.yaml"
     ran = run("init", "-o", str(conf), "--instance", word, "--secret", word)
     assert ran.code == 0, ran.output
-    as_helm_reads_it = yamlpos.load(conf.read_text(encoding="utf-8"), str(conf)).data
+    as_helm_reads_it = reader.load(conf.read_text(encoding="utf-8"), str(conf)).data
     assert (as_helm_reads_it["Instance"], as_helm_reads_it["secrets"]) == (word, word)
     _assert_valid(conf)
 

@@ -72,6 +72,8 @@ def test_tuple_behaviour_and_named_tuple_helpers() -> None:
     assert spot[:2] == (3, 4) and spot.where == "3:4"
     assert Spot._fields == ("line", "column", "label", "note")
     assert Spot._make([5, 6, "x", None]) == Spot(5, 6, "x")
+    with pytest.raises(TypeError):
+        Spot._make([5, 6])
     assert spot._replace(label="there") == Spot(3, 4, "there")
     assert spot._asdict() == {"line": 3, "column": 4, "label": "here", "note": None}
     assert Spot.__doc__ == "A place." and Spot.__name__ == "Spot"

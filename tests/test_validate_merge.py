@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from gce_values.errors import InputError
-from gce_values.helmyaml import merge, origins
-from gce_values.helmyaml import reader as yamlpos
+from gce_values.helmyaml import merge, origins, reader
 from support.helmprobe import helm_template, json_normal, write_probe_chart
 
 HELM_VERSIONS = ("v3.8", "v3", "v4")
@@ -68,9 +67,9 @@ def defaults_chart(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _mine(files: tuple[str, ...], sets: tuple[str, ...], strings: tuple[str, ...]) -> dict[str, object] | None:
     sources = []
     for index, text in enumerate(files):
-        loaded = yamlpos.load(text, f"f{index}.yaml")
+        loaded = reader.load(text, f"f{index}.yaml")
         sources.append(origins.Source(loaded.name, loaded.data, loaded.positions))
-    defaults = yamlpos.load(DEFAULTS, "values.yaml").data
+    defaults = reader.load(DEFAULTS, "values.yaml").data
     try:
         return merge.merge(sources, sets, strings, defaults=defaults).values
     except InputError:
@@ -119,7 +118,7 @@ def test_set_error_names_the_expression() -> None:
 
 
 def _source(name: str, text: str) -> origins.Source:
-    loaded = yamlpos.load(text, name)
+    loaded = reader.load(text, name)
     return origins.Source(name, loaded.data, loaded.positions)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gce_values.errors import NOT_UTF8, InputError
-from gce_values.helmyaml import reader as yamlpos
+from gce_values.helmyaml import reader
 from gce_values.sources import read_source
 from gce_values.validator import validate_sources
 from support.helmprobe import helm_template, json_normal
@@ -66,7 +66,7 @@ REFUSED_TEXT = {
 
 
 def _loader_values(text: str) -> dict[str, object]:
-    return yamlpos.load(text, "conf.yaml").data
+    return reader.load(text, "conf.yaml").data
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +160,7 @@ def test_duplicate_keys_helm_keeps_the_last_and_we_say_so(
     path = tmp_path / "dup.yaml"
     path.write_text(text, encoding="utf-8")
     helm_values = helm_template(helm_bins[version], probe_chart, [path]).values()
-    loaded = yamlpos.load(text, "dup.yaml")
+    loaded = reader.load(text, "dup.yaml")
     assert json_normal(loaded.data) == json_normal(helm_values) == json_normal({"a": 3, "m": {"x": 2}, "b": 2})
     found = [(p.line, p.column, p.pointer, p.message) for p in loaded.problems]
     assert found == [
@@ -172,7 +172,7 @@ def test_duplicate_keys_helm_keeps_the_last_and_we_say_so(
 
 def test_keys_equal_once_they_are_strings_are_duplicates() -> None:
     """``'1'`` and ``1`` are one JSON key; which value Helm keeps then depends on Go's map order."""
-    loaded = yamlpos.load("'1': one\n1: uno\nyes: a\ntrue: b\n", "dup.yaml")
+    loaded = reader.load("'1': one\n1: uno\nyes: a\ntrue: b\n", "dup.yaml")
     assert [(p.line, p.pointer, p.message) for p in loaded.problems] == [
         (2, "/1", "duplicate key '1' at lines 1 and 2"),
         (4, "/true", "duplicate key 'true' at lines 3 and 4"),
@@ -199,7 +199,7 @@ def test_merge_keys_apply_in_order_like_helm(
     path = tmp_path / "merge.yaml"
     path.write_text(MERGE_TEXT, encoding="utf-8")
     helm_values = helm_template(helm_bins[version], probe_chart, [path]).values()
-    loaded = yamlpos.load(MERGE_TEXT, "merge.yaml")
+    loaded = reader.load(MERGE_TEXT, "merge.yaml")
     assert json_normal(loaded.data) == json_normal(helm_values)
     # go-yaml v2 applies << in order, so it overrides the key written before it (YAML says it should not).
     assert loaded.data["explicit_before"] == {"a": 1, "b": 2}
@@ -220,11 +220,11 @@ def test_first_document_only_as_helm_3_reads_it(helm_bins: dict[str, Path], prob
     path.write_text(text, encoding="utf-8")
     read = {v: helm_template(helm_bins[v], probe_chart, [path]).values() for v in HELM_VERSIONS}
     assert json_normal(read) == json_normal({"v3.8": {"a": 1}, "v3": {"a": 1}, "v4": {"a": 1, "b": 2}})
-    loaded = yamlpos.load(text, "two-docs.yaml")
+    loaded = reader.load(text, "two-docs.yaml")
     assert loaded.data == read["v3.8"]
     assert [(p.rule, p.severity, p.line) for p in loaded.problems] == [("extra-document", "error", 2)]
     assert "Helm 3" in loaded.problems[0].message and "Helm 4" in loaded.problems[0].message
-    assert yamlpos.load("a: 1\n--- # nothing more\n", "one-doc.yaml").problems == []
+    assert reader.load("a: 1\n--- # nothing more\n", "one-doc.yaml").problems == []
 
 
 def test_utf16_refused_though_helm_3_reads_it(helm_bins: dict[str, Path], probe_chart: Path, tmp_path: Path) -> None:
@@ -242,7 +242,7 @@ def test_utf16_refused_though_helm_3_reads_it(helm_bins: dict[str, Path], probe_
 def test_utf8_byte_order_mark_is_fine(tmp_path: Path) -> None:
     path = tmp_path / "bom.yaml"
     path.write_bytes(b"\xef\xbb\xbfa: 1\n")
-    assert yamlpos.load(read_source(str(path))[1], "bom.yaml").data == {"a": 1}
+    assert reader.load(read_source(str(path))[1], "bom.yaml").data == {"a": 1}
 
 
 def test_positions_of_keys_and_values() -> None:
@@ -258,7 +258,7 @@ def test_positions_of_keys_and_values() -> None:
         "  -   two\n"
         "\u00e9t\u00e9: \u00e9\n"
     )
-    positions = yamlpos.load(text, "p.yaml").positions
+    positions = reader.load(text, "p.yaml").positions
     expected = {
         "": (1, 1, 1, 1),
         "/top": (1, 6, 1, 1),
@@ -279,7 +279,7 @@ def test_positions_of_keys_and_values() -> None:
 
 
 def test_notes_on_surprising_scalars() -> None:
-    notes = yamlpos.load("a: no\nb: 010\nc: '010'\nd: true\non: 1\ne: 08\nf: \"x\"\n", "n.yaml").notes
+    notes = reader.load("a: no\nb: 010\nc: '010'\nd: true\non: 1\ne: 08\nf: \"x\"\n", "n.yaml").notes
     assert [(n.pointer, n.kind, n.text, n.value, n.at_key) for n in notes] == [
         ("/a", "bool-word", "no", False, False),
         ("/b", "octal", "010", 8, False),
@@ -307,6 +307,6 @@ def test_notes_on_surprising_scalars() -> None:
 def test_hostile_input_fails_fast(text: str, message: str) -> None:
     start = time.perf_counter()
     with pytest.raises(InputError, match=re.escape(message)) as caught:
-        yamlpos.load(text, "hostile.yaml")
+        reader.load(text, "hostile.yaml")
     assert time.perf_counter() - start < 1.0
     assert "\n" not in str(caught.value)

@@ -105,6 +105,19 @@ def render(helm: Path, values: Mapping[str, Any], workdir: Path, release: str = 
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
+def worker_values(instance: str) -> dict[str, Any]:
+    """Small, quickly idle workers (one at most) for a function run, under the release ``instance``."""
+    return {
+        "Instance": instance,
+        "maxIdleTime": 5,
+        "initCPU": 0.5,
+        "maxCPU": 1,
+        "initMem": "256Mi",
+        "maxMem": "1Gi",
+        "maxBlocks": 1,
+    }
+
+
 def image_values(image: BuiltImage) -> dict[str, Any]:
     repository, tag = image.reference.rsplit(":", 1)
     return {"image": {"repository": repository, "tag": tag, "pullPolicy": "Never"}}

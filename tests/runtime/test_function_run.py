@@ -9,31 +9,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from runtime.conftest import ARTIFACTS, image_values, render
+from runtime.conftest import ARTIFACTS, image_values, render, worker_values
 from runtime.functions import FunctionRun, RunResult
 from runtime.testbed import BuiltImage, Podman
 
 # Small worker pods, and a short idle time so the test sees the engine scale its idle pod in.
-WORKER_VALUES: dict[str, Any] = {
-    "Instance": "rt",
-    "maxIdleTime": 5,
-    "initCPU": 0.5,
-    "maxCPU": 1,
-    "initMem": "256Mi",
-    "maxMem": "1Gi",
-    "maxBlocks": 1,
-}
 
 
 @pytest.fixture(scope="module")
 def hello_run(
     podman: Podman, endpoint_image: BuiltImage, helm4: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> RunResult:
-    docs = render(helm4, {**WORKER_VALUES, **image_values(endpoint_image)}, tmp_path_factory.mktemp("render"))
+    docs = render(helm4, {**worker_values("rt"), **image_values(endpoint_image)}, tmp_path_factory.mktemp("render"))
     return FunctionRun(podman, endpoint_image.reference, docs, name="hello").run()
 
 
@@ -97,7 +87,7 @@ def test_refused_pod_create_comes_back_as_the_task_error(
 ) -> None:
     # An API server (RBAC, quota, admission) that refuses the worker pod: the task fails with the
     # API's answer instead of waiting forever, and no container was started.
-    docs = render(helm4, {**WORKER_VALUES, **image_values(endpoint_image)}, tmp_path)
+    docs = render(helm4, {**worker_values("rt"), **image_values(endpoint_image)}, tmp_path)
     run = FunctionRun(
         podman, endpoint_image.reference, docs, name="refused", inject=[("create", "pods", 403)],
         driver_args=["--no-error-task", "--idle-wait", "0", "--result-timeout", "120"],

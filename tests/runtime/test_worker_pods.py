@@ -21,11 +21,10 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from runtime.conftest import image_values, render
+from runtime.conftest import image_values, render, worker_values
 from runtime.functions import FunctionRun, RunResult
 from runtime.pods import Object, PodmanPodRunner
 from runtime.testbed import BuiltImage, Podman
@@ -38,15 +37,6 @@ from support.worker_pod_checks import (
     unexplained_failures,
 )
 
-WORKER_VALUES: dict[str, Any] = {
-    "Instance": "rtpods",
-    "maxIdleTime": 5,
-    "initCPU": 0.5,
-    "maxCPU": 1,
-    "initMem": "256Mi",
-    "maxMem": "1Gi",
-    "maxBlocks": 1,
-}
 HOLD_SECONDS = 20
 ROGUE = "rogue"
 THIEF = "thief"
@@ -125,7 +115,7 @@ def rogue_run(
     podman: Podman, endpoint_image: BuiltImage, helm4: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> RunResult:
     # The worker must outlive the hold: no scale-in while it is idle between the two tasks.
-    values = {**WORKER_VALUES, "maxIdleTime": 600, **image_values(endpoint_image)}
+    values = {**worker_values("rtpods"), "maxIdleTime": 600, **image_values(endpoint_image)}
     docs = render(helm4, values, tmp_path_factory.mktemp("render"))
     return FunctionRun(
         podman,
@@ -199,7 +189,7 @@ def test_recorded_pods_pass_checkov_but_the_explained_skips(
     checkov = os.environ.get("CHECKOV")
     if not checkov:
         pytest.fail("$CHECKOV is not set: it must name the checkov executable (`make test` sets it)", pytrace=False)
-    docs = render(helm4, {**WORKER_VALUES, **image_values(endpoint_image)}, tmp_path / "render")
+    docs = render(helm4, {**worker_values("rtpods"), **image_values(endpoint_image)}, tmp_path / "render")
     policies = [doc for doc in docs if doc["kind"] == "NetworkPolicy"]
 
     report = checkov_report(Path(checkov), [*recorded_pods(rogue_run), *policies], tmp_path)
@@ -214,7 +204,7 @@ def test_recorded_pods_pass_checkov_but_the_explained_skips(
 def refused_run(
     podman: Podman, endpoint_image: BuiltImage, helm4: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> RunResult:
-    docs = render(helm4, {**WORKER_VALUES, **image_values(endpoint_image)}, tmp_path_factory.mktemp("render"))
+    docs = render(helm4, {**worker_values("rtpods"), **image_values(endpoint_image)}, tmp_path_factory.mktemp("render"))
     return FunctionRun(
         podman,
         endpoint_image.reference,

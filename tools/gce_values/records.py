@@ -40,7 +40,10 @@ else:
 
         @classmethod
         def _make(cls, values):
-            return cls(*values)
+            record = tuple.__new__(cls, values)
+            if len(record) != len(cls._fields):
+                raise TypeError(f"{cls.__name__} takes {len(cls._fields)} values, not {len(record)}")
+            return record
 
         def _replace(self, **changes):
             values = [changes.pop(field, value) for field, value in zip(self._fields, self, strict=True)]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gce_values import pointer as ptr
-from gce_values.helmyaml.origins import Origin, Source, Tracker, clone
+from gce_values.helmyaml.origins import Origin, Origins, Source, Tracker, clone
 from gce_values.records import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -30,9 +30,9 @@ class Merged:
 
     __slots__ = ("deleted", "origins", "values")
 
-    def __init__(self, values: dict[str, Any], origins: dict[str, Origin] | None = None) -> None:
+    def __init__(self, values: dict[str, Any], origins: Origins | None = None) -> None:
         self.values = values
-        self.origins: dict[str, Origin] = {} if origins is None else origins
+        self.origins = Origins() if origins is None else origins
         self.deleted: dict[str, Origin] = {}
 
 
@@ -42,11 +42,11 @@ def _merge_maps(base: dict[str, Any], new: dict[str, Any], pointer: str, source:
         child = ptr.child(pointer, key)
         old = base.get(key)
         if isinstance(value, dict) and isinstance(old, dict):
-            tracker.origins[child] = source.origin(child)
+            tracker.origins[child] = source
             _merge_maps(old, value, child, source, tracker)
         else:
             base[key] = clone(value)
-            tracker.replace(child, old, value, source.origin)
+            tracker.replace(child, old, value, source)
 
 
 def _coalesce(user: dict[str, Any], defaults: dict[str, Any], pointer: str, merged: Merged) -> None:
@@ -59,7 +59,7 @@ def _coalesce(user: dict[str, Any], defaults: dict[str, Any], pointer: str, merg
         if value is None:
             child = ptr.child(pointer, key)
             del user[key]
-            origin = merged.origins.pop(child, None)
+            origin = merged.origins.pop(child)
             if origin is not None:
                 merged.deleted[child] = origin
         elif isinstance(value, dict) and isinstance(default, dict):
@@ -76,7 +76,7 @@ def merge(
     tracker = Tracker()
     user: dict[str, Any] = {}
     for source in sources:
-        tracker.origins[ptr.ROOT] = source.origin(ptr.ROOT)
+        tracker.origins[ptr.ROOT] = source
         _merge_maps(user, source.data, ptr.ROOT, source, tracker)
     if set_values or set_strings:
         from gce_values.helmyaml import strvals  # only --set needs Helm's --set grammar

@@ -68,25 +68,64 @@ def walk(value: Any, pointer: str) -> Iterator[str]:
             yield from walk(item, ptr.child(pointer, index))
 
 
+class Origins:
+    """The Origin of the value at each pointer, recorded as cheaply as it can be.
+
+    The merge records one for every value, and only the few a problem is reported at are ever read:
+    a value from a source's own text is kept as that Source and made an Origin when it is read.
+    """
+
+    __slots__ = ("_entries",)
+
+    def __init__(self) -> None:
+        self._entries: dict[str, Origin | Source] = {}
+
+    def __contains__(self, pointer: str) -> bool:
+        return pointer in self._entries
+
+    def __setitem__(self, pointer: str, entry: Origin | Source) -> None:
+        self._entries[pointer] = entry
+
+    def setdefault(self, pointer: str, entry: Origin | Source) -> None:
+        self._entries.setdefault(pointer, entry)
+
+    def get(self, pointer: str) -> Origin | None:
+        entry = self._entries.get(pointer)
+        return entry.origin(pointer) if isinstance(entry, Source) else entry
+
+    def pop(self, pointer: str) -> Origin | None:
+        origin = self.get(pointer)
+        self._entries.pop(pointer, None)
+        return origin
+
+    def discard(self, pointer: str) -> None:
+        self._entries.pop(pointer, None)
+
+    def items(self) -> Iterator[tuple[str, Origin]]:
+        for pointer, entry in self._entries.items():
+            yield pointer, entry.origin(pointer) if isinstance(entry, Source) else entry
+
+
 class Tracker:
     """Origins by pointer, kept in step with the values as they are replaced."""
 
     def __init__(self) -> None:
-        self.origins: dict[str, Origin] = {}
+        self.origins = Origins()
 
-    def replace(self, pointer: str, old: Any, new: Any, origin_of: Any) -> None:
-        """``new`` replaced ``old`` at ``pointer``; ``origin_of(pointer)`` gives each new value's origin."""
+    def replace(self, pointer: str, old: Any, new: Any, entry: Origin | Source) -> None:
+        """``new`` replaced ``old`` at ``pointer``; ``entry`` (an Origin, or the Source whose text holds
+        ``new``) is where each new value came from."""
         if isinstance(old, (dict, list)):
             for stale in list(walk(old, pointer)):
-                self.origins.pop(stale, None)
-        self._record(new, pointer, origin_of)
+                self.origins.discard(stale)
+        self._record(new, pointer, entry)
 
-    def _record(self, value: Any, pointer: str, origin_of: Any) -> None:
-        """The origin of ``value`` and of everything inside it (what walk() yields, without its generators)."""
-        self.origins[pointer] = origin_of(pointer)
+    def _record(self, value: Any, pointer: str, entry: Origin | Source) -> None:
+        """``entry`` for ``value`` and for everything inside it (what walk() yields, without its generators)."""
+        self.origins[pointer] = entry
         if isinstance(value, dict):
             for key, item in value.items():
-                self._record(item, ptr.child(pointer, key), origin_of)
+                self._record(item, ptr.child(pointer, key), entry)
         elif isinstance(value, list):
             for index, item in enumerate(value):
-                self._record(item, ptr.child(pointer, index), origin_of)
+                self._record(item, ptr.child(pointer, index), entry)

@@ -118,7 +118,7 @@ class SetParser:
         child = ptr.child(pointer, key)
         old = data.get(key)
         data[key] = value
-        self.tracker.replace(child, old, value, lambda _p: self.origin)
+        self.tracker.replace(child, old, value, self.origin)
 
     def _set_container(self, data: dict[str, Any], pointer: str, key: str, value: Any, created: bool) -> None:
         """Put back a map or list this expression extended; untouched members keep their origins."""
@@ -198,7 +198,7 @@ class SetParser:
         if old is value:
             self.tracker.origins.setdefault(child, self.origin)
         else:
-            self.tracker.replace(child, old, value, lambda _p: self.origin)
+            self.tracker.replace(child, old, value, self.origin)
         return items
 
     def _list_item(self, items: list[Any], index: int, pointer: str, level: int) -> list[Any]:

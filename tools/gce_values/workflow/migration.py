@@ -17,7 +17,7 @@ from typing import Any
 
 from gce_values import pointer as ptr
 from gce_values.checks import secretscan as secrets_scan
-from gce_values.schema import ValuesSchema
+from gce_values.schema import ValuesSchema, nodes
 
 SLATE_CHART = "SLATE globus-compute-endpoint 0.1.6"
 UPSTREAM_CHART = "Globus' globus_compute_endpoint 0.7.1"
@@ -45,10 +45,6 @@ STRAIGHT_KEYS = (
     "workerDebug",
     "rbacEnabled",
 )
-_INT_KEYS = frozenset({"initBlocks", "minBlocks", "maxBlocks", "maxWorkersPerPod", "maxIdleTime"})
-_BOOL_KEYS = frozenset({"useClientCredentials", "useUserCredentials", "workerDebug", "rbacEnabled"})
-_CPU_KEYS = frozenset({"initCPU", "maxCPU"})
-_MEM_KEYS = frozenset({"initMem", "maxMem"})
 
 OLD_MAX_BLOCKS_DEFAULT = 100
 OLD_UPSTREAM_MIN_BLOCKS_DEFAULT = 1
@@ -166,7 +162,7 @@ def migrate(old: dict[str, Any], schema: ValuesSchema) -> Migration:
     if result.predecessor == THIS_CHART:
         for raw_key, value in old.items():
             if raw_key in STRAIGHT_KEYS:
-                _straight(result, raw_key, value)  # the same type clean-up as for a predecessor's conf
+                _straight(result, raw_key, value, schema)  # the same type clean-up as for a predecessor's conf
             else:
                 result.put(str(raw_key), value)
                 result.note(str(raw_key), "copied", str(raw_key))
@@ -188,7 +184,7 @@ def migrate(old: dict[str, Any], schema: ValuesSchema) -> Migration:
         if key in handlers:
             handlers[key](result, value)
         elif key in STRAIGHT_KEYS:
-            _straight(result, key, value)
+            _straight(result, key, value, schema)
         elif key in removed:
             _removed(result, key, value, schema, old)
         elif key in schema.properties:
@@ -203,7 +199,7 @@ def migrate(old: dict[str, Any], schema: ValuesSchema) -> Migration:
     return result
 
 
-def _straight(result: Migration, key: str, value: Any) -> None:
+def _straight(result: Migration, key: str, value: Any, schema: ValuesSchema) -> None:
     if key in {"endpointUUID", "secrets"} and value in (None, ""):
         return  # reported as something to fill in
     if key == "Instance" and value is None:
@@ -213,21 +209,29 @@ def _straight(result: Migration, key: str, value: Any) -> None:
     if value is None:
         result.note(key, "dropped", reason="Empty in the old conf; this chart's default applies.")
         return
-    cleaned, why = _clean_type(key, value)
+    cleaned, why = _clean_type(schema.properties[key], value)
     result.put(key, cleaned)
     result.note(key, "changed" if why else "copied", key, why)
 
 
-def _clean_type(key: str, value: Any) -> tuple[Any, str]:
-    """The value in the type this chart's schema wants, and a reason when it had to be converted."""
+def _clean_type(node: dict[str, Any], value: Any) -> tuple[Any, str]:
+    """The value in the type the schema ``node`` wants, and a reason when it had to be converted.
+
+    The predecessors took numbers and booleans as text, and quantities either way; the schema's
+    ``type`` and ``x-quantity`` say what this chart wants.
+    """
+    types = nodes.accepted_types(node) or set()
     digits = value.strip() if isinstance(value, str) else ""
-    if key in _INT_KEYS and digits.isascii() and digits.isdigit() and len(digits) <= 18:
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if types == {"integer"} and digits.isascii() and digits.isdigit() and len(digits) <= 18:
         return int(digits), ""
-    if key in _BOOL_KEYS and isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+    if types == {"boolean"} and isinstance(value, str) and value.strip().lower() in {"true", "false"}:
         return value.strip().lower() == "true", ""
-    if key in _MEM_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value), "A number without a unit means bytes; written as a quoted quantity."
-    if key in _CPU_KEYS and isinstance(value, str):
+    if types == {"string"} and is_number:
+        bytes_note = node.get("x-quantity") == "memory"
+        why = "A number without a unit means bytes; written as a quoted quantity." if bytes_note else ""
+        return str(value), why
+    if types == {"number"} and node.get("x-quantity") == "cpu" and isinstance(value, str):
         text = value.strip()
         try:
             number = float(text[:-1]) / 1000 if text.endswith("m") else float(text)
@@ -236,8 +240,6 @@ def _clean_type(key: str, value: Any) -> tuple[Any, str]:
         if not math.isfinite(number):  # "inf", "nan", "1e999": not a quantity, left for validation to report
             return value, ""
         return number, f"{value!r} written as a number."
-    if key == "endpointUUID" and not isinstance(value, str):
-        return str(value), ""
     return value, ""
 
 

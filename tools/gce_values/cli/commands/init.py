@@ -73,7 +73,7 @@ def init(
     Exit codes: 0 written, 1 the answers make an invalid conf, 2 usage error or
     the output file exists.
     """
-    from gce_values.cli import support as cmdsupport
+    from gce_values.cli import support
     from gce_values.schema import editor as editor_schema
     from gce_values.schema import load
     from gce_values.validator import validate_sources
@@ -83,18 +83,18 @@ def init(
         fileio.refuse_existing(Path(output), force)
     interactive = _interactive()
     if instance is not None:
-        instance = cmdsupport.check_option(cmdsupport.check_instance, instance, "--instance")
+        instance = support.check_option(support.check_instance, instance, "--instance")
     elif interactive:
-        instance = click.prompt("Instance tag", default=DEFAULT_INSTANCE, value_proc=cmdsupport.check_instance)
+        instance = click.prompt("Instance tag", default=DEFAULT_INSTANCE, value_proc=support.check_instance)
     else:
         instance = DEFAULT_INSTANCE
     if secret_name is not None:
-        secret_name = cmdsupport.check_option(cmdsupport.check_secret_name, secret_name, "--secret")
+        secret_name = support.check_option(support.check_secret_name, secret_name, "--secret")
     elif interactive:
         secret_name = click.prompt(
             "Name of the SLATE secret with the client credentials",
             default=SUGGESTED_SECRET,
-            value_proc=cmdsupport.check_secret_name,
+            value_proc=support.check_secret_name,
         )
     else:
         raise click.UsageError(
@@ -117,7 +117,7 @@ def init(
     text = conffile.render(load(), answers, include_slate=False, schema_url=url)
     result = validate_sources([("<stdout>" if output == "-" else output, text)])
     if not result.ok:
-        cmdsupport.show_problems(result.problems, "text")
+        support.show_problems(result.problems, "text")
         ctx.exit(1)
     fileio.emit(text, output, force=force)
     if output != "-":

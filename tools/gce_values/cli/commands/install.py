@@ -71,7 +71,7 @@ def install(
     itself fails, its own exit code.
     """
     from gce_values import resources
-    from gce_values.cli import support as cmdsupport
+    from gce_values.cli import support
     from gce_values.schema import release_name
     from gce_values.workflow import helm, programs, slate, versions
 
@@ -89,7 +89,7 @@ def install(
             raise click.UsageError(f"{' and '.join(missing)} required (or use --helm to install with plain Helm)")
     if conf == "-":
         raise click.UsageError("CONF must be a file: slate and helm read it themselves")
-    result = cmdsupport.validate_or_exit(
+    result = support.validate_or_exit(
         ctx, [conf], release=release if use_helm else None, output_format=output_format, strict=strict
     )
     tool = "helm" if use_helm else "slate"

@@ -80,13 +80,13 @@ def _parse(name: str, text: str) -> dict[str, Any]:
 
     Anything but a mapping cannot be migrated (an InputError, exit code 2).
     """
-    from gce_values.helmyaml import reader as yamlpos
+    from gce_values.helmyaml import reader
 
-    return yamlpos.load(text, name).data
+    return reader.load(text, name).data
 
 
 def _text_report(source: str, output: str, result: Migration, checked: Result) -> None:
-    from gce_values.cli import support as cmdsupport
+    from gce_values.cli import support
     from gce_values.printable import one_line
     from gce_values.workflow import migration
 
@@ -112,7 +112,7 @@ def _text_report(source: str, output: str, result: Migration, checked: Result) -
             echo(f"  {change.key}: {change.reason}")
     if checked.problems:
         echo("the new conf is not valid yet:" if not checked.ok else "the new conf has warnings:")
-        cmdsupport.show_problems(checked.problems, "text")
+        support.show_problems(checked.problems, "text")
 
 
 def _json_report(source: str, output: str, result: Migration, checked: Result) -> dict[str, Any]:

@@ -70,7 +70,7 @@ def render(
     """
     from pathlib import Path
 
-    from gce_values.cli import support as cmdsupport
+    from gce_values.cli import support
     from gce_values.schema import load, release_name
     from gce_values.workflow import conffile, fileio, helm
 
@@ -87,7 +87,7 @@ def render(
     if output != "-":
         fileio.refuse_existing(Path(output), force)
     helm_path = helm.find(helm_bin) if manifests or endpoint_config else ""
-    result = cmdsupport.validate_or_exit(
+    result = support.validate_or_exit(
         ctx,
         paths,
         set_values=set_values,

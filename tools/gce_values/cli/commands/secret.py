@@ -63,12 +63,12 @@ def create(
     Exit codes: 0 written, 1 the client ID is not a UUID or the secret is empty,
     2 usage error, unreadable --from-env file or existing output file.
     """
-    from gce_values.cli import support as cmdsupport
+    from gce_values.cli import support
     from gce_values.workflow import credentials, fileio, slate
 
     if output == "-":
         raise click.UsageError("-o - would print the secret; give a file name")
-    name = cmdsupport.check_option(cmdsupport.check_secret_name, name, "--name")
+    name = support.check_option(support.check_secret_name, name, "--name")
     target = Path(output)
     fileio.refuse_existing(target, force)
     if from_env:
@@ -156,12 +156,12 @@ def check(ctx: click.Context, env_file: str, output_format: str, strict: bool) -
     (or a world-readable file), 2 the file cannot be read.
     """
     from gce_values import report
-    from gce_values.cli import support as cmdsupport
+    from gce_values.cli import support
     from gce_values.workflow import credentials
 
     found = credentials.check(Path(env_file))
     problems = report.strict(found) if strict else found
-    cmdsupport.show_problems(
+    support.show_problems(
         report.sort_problems(problems, [env_file]),
         output_format,
         err=False,
