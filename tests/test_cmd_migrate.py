@@ -272,3 +272,34 @@ def test_a_conf_already_for_this_chart_is_recognised_and_copied_as_it_is(tmp_pat
     code, report, _, migrated = _migrate(tmp_path, five_keys)
     assert (code, report["predecessor"]) == (0, "this chart")
     assert yaml.safe_load(migrated.read_text(encoding="utf-8"))["maxBlocks"] == 100, "the user's choice here"
+
+
+def test_values_written_as_the_predecessors_took_them_are_converted_to_the_schemas_types(tmp_path: Path) -> None:
+    """The old charts took numbers and booleans as text and quantities either way; the schema says what is wanted."""
+    old = _edited(
+        tmp_path,
+        SLATE_CONF,
+        endpointUUID=ENDPOINT_ID,
+        secrets="globus-compute-creds",
+        maxBlocks="4",
+        minBlocks=" 1 ",
+        workerDebug="True",
+        initCPU="500m",
+        maxCPU="2",
+        initMem=536870912,
+        maxMem="2Gi",
+    )
+    _code, report, _output, out = _migrate(tmp_path, old)
+    conf = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert {key: conf[key] for key in ("maxBlocks", "minBlocks", "workerDebug", "initCPU", "maxCPU")} == {
+        "maxBlocks": 4,
+        "minBlocks": 1,
+        "workerDebug": True,
+        "initCPU": 0.5,
+        "maxCPU": 2.0,
+    }
+    assert (conf["initMem"], conf["maxMem"]) == ("536870912", "2Gi")
+    reasons = {change["key"]: change["reason"] for change in report["changes"]}
+    assert reasons["initMem"] == "A number without a unit means bytes; written as a quoted quantity."
+    assert reasons["initCPU"] == "'500m' written as a number."
+    assert _validate(out) == []

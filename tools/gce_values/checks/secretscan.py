@@ -82,13 +82,14 @@ def scan_text(text: str) -> tuple[str, tuple[str, ...]] | None:
     return None
 
 
-def _named_secret(key: str, value: Any, is_declared: Callable[[str], bool], pointer: str) -> bool:
-    if not isinstance(value, str) or not _secret_key_name(key):
+def _named_secret(key: str, value: str, is_declared: Callable[[str], bool], pointer: str) -> bool:
+    """Whether ``value``, under ``key`` in the mapping at ``pointer``, is a literal credential by its key's name."""
+    if not _secret_key_name(key):
         return False
     literal = value.strip()
     if len(literal) < MIN_LITERAL or any(c.isspace() for c in literal) or re.match(_REFERENCE, literal):
         return False
-    return not is_declared(pointer)
+    return not is_declared(ptr.child(pointer, key))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -104,17 +105,20 @@ def scan(data: Any, is_declared: Callable[[str], bool], pointer: str = ptr.ROOT)
     ``imagePullSecret``, which hold the *name* of a secret, are not taken for one).
     """
     if isinstance(data, dict):
+        # Pointers are made only for a finding or a collection: this runs on every key of every conf.
         for key, value in data.items():
-            child = ptr.child(pointer, key)
             in_key = scan_text(key)
             if in_key:
-                yield Finding(child, True, in_key[0], (key, *in_key[1]))
-            if _named_secret(key, value, is_declared, child):
+                yield Finding(ptr.child(pointer, key), True, in_key[0], (key, *in_key[1]))
+            if isinstance(value, str):
                 found = scan_text(value)
-                what = found[0] if found else f"a literal value for a key named {key!r}"
-                yield Finding(child, False, what, (value,))
-            elif isinstance(value, (dict, list, str)):  # nothing else can hold a secret
-                yield from scan(value, is_declared, child)
+                if _named_secret(key, value, is_declared, pointer):
+                    what = found[0] if found else f"a literal value for a key named {key!r}"
+                    yield Finding(ptr.child(pointer, key), False, what, (value,))
+                elif found:
+                    yield Finding(ptr.child(pointer, key), False, found[0], (value, *found[1]))
+            elif isinstance(value, (dict, list)):  # nothing else can hold a secret
+                yield from scan(value, is_declared, ptr.child(pointer, key))
     elif isinstance(data, list):
         for index, item in enumerate(data):
             yield from scan(item, is_declared, ptr.child(pointer, index))
