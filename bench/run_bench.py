@@ -644,7 +644,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--helm", required=True, help="helm 4, the first reference")
     parser.add_argument("--helm38", help="helm 3.8.1 (what the SLATE server runs), the second reference")
     parser.add_argument("--check-jsonschema", required=True, help="the check-jsonschema executable")
-    parser.add_argument("--runs", type=int, default=21, help="runs per single-conf measurement (median)")
+    parser.add_argument("--runs", type=int, default=41, help="runs per single-conf measurement (median)")
     parser.add_argument("--batch-runs", type=int, default=3, help="runs of each one-call batch measurement")
     parser.add_argument("--confs", type=int, default=1000, help="generated confs for the throughput case")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results.md")

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from gce_values.errors import InputError
 from gce_values.helmyaml import reader
+from gce_values.helmyaml.loaded import Loaded
 from gce_values.report import reporters
 from gce_values.sources import read_source
 from gce_values.validator import Result, validate_sources
@@ -107,7 +108,7 @@ def test_random_bytes_through_read_source_and_validation(fuzz_file: Path, raw: b
         return
     assert source[0] == str(fuzz_file)
     loaded = allowed(lambda: reader.load(source[1], source[0]))
-    assert isinstance(loaded, (reader.Loaded, InputError))
+    assert isinstance(loaded, (Loaded, InputError))
     check_validation([source])
 
 
@@ -142,7 +143,7 @@ def _dumped(tree: Any) -> str:
 def test_random_yaml_trees_through_the_loader_and_validation(tree: Any, flow: bool) -> None:
     text = yaml.safe_dump(tree, default_flow_style=flow, allow_unicode=True) if flow else _dumped(tree)
     loaded = allowed(lambda: reader.load(text, "tree.yaml"))
-    assert isinstance(loaded, (reader.Loaded, InputError))
+    assert isinstance(loaded, (Loaded, InputError))
     check_validation([("tree.yaml", text), ("more.yaml", _dumped({"maxBlocks": 3}))])
 
 
@@ -171,5 +172,5 @@ def mangled_values_yaml(draw: st.DrawFn) -> str:
 @given(text=mangled_values_yaml())
 def test_mangled_values_yaml_through_the_loader_and_validation(text: str) -> None:
     loaded = allowed(lambda: reader.load(text, "values.yaml"))
-    assert isinstance(loaded, (reader.Loaded, InputError))
+    assert isinstance(loaded, (Loaded, InputError))
     check_validation([("values.yaml", text)])

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import pytest
 
-from gce_values.helmyaml.reader import ScalarNote
+from gce_values.helmyaml.loaded import ScalarNote
 from gce_values.records import Record
 from gce_values.report import ERROR, Problem
 

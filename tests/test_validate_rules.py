@@ -299,3 +299,33 @@ def test_the_release_name_length_rule_counts_slates_name_for_an_empty_instance()
     assert validate_sources([("c.yaml", 'Tag: ""\n')], include_defaults=False, schema=schema).problems == []
     [problem] = validate_sources([("c.yaml", "Tag: a\n")], include_defaults=False, schema=schema).problems
     assert problem.hint == "the release name 'globus-compute-endpoint-a' is 25 characters long"
+
+
+@pytest.mark.parametrize(
+    ("value", "amount"),
+    [
+        ("500m", 0.5),
+        ("2", 2.0),
+        (2, 2.0),
+        (0.5, 0.5),
+        ("1.5Gi", 1.5 * 2**30),
+        ("512Mi", 512 * 2**20),
+        ("3k", 3000.0),
+        ("1Ti", 2.0**40),
+        ("4T", 4e12),
+        ("", None),
+        ("Mi", None),
+        ("1.", None),
+        (".5", None),
+        ("1e3", None),
+        ("1iM", None),
+        ("1 Gi", None),
+        ("-1Gi", None),
+        ("1\u00b2", None),
+        (True, None),
+        (None, None),
+    ],
+)
+def test_quantities_are_read_as_the_charts_gce_quantity_reads_them(value: object, amount: float | None) -> None:
+    """Digits, maybe a fraction, maybe one suffix: what the schema's quantity patterns allow, nothing else."""
+    assert rules.quantity(value) == amount

@@ -6,13 +6,9 @@ rules) uses these pointers as keys, so positions, provenance and problems line u
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 ROOT = ""
-
-# A key that can be written plainly in a dotted path (letters, digits, _ and -); compiled on first use.
-_PLAIN_KEY = r"^[A-Za-z0-9_-]+$"
 
 
 def escape(token: str) -> str:
@@ -72,8 +68,13 @@ def dotted(pointer: str, is_index: Iterable[bool]) -> str:
     for part, index in zip(parts, is_index, strict=False):
         if index:
             out += f"[{part}]"
-        elif re.match(_PLAIN_KEY, part):
+        elif _is_plain_key(part):
             out += f".{part}" if out else part
         else:
             out += '["' + part.replace("\\", "\\\\").replace('"', '\\"') + '"]'
     return out
+
+
+def _is_plain_key(key: str) -> bool:
+    """Whether ``key`` can be written plainly in a dotted path: ASCII letters, digits, _ and - only."""
+    return key.isascii() and key.replace("_", "a").replace("-", "a").isalnum()

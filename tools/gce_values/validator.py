@@ -4,9 +4,10 @@
                      include_defaults=True)  -> Result(values, problems)
 
 The flow: each source's text is read as Helm reads YAML (helmyaml.reader; helmyaml.plainread
-for plainly written confs, with the same result and without PyYAML's import), the sources are merged
-with --set over the chart defaults as Helm merges them (helmyaml.merge), every check of
-checks.registry runs on the result, and checks.postprocess leaves one problem per cause. A Result
+for plainly written confs, with the same result and without importing PyYAML or the full reader),
+the sources are merged with --set over the chart defaults as Helm merges them (helmyaml.merge),
+every check of checks.registry runs on the result, and checks.postprocess leaves one problem per
+cause. A Result
 holds the merged values (what Helm would render with) and every Problem found, sorted by source,
 line and column; each names the file (or ``--set #N``) that supplied the value. Unusable input
 raises InputError instead (the CLI's exit code 2).
@@ -21,7 +22,8 @@ from gce_values.checks.context import RELEASE_NAME, Facts, Run
 from gce_values.checks.postprocess import finish
 from gce_values.checks.registry import CHECKS
 from gce_values.errors import InputError
-from gce_values.helmyaml import merge, origins, plainread, reader
+from gce_values.helmyaml import merge, origins, plainread
+from gce_values.helmyaml.loaded import Loaded
 from gce_values.records import TYPE_CHECKING
 from gce_values.redact import Redactor
 from gce_values.report import ERROR, WARNING, Problem, sort_problems
@@ -82,6 +84,16 @@ def _without_credentials(error: InputError, expressions: Sequence[str]) -> Input
 # --- the entry point ------------------------------------------------------------------------------------------
 
 
+def _read(name: str, text: str) -> Loaded:
+    """``text`` read by helmyaml.plainread when plainly written, else by the full reader (PyYAML)."""
+    loaded = plainread.load(text, name)
+    if loaded is None:
+        from gce_values.helmyaml import reader
+
+        loaded = reader.load(text, name)
+    return loaded
+
+
 def validate_sources(
     sources: Sequence[tuple[str, str]],
     set_values: Sequence[str] = (),
@@ -107,8 +119,7 @@ def validate_sources(
             f"{release!r} is not a valid Helm release name (lowercase letters, digits, '-' and '.')",
             source=RELEASE_NAME,
         )
-    # Plainly written confs are read without PyYAML (see helmyaml.plainread); the rest as Helm reads YAML.
-    loaded = [plainread.load(text, name) or reader.load(text, name) for name, text in sources]
+    loaded = [_read(name, text) for name, text in sources]
     inputs = [origins.Source(item.name, item.data, item.positions) for item in loaded]
     defaults = _defaults(values_schema) if include_defaults else None
     try:

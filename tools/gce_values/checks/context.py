@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from gce_values import jsontext
 from gce_values import pointer as ptr
-from gce_values.helmyaml import merge, origins, reader
+from gce_values.helmyaml import merge, origins
+from gce_values.helmyaml.loaded import Loaded
 from gce_values.records import TYPE_CHECKING
 from gce_values.redact import REDACTED, Redactor
 from gce_values.report import Problem
@@ -103,7 +104,7 @@ class Run:
     def __init__(
         self,
         schema: ValuesSchema,
-        loaded: list[reader.Loaded],
+        loaded: list[Loaded],
         inputs: list[origins.Source],
         merged: merge.Merged,
         facts: Facts,

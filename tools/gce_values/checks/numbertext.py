@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from gce_values import jsontext
 from gce_values import pointer as ptr
 from gce_values.checks.context import Run
-from gce_values.helmyaml.reader import as_template_text
+from gce_values.helmyaml.scalars import as_template_text
 from gce_values.records import TYPE_CHECKING
 from gce_values.report import ERROR, WARNING
 from gce_values.schema import nodes

@@ -28,7 +28,15 @@ if TYPE_CHECKING:
 # Patterns are compiled (and cached by re) on first use: most runs need only some of them.
 _PEM = r"-----BEGIN ([A-Z0-9 ]{1,40})-----"
 _ENV_ASSIGNMENT = r"\b(GLOBUS_COMPUTE_CLIENT_SECRET|FUNCX_SDK_CLIENT_SECRET)\s*[=:]\s*['\"]?([^\s'\"$]+)"
-_SECRET_KEY = r"(?i)secret|token|passw(or)?d|api[-_]?key|private[-_]?key|credential"
+# What a key named for a credential contains, case aside.
+_SECRET_WORDS = (
+    "secret",
+    "token",
+    "password",
+    "passwd",
+    "credential",
+    *(f"{kind}{joint}key" for kind in ("api", "private") for joint in ("", "-", "_")),
+)
 _TOKEN_LENGTH = 40
 _TOKEN = rf"[A-Za-z0-9+/_-]{{{_TOKEN_LENGTH},}}={{0,2}}"
 # A reference to a secret kept elsewhere, not the secret itself.
@@ -84,18 +92,17 @@ def scan_text(text: str) -> tuple[str, tuple[str, ...]] | None:
 
 def _named_secret(key: str, value: str, is_declared: Callable[[str], bool], pointer: str) -> bool:
     """Whether ``value``, under ``key`` in the mapping at ``pointer``, is a literal credential by its key's name."""
-    if not _secret_key_name(key):
+    if not _secret_key_name(key) or is_declared(ptr.child(pointer, key)):
         return False
     literal = value.strip()
-    if len(literal) < MIN_LITERAL or any(c.isspace() for c in literal) or re.match(_REFERENCE, literal):
-        return False
-    return not is_declared(ptr.child(pointer, key))
+    return not (len(literal) < MIN_LITERAL or any(c.isspace() for c in literal) or re.match(_REFERENCE, literal))
 
 
 @functools.lru_cache(maxsize=4096)
 def _secret_key_name(key: str) -> bool:
     """Whether ``key`` is named like a credential (cached: every conf has the same keys)."""
-    return re.search(_SECRET_KEY, key) is not None
+    folded = key.casefold()
+    return any(word in folded for word in _SECRET_WORDS)
 
 
 def scan(data: Any, is_declared: Callable[[str], bool], pointer: str = ptr.ROOT) -> Iterator[Finding]:

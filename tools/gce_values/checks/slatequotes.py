@@ -5,7 +5,7 @@ from __future__ import annotations
 from gce_values import jsontext
 from gce_values import pointer as ptr
 from gce_values.checks.context import Run, show_value
-from gce_values.helmyaml.reader import ScalarNote
+from gce_values.helmyaml.loaded import ScalarNote
 from gce_values.records import TYPE_CHECKING
 from gce_values.report import WARNING
 from gce_values.schema import nodes

@@ -21,7 +21,6 @@ Kinds and their fields (besides ``id``, ``message`` and ``severity``):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 from gce_values import pointer as ptr
@@ -145,8 +144,8 @@ def _go_less_or_equal(rule: Rule) -> str:
     return f"gt (float64 {_values_expr(low)}) (float64 {_values_expr(high)})"
 
 
-# The quantities the schema's patterns allow, as the chart's gce.quantity (QUANTITY_TEMPLATE) reads them.
-_QUANTITY = re.compile(r"([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?")
+# The quantities the schema's patterns allow (digits, maybe a fraction, maybe one of these suffixes), as
+# the chart's gce.quantity (QUANTITY_TEMPLATE) reads them.
 QUANTITY_FACTORS = {
     "": 1.0,
     "m": 1e-3,
@@ -165,10 +164,17 @@ def quantity(value: Any) -> float | None:
     """A Kubernetes quantity (a number, or a string such as 500m or 4Gi) as a float; None if not one."""
     if isinstance(value, bool) or value is _MISSING or value is None:
         return None
-    match = _QUANTITY.fullmatch(go_string(value))
-    if match is None:
+    text = go_string(value)
+    number = text.rstrip("kmMGTi")
+    suffix = text[len(number) :]
+    whole, dot, fraction = number.partition(".")
+    if suffix not in QUANTITY_FACTORS or not _digits(whole) or (dot and not _digits(fraction)):
         return None
-    return float(match.group(1)) * QUANTITY_FACTORS[match.group(2) or ""]
+    return float(number) * QUANTITY_FACTORS[suffix]
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def quantity_template() -> str:

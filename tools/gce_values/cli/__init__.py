@@ -20,10 +20,10 @@ def _fast_path(tidy_exit: bool) -> int | None:
     """The exit code when gce_values.cli.fastpath answered the call, else None.
 
     With ``tidy_exit`` (the console script, whose process ends right after), the cyclic garbage
-    collector is kept out of the way: start-up makes many objects and no garbage worth collecting,
-    and once the fast path has answered (its output flushed, no file left open) the objects are
-    frozen out of the collection the interpreter makes on its way out. That saves a tenth of a
-    fast-path run; the full command runs with the collector as usual.
+    collector is kept out of the way (start-up makes many objects and no garbage worth collecting),
+    and once the fast path has answered, its output flushed and no file left open, the process ends
+    at once: the interpreter's teardown of every module would take about 2 ms, a tenth of the run.
+    The full command runs with the collector and ends as usual.
     """
     from gce_values.cli import fastpath
 
@@ -35,7 +35,9 @@ def _fast_path(tidy_exit: bool) -> int | None:
     finally:
         gc.enable()
     if code is not None:
-        gc.freeze()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     return code
 
 

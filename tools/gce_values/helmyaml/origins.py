@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from gce_values import pointer as ptr
-from gce_values.helmyaml.reader import Pos
+from gce_values.helmyaml.loaded import Pos
 from gce_values.records import TYPE_CHECKING, Record
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ class Origin(Record):
 class Source(Record):
     """One input: its display name, its data, and positions of its values by JSON pointer.
 
-    Not a dataclass, like Merged: see reader.Loaded on start-up time.
+    Not a dataclass, like Merged: see records.Record on start-up time.
     """
 
     name: str

@@ -29,7 +29,8 @@ from __future__ import annotations
 import re
 
 from gce_values import pointer as ptr
-from gce_values.helmyaml.reader import Loaded, Pos, ScalarNote, as_template_text, resolve_plain
+from gce_values.helmyaml.loaded import Loaded, Pos, ScalarNote
+from gce_values.helmyaml.scalars import as_template_text, resolve_plain
 from gce_values.records import TYPE_CHECKING
 
 if TYPE_CHECKING:

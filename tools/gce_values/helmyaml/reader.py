@@ -1,7 +1,7 @@
 """Read a conf the way Helm reads a values file, and remember where every key and value is.
 
 Helm 3 and Helm 4 both read values with sigs.k8s.io/yaml on top of go-yaml v2 (Helm 4.3: sigs.k8s.io/yaml
-1.6 over go.yaml.in/yaml/v2), so scalars follow YAML 1.1 as go-yaml v2 implements it:
+1.6 over go.yaml.in/yaml/v2), so scalars follow YAML 1.1 as go-yaml v2 implements it (helmyaml.scalars):
 ``yes``/``no``/``on``/``off``/``y``/``n`` are booleans, ``010`` is octal 8, ``08`` is 8,
 ``0o10``/``0x1F``/``0b101``/``1e3`` are numbers, underscores between digits are dropped, timestamps and
 ``12:30:45`` stay text, every number becomes a JSON (float64) number, keys become strings, and ``<<``
@@ -13,19 +13,21 @@ constructor differs on most of these, so this module builds the values itself fr
 (libyaml's when available): one pass, no recursion, with limits on nesting depth, alias expansion and
 the number of values so that hostile input fails fast.
 
-The result is plain Python data plus a map from JSON pointer to the 1-based line and column of each
-value and of its key, notes about scalars whose reading may surprise (used for warnings), and the
-problems the parse itself finds (duplicate keys, out-of-order merges, extra documents, directives).
+The result (helmyaml.loaded.Loaded) is plain Python data plus a map from JSON pointer to the 1-based
+line and column of each value and of its key, notes about scalars whose reading may surprise (used
+for warnings), and the problems the parse itself finds (duplicate keys, out-of-order merges, extra
+documents, directives).
 """
 
 from __future__ import annotations
 
-import functools
 import re
 
 from gce_values import pointer as ptr
 from gce_values.errors import ALIAS_EXPANSION, PYTHON_TAG, TOO_DEEP, TOO_MANY_VALUES, InputError
 from gce_values.helmyaml import goyaml
+from gce_values.helmyaml.loaded import MAX_DEPTH, Issue, Loaded, Pos, ScalarNote
+from gce_values.helmyaml.scalars import INT64_MAX, PLAIN_BOOLS, as_template_text, resolve_plain
 from gce_values.records import TYPE_CHECKING, Record
 from gce_values.report import ERROR, WARNING
 
@@ -34,7 +36,6 @@ if TYPE_CHECKING:
 
     import yaml
 
-MAX_DEPTH = 100
 MAX_ALIAS_NODES = 10_000
 # Values (keys not counted) in one conf; the chart's whole values.yaml has fewer than 100.
 MAX_VALUES = 20_000
@@ -47,155 +48,8 @@ _BINARY = _YAML_TAG + "binary"
 _MERGE = _YAML_TAG + "merge"
 _TYPED_TAGS = {_YAML_TAG + name: name for name in ("bool", "int", "float", "null", "timestamp")}
 
-# go-yaml v2's table of words: YAML 1.1 booleans and nulls, and the special floats.
-_BOOL_WORDS = {
-    **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE"), True),
-    **dict.fromkeys(("n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE"), False),
-}
-_PLAIN_BOOLS = {"true", "True", "TRUE", "false", "False", "FALSE"}
-_NULL_WORDS = {"", "~", "null", "Null", "NULL"}
-_INFINITY = float("inf")
-_SPECIAL_FLOATS = {
-    **dict.fromkeys((".nan", ".NaN", ".NAN"), float("nan")),
-    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), _INFINITY),
-    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -_INFINITY),
-}
-# Patterns are compiled (and cached by re) on first use: plainly written confs never need them.
-_YAML_STYLE_FLOAT = r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?"
-_DOT_FLOAT = r"\.[0-9]+(_[0-9]+)*([eE][-+]?[0-9]+(_[0-9]+)*)?"
-_DIGITS = {16: set("0123456789abcdefABCDEF"), 10: set("0123456789"), 8: set("01234567"), 2: set("01")}
-_INT64 = (-(2**63), 2**63 - 1)
-_UINT64_MAX = 2**64 - 1
 
-
-class Pos(Record):
-    """1-based line and column of a value and of its key (the value's own for list items and the root)."""
-
-    line: int
-    column: int
-    key_line: int
-    key_column: int
-
-
-class ScalarNote(Record):
-    """How a scalar was read, when that may surprise the user (YAML 1.1, or quotes SLATE may drop).
-
-    ``kind`` is ``bool-word`` (yes/no/on/off/y/n read as a boolean), ``octal`` (a leading zero made
-    the number octal), ``number`` (a number the templates would write back as other text: 4.10, 1e3)
-    or ``quoted`` (text that would read as a number, boolean or null without its quotes).
-    """
-
-    pointer: str
-    kind: str
-    text: str
-    value: Any
-    at_key: bool = False
-
-
-class Issue(Record):
-    """Something the parse itself finds (a duplicate key, an out-of-order merge, an extra document)."""
-
-    line: int
-    column: int
-    pointer: str
-    severity: str
-    rule: str
-    message: str
-    hint: str | None = None
-
-
-class Loaded:
-    """A parsed conf: plain data, positions by JSON pointer, notes and parse problems.
-
-    A plain class with slots, like this module's Records (gce_values.records): no dataclass at start-up.
-    """
-
-    __slots__ = ("data", "name", "notes", "positions", "problems")
-
-    def __init__(
-        self,
-        name: str,
-        data: dict[str, Any],
-        positions: dict[str, Pos],
-        notes: list[ScalarNote] | None = None,
-        problems: list[Issue] | None = None,
-    ) -> None:
-        self.name = name
-        self.data = data
-        self.positions = positions
-        self.notes = [] if notes is None else notes
-        self.problems = [] if problems is None else problems
-
-
-# --- scalars -------------------------------------------------------------------------------------
-
-
-def _go_int(text: str, signed: bool) -> int | None:
-    """strconv.ParseInt/ParseUint with base 0 (0x, 0o, 0b and leading-0 octal prefixes)."""
-    body, sign = text, 1
-    if body[:1] in ("+", "-"):
-        if not signed:
-            return None
-        sign = -1 if body[0] == "-" else 1
-        body = body[1:]
-    if not body:
-        return None
-    base, digits = 10, body
-    if body[0] == "0" and len(body) > 1:
-        prefix = body[1].lower()
-        base, digits = {"x": (16, body[2:]), "o": (8, body[2:]), "b": (2, body[2:])}.get(prefix, (8, body[1:]))
-    if not digits or not set(digits) <= _DIGITS[base]:
-        return None
-    if len(digits.lstrip("0")) > 64:  # beyond 64 bits in any base (and beyond Python's int() digit limit)
-        return None
-    value = sign * int(digits, base)
-    low, high = _INT64 if signed else (0, _UINT64_MAX)
-    return value if low <= value <= high else None
-
-
-def _plain_number(text: str) -> tuple[str, Any] | None:
-    first = text[0]
-    if first == ".":
-        if re.fullmatch(_DOT_FLOAT, text):
-            value = float(text.replace("_", ""))
-            return None if abs(value) == _INFINITY else ("float", value)  # too big stays text, as in Go
-        return None
-    if not (first.isdigit() and first.isascii()) and first not in "+-":
-        return None
-    plain = text.replace("_", "")
-    for signed in (True, False):
-        number = _go_int(plain, signed)
-        if number is not None:
-            return "int", number
-    if re.fullmatch(_YAML_STYLE_FLOAT, plain):
-        value = float(plain)
-        if abs(value) != _INFINITY:
-            return "float", value
-    return None
-
-
-@functools.lru_cache(maxsize=4096)
-def resolve_plain(text: str) -> tuple[str, Any]:
-    """How go-yaml v2 reads an untagged plain scalar: (kind, value), kind in str/bool/int/float/null.
-
-    Cached: confs repeat the same words and numbers, and a batch of confs repeats them all.
-    """
-    if text in _NULL_WORDS:
-        return "null", None
-    if text in _BOOL_WORDS:
-        return "bool", _BOOL_WORDS[text]
-    if text in _SPECIAL_FLOATS:
-        return "float", _SPECIAL_FLOATS[text]
-    return _plain_number(text) or ("str", text)
-
-
-def as_template_text(value: float) -> str:
-    """A number as the chart's templates write it back as text (gce.scalarString: whole numbers in full,
-    others as Go prints a float64): 4.10 -> "4.1", 1e3 -> "1000", 0x10 -> "16"."""
-    number = float(value)
-    if number.is_integer():
-        return f"{number:.0f}"
-    return repr(number)
+# --- keys --------------------------------------------------------------------------------------------
 
 
 def _json_number(kind: str, value: Any) -> Any:
@@ -383,7 +237,7 @@ class _Builder:
             text = key_string(value)
             if text is None:
                 raise self.fail("a key must not be null", line, column)
-            if kind == "int" and value > _INT64[1]:
+            if kind == "int" and value > INT64_MAX:
                 raise self.fail(
                     f"Helm cannot use the number {event.value} as a key (integer keys stop at 2^63-1); quote it",
                     line,
@@ -395,7 +249,7 @@ class _Builder:
             _check_finite(node, self, line, column)
         if event.anchor:
             self.anchors[event.anchor] = node if node is not None else _Node(value, 1, kind, line, column)
-        if plain and kind == "bool" and event.value not in _PLAIN_BOOLS:
+        if plain and kind == "bool" and event.value not in PLAIN_BOOLS:
             self.notes.append(ScalarNote(self._pointer_here(), "bool-word", event.value, value, at_key=at_key))
         elif plain and kind == "int" and _is_octal_surprise(event.value, value):
             self.notes.append(ScalarNote(self._pointer_here(), "octal", event.value, value, at_key=at_key))

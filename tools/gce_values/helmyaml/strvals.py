@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from gce_values import pointer as ptr
 from gce_values.errors import InputError
+from gce_values.helmyaml.loaded import MAX_DEPTH
 from gce_values.helmyaml.origins import Origin, Tracker
-from gce_values.helmyaml.reader import MAX_DEPTH
 from gce_values.records import TYPE_CHECKING
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from gce_values import jsontext
 from gce_values import pointer as ptr
 from gce_values.records import TYPE_CHECKING, Record
-from gce_values.schema import Removed, patternwords
+from gce_values.schema import Removed
 from gce_values.schema.goregex import go_regex
 from gce_values.schema.nodes import type_name
 
@@ -180,6 +180,8 @@ class _Translator:
         key = error.instance
         child = ptr.child(pointer, key)
         if error.validator == "pattern":
+            from gce_values.schema import patternwords  # only a pattern needs it
+
             message = f"key {key!r} {patternwords.explain(key, error.validator_value)}"
         elif error.validator == "maxLength":
             message = f"key {key!r} is longer than {error.validator_value} characters"
@@ -227,6 +229,8 @@ class _Translator:
         """What is wrong with ``value``, in words; nothing specific about a value that looks like a credential."""
         if not isinstance(value, str) or self.facts.hides(pointer):
             return "is not in the expected form"
+        from gce_values.schema import patternwords  # only a pattern needs it
+
         return patternwords.explain(value, pattern)
 
     def _type_hint(self, pointer: str, expected: Any, value: Any) -> str | None:
@@ -236,7 +240,7 @@ class _Translator:
             return "a null deletes only keys that have a default; remove the line or give a value"
         if not isinstance(value, str):
             return None
-        from gce_values.helmyaml.reader import resolve_plain
+        from gce_values.helmyaml.scalars import resolve_plain
 
         kind, _ = resolve_plain(value)
         numeric = kind in ("int", "float") and wanted & {"integer", "number"}

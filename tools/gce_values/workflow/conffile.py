@@ -15,7 +15,7 @@ import jinja2
 import yaml
 
 from gce_values import resources
-from gce_values.helmyaml import reader
+from gce_values.helmyaml.scalars import resolve_plain
 from gce_values.schema import ValuesSchema
 
 # 80 columns: the SLATE catalog's yamllint rules (line-length) apply to values.yaml.
@@ -47,7 +47,7 @@ def scalar_text(value: Any) -> str:
         return '""'
     text = yaml.safe_dump(value, default_flow_style=True, width=10_000, sort_keys=False)
     text = text.removesuffix("\n...\n").strip()
-    if isinstance(value, str) and reader.resolve_plain(text)[0] != "str":
+    if isinstance(value, str) and resolve_plain(text)[0] != "str":
         return json.dumps(value, ensure_ascii=False)
     return text
 
