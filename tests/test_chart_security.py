@@ -8,16 +8,14 @@ skipped check must be explained in the chart README's "Security checks" section.
 from __future__ import annotations
 
 import json
-import os
 import re
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from support.chartrender import HELM_VERSIONS, NAMESPACE, VALUE_SETS, HelmRenderer, Rendered, pod_spec
-from support.checkov import run_checkov
+from support.checkov import checkov_executable, run_checkov
 from support.paths import CHART_DIR
 
 CHECKOV_SETS = ["default", "full", "user-credentials", "hardened", "no-rbac"]
@@ -29,21 +27,9 @@ CONDITIONAL_SKIPS = {"CKV_K8S_15", "CKV_K8S_40", "CKV2_K8S_6"}
 
 
 @pytest.fixture(scope="module")
-def checkov_bin() -> Path:
-    value = os.environ.get("CHECKOV")
-    if not value:
-        pytest.fail("$CHECKOV is not set: it must name the checkov executable (`make test` sets it)", pytrace=False)
-    path = Path(value)
-    if not (path.is_file() and os.access(path, os.X_OK)):
-        pytest.fail(f"$CHECKOV={value} is not an executable file; run `make setup`", pytrace=False)
-    return path
-
-
-@pytest.fixture(scope="module")
-def checkov_reports(
-    chart: HelmRenderer, checkov_bin: Path, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, dict[str, Any]]:
+def checkov_reports(chart: HelmRenderer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     """One checkov run per value set over all its manifests in one file, two at a time."""
+    checkov = checkov_executable()
     workdir = tmp_path_factory.mktemp("checkov")
     manifests = {}
     for name in CHECKOV_SETS:
@@ -52,9 +38,7 @@ def checkov_reports(
         manifests[name] = workdir / f"{name}.yaml"
         manifests[name].write_text(rendered.stdout, encoding="utf-8")
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(
-            zip(manifests, pool.map(lambda path: run_checkov(checkov_bin, path), manifests.values()), strict=True)
-        )
+        return dict(zip(manifests, pool.map(lambda path: run_checkov(checkov, path), manifests.values()), strict=True))
 
 
 def skip_annotations(rendered: Rendered) -> dict[str, set[str]]:

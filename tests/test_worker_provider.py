@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import importlib.util
 import logging
-import os
 import re
 import shutil
 import subprocess
@@ -40,6 +39,7 @@ from kubernetes.client.exceptions import ApiException
 from parsl import curvezmq
 
 from support.chartrender import VALUE_SETS, HelmRenderer, ValueSet
+from support.checkov import checkov_executable
 from support.kubeconfig import DUMMY_KUBECONFIG
 from support.paths import CHART_DIR
 from support.worker_pod_checks import (
@@ -249,9 +249,7 @@ def test_worker_pod_is_valid_kubernetes_and_namespaced(make: Any, cert_dir: Path
 def test_checkov_fails_only_the_explained_checks(
     chart: HelmRenderer, make: Any, cert_dir: Path, tmp_path: Path
 ) -> None:
-    checkov = os.environ.get("CHECKOV")
-    if not checkov:
-        pytest.fail("$CHECKOV is not set: it must name the checkov executable (`make test` sets it)", pytrace=False)
+    checkov = checkov_executable()
     bodies = []
     for set_name in ("default", "full", "hardened", "no-rbac"):
         made = make(set_name)
@@ -260,7 +258,7 @@ def test_checkov_fails_only_the_explained_checks(
         # Checked beside the release's NetworkPolicies, as on a cluster.
         bodies.extend(chart.render_set("v4", VALUE_SETS[set_name]).of_kind("NetworkPolicy"))
 
-    report = checkov_report(Path(checkov), bodies, tmp_path)
+    report = checkov_report(checkov, bodies, tmp_path)
 
     assert report["summary"]["parsing_errors"] == 0 and report["summary"]["passed"] > 0
     assert unexplained_failures(report) == []

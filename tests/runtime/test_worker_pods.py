@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from runtime.conftest import image_values, render, worker_values
 from runtime.functions import FunctionRun, RunResult
 from runtime.pods import Object, PodmanPodRunner
 from runtime.testbed import BuiltImage, Podman
+from support.checkov import checkov_executable
 from support.worker_pod_checks import (
     WORKER_CHECKOV_SKIPS,
     checkov_report,
@@ -186,13 +186,11 @@ def test_recorded_pods_meet_the_restricted_profile(rogue_run: RunResult) -> None
 def test_recorded_pods_pass_checkov_but_the_explained_skips(
     rogue_run: RunResult, helm4: Path, endpoint_image: BuiltImage, tmp_path: Path
 ) -> None:
-    checkov = os.environ.get("CHECKOV")
-    if not checkov:
-        pytest.fail("$CHECKOV is not set: it must name the checkov executable (`make test` sets it)", pytrace=False)
+    checkov = checkov_executable()
     docs = render(helm4, {**worker_values("rtpods"), **image_values(endpoint_image)}, tmp_path / "render")
     policies = [doc for doc in docs if doc["kind"] == "NetworkPolicy"]
 
-    report = checkov_report(Path(checkov), [*recorded_pods(rogue_run), *policies], tmp_path)
+    report = checkov_report(checkov, [*recorded_pods(rogue_run), *policies], tmp_path)
 
     assert report["summary"]["passed"] > 0
     assert unexplained_failures(report) == []

@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
+
+import pytest
+
+
+def checkov_executable() -> Path:
+    """The checkov executable named by $CHECKOV (the Makefile sets it); the test fails without one."""
+    value = os.environ.get("CHECKOV")
+    if not value:
+        pytest.fail("$CHECKOV is not set: it must name the checkov executable (`make test` sets it)", pytrace=False)
+    path = Path(value)
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        pytest.fail(f"$CHECKOV={value} is not an executable file; run `make setup`", pytrace=False)
+    return path
 
 
 def run_checkov(checkov: Path, manifest: Path) -> dict[str, Any]:

@@ -7,10 +7,9 @@ The flow: each source's text is read as Helm reads YAML (helmyaml.reader; helmya
 for plainly written confs, with the same result and without importing PyYAML or the full reader),
 the sources are merged with --set over the chart defaults as Helm merges them (helmyaml.merge),
 every check of checks.registry runs on the result, and checks.postprocess leaves one problem per
-cause. A Result
-holds the merged values (what Helm would render with) and every Problem found, sorted by source,
-line and column; each names the file (or ``--set #N``) that supplied the value. Unusable input
-raises InputError instead (the CLI's exit code 2).
+cause. A Result holds the merged values (what Helm would render with) and every Problem found,
+sorted by source, line and column; each names the file (or ``--set #N``) that supplied the value.
+Unusable input raises InputError instead (the CLI's exit code 2).
 """
 
 from __future__ import annotations

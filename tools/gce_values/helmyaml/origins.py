@@ -91,7 +91,7 @@ class Origins:
 
     def get(self, pointer: str) -> Origin | None:
         entry = self._entries.get(pointer)
-        return entry.origin(pointer) if isinstance(entry, Source) else entry
+        return None if entry is None else _as_origin(pointer, entry)
 
     def pop(self, pointer: str) -> Origin | None:
         origin = self.get(pointer)
@@ -103,7 +103,12 @@ class Origins:
 
     def items(self) -> Iterator[tuple[str, Origin]]:
         for pointer, entry in self._entries.items():
-            yield pointer, entry.origin(pointer) if isinstance(entry, Source) else entry
+            yield pointer, _as_origin(pointer, entry)
+
+
+def _as_origin(pointer: str, entry: Origin | Source) -> Origin:
+    """The Origin an entry stands for: itself, or where its Source holds ``pointer``."""
+    return entry.origin(pointer) if isinstance(entry, Source) else entry
 
 
 class Tracker:

@@ -164,12 +164,18 @@ def _string_checks(node: dict[str, Any]) -> list[Check]:
         pattern = node["pattern"]
         default = node.get("default")
         out.append(lambda v: not isinstance(v, str) or v == default or go_regex(pattern).search(v) is not None)
-    if "minLength" in node:
-        low = node["minLength"]
-        out.append(lambda v: not isinstance(v, str) or len(v) >= low)
-    if "maxLength" in node:
-        high = node["maxLength"]
-        out.append(lambda v: not isinstance(v, str) or len(v) <= high)
+    return out + _length_checks(node, str, "minLength", "maxLength")
+
+
+def _length_checks(node: dict[str, Any], kind: type[str | list[Any]], low_key: str, high_key: str) -> list[Check]:
+    """minLength/maxLength of strings and minItems/maxItems of arrays: bounds on len() of one kind."""
+    out: list[Check] = []
+    if low_key in node:
+        low = node[low_key]
+        out.append(lambda v: not isinstance(v, kind) or len(v) >= low)
+    if high_key in node:
+        high = node[high_key]
+        out.append(lambda v: not isinstance(v, kind) or len(v) <= high)
     return out
 
 
@@ -228,12 +234,7 @@ def _array_checks(node: dict[str, Any]) -> list[Check]:
     if "items" in node:
         item_check = _compile(node["items"])
         out.append(lambda v: not isinstance(v, list) or all(item_check(item) for item in v))
-    if "minItems" in node:
-        low = node["minItems"]
-        out.append(lambda v: not isinstance(v, list) or len(v) >= low)
-    if "maxItems" in node:
-        high = node["maxItems"]
-        out.append(lambda v: not isinstance(v, list) or len(v) <= high)
+    out.extend(_length_checks(node, list, "minItems", "maxItems"))
     if node.get("uniqueItems") is True:
         out.append(lambda v: not isinstance(v, list) or all_different(v))
     return out
