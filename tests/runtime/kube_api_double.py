@@ -5,7 +5,8 @@ No API server can run on these machines, so the runtime tests give the endpoint'
 
 - a generic store of namespaced objects: ``GET`` (read and list, with ``labelSelector``), ``POST``,
   ``PUT``, ``PATCH`` (by its Content-Type: JSON patch, JSON merge patch, and strategic merge patch
-  taken as a merge patch, which is what it is for the maps the tests patch) and ``DELETE`` on ``/api/v1/namespaces/NS/PLURAL[/NAME]`` and
+  taken as a merge patch, which is what it is for the maps the tests patch) and ``DELETE`` on
+  ``/api/v1/namespaces/NS/PLURAL[/NAME]`` and
   ``/apis/GROUP/VERSION/namespaces/NS/PLURAL[/NAME]``; any plural works (pods, configmaps, secrets,
   deployments, ...); objects can also be put in directly (``store.put``), e.g. a ConfigMap a test
   expects to be read;
@@ -463,9 +464,10 @@ class KubeApiDouble:
         if verb == "get":
             return 200, self._with_status(plural, current)
         if verb == "patch":
-            patch_type = PATCH_TYPES.get(content_type.split(";")[0].strip().lower())
+            patch_type = PATCH_TYPES.get(content_type.split(";", maxsplit=1)[0].strip().lower())
             if patch_type is None:
-                return 415, status_object(415, "UnsupportedMediaType", f"the body of type {content_type!r} is unsupported")
+                unsupported = f"the body of type {content_type!r} is unsupported"
+                return 415, status_object(415, "UnsupportedMediaType", unsupported)
             try:
                 body = json_patch(current, body) if patch_type == "json" else merge_patch(current, body)
             except PatchError as exc:
