@@ -89,7 +89,7 @@ def test_refused_pod_create_comes_back_as_the_task_error(
     # API's answer instead of waiting forever, and no container was started.
     docs = render(helm4, {**worker_values("rt"), **image_values(endpoint_image)}, tmp_path)
     run = FunctionRun(
-        podman, endpoint_image.reference, docs, name="refused", inject=[("create", "pods", 403)],
+        podman, endpoint_image.reference, docs, name="refused-driver", inject=[("create", "pods", 403)],
         driver_args=["--no-error-task", "--idle-wait", "0", "--result-timeout", "120"],
     ).run()  # fmt: skip
     (error,) = run.errors("hello_world")
