@@ -9,13 +9,22 @@ processes the endpoint starts, which load the template.
 
 Nothing is imported here: the provider is added when (and only if) a process imports
 ``parsl.providers``, so other Python programs in the container start as fast as before.
+
+It also keeps the endpoint's last log lines: a process that holds the entrypoint's engine-log FIFO
+(descriptor GCE_LOG_RELAY_FD, which the endpoint inherits) waits at its exit until the relay has
+copied what is left in the FIFO, since the kernel stops the relay as soon as the endpoint, the
+pod's PID 1, has exited (entrypoint.sh, relay_engine_log).
 """
 
 from __future__ import annotations
 
+import atexit
 import importlib.abc
 import importlib.machinery
+import os
+import stat
 import sys
+import time
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -54,4 +63,45 @@ class _ParslProvidersFinder(importlib.abc.MetaPathFinder):
         return spec
 
 
+# How long a process waits at its exit for the relay to catch up, and then for its last write.
+RELAY_CATCH_UP_SECONDS = 2.0
+RELAY_WRITE_SECONDS = 0.1
+
+
+def _relay_fd() -> int | None:
+    """The inherited descriptor of the engine-log FIFO, if this process holds it."""
+    fd_text, fifo = os.environ.get("GCE_LOG_RELAY_FD", ""), os.environ.get("GLOBUS_COMPUTE_LOG_PATH", "")
+    if not fd_text.isdigit() or not fifo:
+        return None
+    try:
+        held, named = os.fstat(int(fd_text)), os.stat(fifo)
+    except OSError:
+        return None
+    if not stat.S_ISFIFO(held.st_mode) or (held.st_dev, held.st_ino) != (named.st_dev, named.st_ino):
+        return None
+    return int(fd_text)
+
+
+def _wait_for_log_relay(fd: int) -> None:
+    """Wait (bounded) until nothing is left unread in the FIFO, then for the relay's last write."""
+    import array
+    import fcntl
+    import termios
+
+    unread = array.array("i", [0])
+    deadline = time.monotonic() + RELAY_CATCH_UP_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            fcntl.ioctl(fd, termios.FIONREAD, unread)
+        except OSError:
+            return
+        if unread[0] == 0:
+            break
+        time.sleep(0.02)
+    time.sleep(RELAY_WRITE_SECONDS)
+
+
 sys.meta_path.insert(0, _ParslProvidersFinder())
+_held = _relay_fd()
+if _held is not None:
+    atexit.register(_wait_for_log_relay, _held)
