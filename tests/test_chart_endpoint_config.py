@@ -31,7 +31,7 @@ from support.paths import CHART_DIR, TESTS_DIR
 
 LOADER = TESTS_DIR / "support" / "endpoint_config_loader.py"
 POD_IP = "10.42.0.15"
-PROVIDER_FILES = ("sitecustomize.py", "gce_release_provider.py")
+PROVIDER_FILES = ("sitecustomize.py", "gce_release_provider.py", "gce_release_engine.py")
 
 
 CASES = [(helm, name) for helm in HELM_VERSIONS for name in sorted(VALUE_SETS)]
@@ -117,7 +117,7 @@ def expected_user(value_set: ValueSet) -> dict[str, Any]:
     release = value_set.release
     return {
         "type": "UserEndpointConfig",
-        "engine": "GlobusComputeEngine",
+        "engine": "ReleaseComputeEngine",
         "executor": "HighThroughputExecutor",
         "provider": "ReleaseKubernetesProvider",
         "heartbeat_period": values["endpoint"]["heartbeatPeriod"],
@@ -220,3 +220,24 @@ def test_provider_names_what_the_chart_renders(
             # The policy that closes the workers to connections selects the pods the provider makes.
             assert policy["metadata"]["namespace"] == provider["namespace"]
             assert policy["spec"]["podSelector"]["matchLabels"].items() <= provider["labels"].items()
+
+
+@pytest.mark.parametrize(("helm", "set_name"), CASES)
+def test_the_network_policy_admits_the_ports_workers_connect_to(
+    chart: HelmRenderer, loaded: dict[str, dict[str, Any]], helm: str, set_name: str
+) -> None:
+    # Parsl's interchange binds its worker port at random in [first, end); the endpoint's policy must
+    # admit the workers to exactly those ports (and none else) for the engine to get any worker.
+    ports = result_of(loaded, helm, set_name)["ports"]
+    first, end = ports["worker_port_range"]
+    rendered = chart.render_set(helm, VALUE_SETS[set_name])
+    policies = [p for p in rendered.of_kind("NetworkPolicy") if p["metadata"]["name"] == rendered.release]
+
+    assert ports["worker_port"] is None, "a single pinned port would refuse a second engine"
+    assert 0 < end - first <= 1000
+    if VALUE_SETS[set_name].values["networkPolicy"]["enabled"]:
+        [policy] = policies
+        [rule] = policy["spec"]["ingress"]
+        assert rule["ports"] == [{"protocol": "TCP", "port": first, "endPort": end - 1}]
+    else:
+        assert policies == []

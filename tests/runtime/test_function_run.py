@@ -35,7 +35,7 @@ def test_hello_world_returns_hello_world(hello_run: RunResult) -> None:
     assert hello_run.results("hello_world") == ["Hello World!"], explain(hello_run)
     (engine,) = hello_run.of("engine")
     # The chart's own provider (files/gce_release_provider.py), found as the endpoint finds it.
-    assert engine == {**engine, "type": "GlobusComputeEngine", "provider": "ReleaseKubernetesProvider"}
+    assert engine == {**engine, "type": "ReleaseComputeEngine", "provider": "ReleaseKubernetesProvider"}
 
 
 def test_exception_in_function_comes_back_as_that_exception(hello_run: RunResult) -> None:

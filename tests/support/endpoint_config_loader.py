@@ -104,6 +104,8 @@ def load_case(case: dict[str, Any], workdir: Path) -> dict[str, Any]:
     user = load_config_yaml(rendered)
     try:
         result["user"] = describe_user(user)
+        executor = user.engine.executor
+        result["ports"] = {"worker_port": executor.worker_port, "worker_port_range": list(executor.worker_port_range)}
     finally:
         user.engine.shutdown()
     return result

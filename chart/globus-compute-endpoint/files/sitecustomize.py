@@ -1,14 +1,15 @@
-"""Make the chart's worker provider visible where the endpoint looks providers up.
+"""Make the chart's worker provider and engine visible where the endpoint looks them up.
 
-The endpoint builds the provider named in the user config template with
-``getattr(parsl.providers, type)`` (globus_compute_endpoint/endpoint/config/dispatch.py), so a
-provider of the chart's own must be an attribute of ``parsl.providers``. The chart mounts this file
-and gce_release_provider.py into the endpoint container and puts their directory on PYTHONPATH;
-Python imports ``sitecustomize`` at start-up in every process there, including the user endpoint
-processes the endpoint starts, which load the template.
+The endpoint builds the provider and the engine named in the user config template with
+``getattr(parsl.providers, type)`` and ``getattr(globus_compute_endpoint.engines, type)``
+(globus_compute_endpoint/endpoint/config/dispatch.py), so the chart's own must be attributes of
+those modules. The chart mounts this file, gce_release_provider.py and gce_release_engine.py into
+the endpoint container and puts their directory on PYTHONPATH; Python imports ``sitecustomize`` at
+start-up in every process there, including the user endpoint processes the endpoint starts, which
+load the template.
 
-Nothing is imported here: the provider is added when (and only if) a process imports
-``parsl.providers``, so other Python programs in the container start as fast as before.
+Nothing is imported here: each class is added when (and only if) a process imports its module, so
+other Python programs in the container start as fast as before.
 
 It also keeps the endpoint's last log lines: a process that holds the entrypoint's engine-log FIFO
 (descriptor GCE_LOG_RELAY_FD, which the endpoint inherits) waits at its exit until the relay has
@@ -29,13 +30,15 @@ from collections.abc import Sequence
 from types import ModuleType
 
 PROVIDER = "ReleaseKubernetesProvider"
+ENGINE = "ReleaseComputeEngine"
 
 
 class _RegisteringLoader(importlib.abc.Loader):
-    """Runs parsl.providers' own loader, then adds the chart's provider to the module."""
+    """Runs a module's own loader, then adds the chart's class to the module."""
 
-    def __init__(self, loader: importlib.abc.Loader) -> None:
+    def __init__(self, loader: importlib.abc.Loader, name: str) -> None:
         self._loader = loader
+        self._name = name
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         return self._loader.create_module(spec)
@@ -43,23 +46,30 @@ class _RegisteringLoader(importlib.abc.Loader):
     def exec_module(self, module: ModuleType) -> None:
         self._loader.exec_module(module)
         module.__loader__ = self._loader
-        from gce_release_provider import ReleaseKubernetesProvider
+        if self._name == "parsl.providers":
+            from gce_release_provider import ReleaseKubernetesProvider
 
-        setattr(module, PROVIDER, ReleaseKubernetesProvider)
+            setattr(module, PROVIDER, ReleaseKubernetesProvider)
+        else:
+            # Its own file: the engine module imports parsl.providers, whose loading imports the provider.
+            from gce_release_engine import ReleaseComputeEngine
+
+            setattr(module, ENGINE, ReleaseComputeEngine)
 
 
-class _ParslProvidersFinder(importlib.abc.MetaPathFinder):
-    """Finds parsl.providers as usual and wraps its loader; steps aside for every other module."""
+class _ModulesFinder(importlib.abc.MetaPathFinder):
+    """Finds parsl.providers and globus_compute_endpoint.engines as usual and wraps their loaders;
+    steps aside for every other module."""
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != "parsl.providers":
+        if fullname not in {"parsl.providers", "globus_compute_endpoint.engines"}:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
         if spec is None or spec.loader is None:
             return None
-        spec.loader = _RegisteringLoader(spec.loader)
+        spec.loader = _RegisteringLoader(spec.loader, fullname)
         return spec
 
 
@@ -101,7 +111,7 @@ def _wait_for_log_relay(fd: int) -> None:
     time.sleep(RELAY_WRITE_SECONDS)
 
 
-sys.meta_path.insert(0, _ParslProvidersFinder())
+sys.meta_path.insert(0, _ModulesFinder())
 _held = _relay_fd()
 if _held is not None:
     atexit.register(_wait_for_log_relay, _held)

@@ -72,6 +72,14 @@ release: {{ .Release.Name }}
 {{- printf "%s-workers" (include "gce.fullname" .) -}}
 {{- end }}
 
+{{/*
+The ports on which the engines' interchanges take worker connections, first to last: each engine
+(one per user endpoint process, several may run at once) binds one of them at random. Pinned so that
+the endpoint's NetworkPolicy can name them; Parsl's own default is any of 54000-54999.
+*/}}
+{{- define "gce.workerPortFirst" -}}54000{{- end }}
+{{- define "gce.workerPortLast" -}}54063{{- end }}
+
 {{/* The Secret the endpoint's provider writes the workers' CurveZMQ keys into. */}}
 {{- define "gce.workerKeysSecret" -}}
 {{- printf "%s-worker-keys" (include "gce.fullname" .) -}}
