@@ -80,6 +80,31 @@ the endpoint's NetworkPolicy can name them; Parsl's own default is any of 54000-
 {{- define "gce.workerPortFirst" -}}54000{{- end }}
 {{- define "gce.workerPortLast" -}}54063{{- end }}
 
+{{/*
+"true" when the SLATE server renders the chart: it sets SLATE.Instance.ID (and SLATE.Cluster) at
+install, which plain Helm leaves at the default "untagged". SLATE groups may not create cluster-scoped
+objects, so those are never rendered then.
+*/}}
+{{- define "gce.onSlate" -}}
+{{- $slate := .Values.SLATE | default dict -}}
+{{- $id := include "gce.scalarString" ($slate.Instance | default dict | dig "ID" "untagged") -}}
+{{- if or (ne $id "untagged") (hasKey $slate "Cluster") -}}true{{- end -}}
+{{- end }}
+
+{{/* The service account the endpoint runs under, as the API server names it in a request. */}}
+{{- define "gce.endpointUser" -}}
+{{- printf "system:serviceaccount:%s:%s" .Release.Namespace (include "gce.serviceAccountName" . | default "default") -}}
+{{- end }}
+
+{{/* The service account of the worker pods: the chart's, or the namespace's default without RBAC. */}}
+{{- define "gce.workerServiceAccountName" -}}
+{{- if .Values.rbacEnabled -}}
+{{- printf "%s-worker" (include "gce.fullname" .) -}}
+{{- else -}}
+default
+{{- end -}}
+{{- end }}
+
 {{/* The Secret the endpoint's provider writes the workers' CurveZMQ keys into. */}}
 {{- define "gce.workerKeysSecret" -}}
 {{- printf "%s-worker-keys" (include "gce.fullname" .) -}}
