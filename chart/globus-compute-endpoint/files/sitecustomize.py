@@ -8,8 +8,8 @@ the endpoint container and puts their directory on PYTHONPATH; Python imports ``
 start-up in every process there, including the user endpoint processes the endpoint starts, which
 load the template.
 
-Nothing is imported here: each class is added when (and only if) a process imports its module, so
-other Python programs in the container start as fast as before.
+Nothing of Parsl or the endpoint is imported here: each class is added when (and only if) a process
+imports its module, so other Python programs in the container start as fast as before.
 
 It also keeps the endpoint's last log lines: a process that holds the entrypoint's engine-log FIFO
 (descriptor GCE_LOG_RELAY_FD, which the endpoint inherits) waits at its exit until the relay has
