@@ -241,3 +241,15 @@ def test_the_network_policy_admits_the_ports_workers_connect_to(
         assert rule["ports"] == [{"protocol": "TCP", "port": first, "endPort": end - 1}]
     else:
         assert policies == []
+
+
+@pytest.mark.parametrize(("helm", "set_name"), CASES)
+def test_one_lost_worker_pod_does_not_end_the_engine(
+    loaded: dict[str, dict[str, Any]], helm: str, set_name: str
+) -> None:
+    # Parsl's default handler ends the engine once every block so far failed or went missing: the
+    # first worker pod a cluster deletes or evicts. The chart's engine ends only after three in a row.
+    assert result_of(loaded, helm, set_name)["block_errors"] == {
+        "one_lost_ends_engine": False,
+        "three_failed_end_engine": True,
+    }

@@ -157,17 +157,22 @@ def watch_registrations(engine: Any) -> None:
 
 
 def delete_first_running_pod(engine: Any) -> None:
-    """In a thread: once the engine's provider has seen a worker pod running, delete that pod the way
-    ``kubectl delete pod`` does, with a client of its own (on the in-cluster configuration, which the
-    provider loaded: the pod's service account)."""
+    """In a thread: once the first worker pod runs, delete it the way ``kubectl delete pod`` does, with
+    a client of its own (on the in-cluster configuration, which the provider loaded: the pod's service
+    account)."""
     from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
 
     def delete() -> None:
         api = client.CoreV1Api()
         provider = engine.provider
         while True:
             for job in list(provider.resources.values()):
-                if job["status"].state.name == "RUNNING":
+                try:
+                    pod = api.read_namespaced_pod(job["pod_name"], provider.namespace)
+                except ApiException:
+                    continue
+                if pod.status and pod.status.phase == "Running":
                     api.delete_namespaced_pod(job["pod_name"], provider.namespace)
                     emit("deleted", pod=job["pod_name"])
                     return
