@@ -10,6 +10,7 @@ group of settings (Helm's templates then fail on nil, which is the chart's busin
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,10 @@ WRONG_TYPES = ("yes", "off", "010", '"010"', "1.5", "-1", "x", '""', "[1, 2]", "
 MAP_KEYS = ("nvidia.com/gpu", "example.org/team", "kubernetes.io/arch", "HTTPS_PROXY", "Bad Key", "on", "-bad")
 MAP_VALUES = ('"1"', "1", "x", "true", "[1]", "{a: 1}", "2Gi", '"0.5"', "~", '"2"', "ok")
 EXTRA_KEYS = ("imagee", "replicaCount", "workerImageSecret", "instance", "maxBlock", "SLATE")
+
+
+# Plain numbers Helm's YAML reads with another text: leading zeros, hex, octal, exponents.
+_TEXT_CHANGING_NUMBER = re.compile(r"[-+]?(0[0-9]+|0[xXoObB][0-9a-fA-F]+|[0-9]+(\.[0-9]*)?[eE][-+]?[0-9]+)")
 
 
 def _flow(value: Any) -> str:
@@ -62,6 +67,11 @@ def _spellings(node: dict[str, Any]) -> tuple[list[str], list[str]]:
     if "array" in kinds:
         good += ["[]", f"[{UUID}]"]
         near += [f"[{UUID}, {UUID}]", "[x]"]
+    if node.get("x-text"):
+        # An identifier (x-text) written as a number whose text Helm changes (010 -> "8", 1e1 -> "10")
+        # is an error gce-values reports on purpose and Helm cannot see: no conf both should judge.
+        good = [text for text in good if not _TEXT_CHANGING_NUMBER.fullmatch(text)]
+        near = [text for text in near if not _TEXT_CHANGING_NUMBER.fullmatch(text)]
     return good or near, near
 
 
