@@ -151,9 +151,18 @@ def test_every_call_the_provider_makes_succeeds_and_nothing_more(
         "read pods elsewhere": lambda: api.list_namespaced_pod(elsewhere),
         "create a pod elsewhere": lambda: api.create_namespaced_pod(elsewhere, {**pod, "metadata": {"name": "x"}}),
         "exec into a pod": lambda: api.connect_get_namespaced_pod_exec("x", ns, command=["true"]),
+        # OwnerReferencesPermissionEnforcement: blocking the owner's deletion needs rights on its
+        # finalizers, which the endpoint has not; the provider's references do not ask for it.
+        "block the owner's deletion": lambda: api.create_namespaced_pod(ns, blocking_owner(pod)),
     }
     statuses = {what: status_of(call) for what, call in refused.items()}
     assert statuses == dict.fromkeys(refused, 403)
+
+
+def blocking_owner(pod: dict[str, Any]) -> dict[str, Any]:
+    """The worker pod under another name, its owner reference asking to block the owner's deletion."""
+    references = [{**ref, "blockOwnerDeletion": True} for ref in pod["metadata"]["ownerReferences"]]
+    return {**pod, "metadata": {**pod["metadata"], "name": "blocking", "ownerReferences": references}}
 
 
 def client_for(kubectl: Kubectl) -> Any:
