@@ -108,6 +108,7 @@ class Submitter:
 
         serde = self.serde
         task_id = uuid.uuid4()
+        started = time.monotonic()
         buffer = serde.pack_buffers([serde.serialize(function), serde.serialize(args), serde.serialize({})])
         future = GCFuture(task_id)
         self.engine.submit(future, messagepack.pack(Task(task_id=task_id, task_buffer=buffer)), {})
@@ -118,7 +119,8 @@ class Submitter:
             details = result.error_details
             emit("error", function=function.__name__, text=result.data, code=details.code if details else None)
         else:
-            emit("result", function=function.__name__, value=serde.deserialize(result.data))
+            value = serde.deserialize(result.data)
+            emit("result", function=function.__name__, value=value, seconds=time.monotonic() - started)
 
 
 def wait_for_scale_in(engine: Any, seconds: float) -> None:
