@@ -11,7 +11,8 @@ Kinds and their fields (besides ``id``, ``message`` and ``severity``):
   required            key: the value must not be empty
   exactlyOne          keys: exactly one of them is true
   lessOrEqual         keys [low, high]: low <= high (numbers; missing counts as 0, as in Helm)
-  quantityLessOrEqual keys [low, high]: low <= high as Kubernetes quantities (500m, 2, 512Mi, 4Gi)
+  quantityLessOrEqual keys [low, high]: low <= high as Kubernetes quantities (500m, 2, 512Mi, 4Gi, 1e3),
+                      exactly (checks.quantities); a value that is not one leaves the rule out
   forbiddenKeys       key (a mapping), forbidden: [names]: none of these names is a key of it
   requiredWhen        key, and whenNonEmpty: K (K is not empty) or whenFalse: K (K is false)
   releaseNameLength   key (Instance), max: the release name (SLATE: <chart>-<Instance>) fits
@@ -125,7 +126,7 @@ def _go_exactly_one(rule: Rule) -> str:
     return f"ne (len (without (list {trues}) false)) 1"
 
 
-def _ordered(rule: Rule, ctx: Context, measure: Callable[[Any], float | None]) -> Violation | None:
+def _ordered(rule: Rule, ctx: Context, measure: Callable[[Any], float | int | None]) -> Violation | None:
     """lessOrEqual and quantityLessOrEqual: the first key's measure must not exceed the second's."""
     low_key, high_key = rule.spec["keys"]
     low, high = measure(ctx.get(low_key)), measure(ctx.get(high_key))
@@ -144,51 +145,19 @@ def _go_less_or_equal(rule: Rule) -> str:
     return f"gt (float64 {_values_expr(low)}) (float64 {_values_expr(high)})"
 
 
-# The quantities the schema's patterns allow (digits, maybe a fraction, maybe one of these suffixes), as
-# the chart's gce.quantity (QUANTITY_TEMPLATE) reads them.
-QUANTITY_FACTORS = {
-    "": 1.0,
-    "m": 1e-3,
-    "k": 1e3,
-    "M": 1e6,
-    "G": 1e9,
-    "T": 1e12,
-    "Ki": 2.0**10,
-    "Mi": 2.0**20,
-    "Gi": 2.0**30,
-    "Ti": 2.0**40,
-}
+def quantity(value: Any) -> int | None:
+    """A Kubernetes quantity in nano-units, read exactly as the chart's gce.quantity reads it (see
+    gce_values.checks.quantities); None if not one (a missing key included: the rule then does not apply)."""
+    from gce_values.checks.quantities import reading
 
-
-def quantity(value: Any) -> float | None:
-    """A Kubernetes quantity (a number, or a string such as 500m or 4Gi) as a float; None if not one."""
-    if isinstance(value, bool) or value is _MISSING or value is None:
-        return None
-    text = go_string(value)
-    number = text.rstrip("kmMGTi")
-    suffix = text[len(number) :]
-    whole, dot, fraction = number.partition(".")
-    if suffix not in QUANTITY_FACTORS or not _digits(whole) or (dot and not _digits(fraction)):
-        return None
-    return float(number) * QUANTITY_FACTORS[suffix]
-
-
-def _digits(text: str) -> bool:
-    return text.isascii() and text.isdigit()
+    return None if value is _MISSING else reading(value)
 
 
 def quantity_template() -> str:
-    """gce.quantity: the Go template twin of ``quantity``, for quantityLessOrEqual rules."""
-    factors = " ".join(f'"{suffix}" {factor!r}' for suffix, factor in QUANTITY_FACTORS.items())
-    return (
-        "{{/* gce.quantity turns a Kubernetes quantity (500m, 2, 512Mi, 4Gi) into a number. */}}\n"
-        '{{- define "gce.quantity" -}}\n'
-        '{{- $text := include "gce.scalarString" . -}}\n'
-        '{{- $number := regexFind "^[0-9]+([.][0-9]+)?" $text -}}\n'
-        f"{{{{- $factors := dict {factors} -}}}}\n"
-        "{{- mulf (float64 $number) (get $factors (trimPrefix $number $text)) -}}\n"
-        "{{- end }}\n"
-    )
+    """gce.quantity and its helpers: the Go template twin of ``quantity``, for quantityLessOrEqual rules."""
+    from gce_values.checks.quantities import TEMPLATE
+
+    return TEMPLATE
 
 
 def _check_quantity_less_or_equal(rule: Rule, ctx: Context) -> Violation | None:
@@ -196,8 +165,8 @@ def _check_quantity_less_or_equal(rule: Rule, ctx: Context) -> Violation | None:
 
 
 def _go_quantity_less_or_equal(rule: Rule) -> str:
-    low, high = (f'(float64 (include "gce.quantity" {_values_expr(key)}))' for key in rule.spec["keys"])
-    return f"gt {low} {high}"
+    low, high = (_values_expr(key) for key in rule.spec["keys"])
+    return f'eq (include "gce.quantityAbove" (list {low} {high})) "true"'
 
 
 def _check_forbidden_keys(rule: Rule, ctx: Context) -> Violation | None:
