@@ -55,7 +55,7 @@ def quote_escape_at(text: str, line: int, column: int) -> bool:
         start = text.find("\n", start) + 1
         if start == 0:
             return False
-    return any(0 <= at and text.startswith("\\'", start + at) for at in (column, column - 1))
+    return any(at >= 0 and text.startswith("\\'", start + at) for at in (column, column - 1))
 
 
 def timestamp_ok(text: str) -> bool:

@@ -455,10 +455,9 @@ def _go_parser(text: str) -> Any:
     reader takes a byte-order mark inside the text as a character, as go-yaml does."""
     from gce_values.pyyaml import yaml
 
-    class GoLoader(yaml.SafeLoader):
-        ESCAPE_REPLACEMENTS = {**yaml.SafeLoader.ESCAPE_REPLACEMENTS, "'": "'"}
-
-    return GoLoader(text)
+    loader = yaml.SafeLoader(text)
+    loader.ESCAPE_REPLACEMENTS = {**yaml.SafeLoader.ESCAPE_REPLACEMENTS, "'": "'"}  # type: ignore[misc]
+    return loader
 
 
 def _syntax_error(name: str, text: str, error: yaml.YAMLError) -> InputError:

@@ -106,8 +106,10 @@ def as_template_text(value: float) -> str:
 def go_float_text(number: float) -> str:
     """Go's ``%v`` of a float64 (strconv.FormatFloat(f, 'g', -1, 64)): the shortest digits that read back
     the same, with an exponent when it is below -4 or at least 6 (or than the digits, for whole numbers)."""
-    if number != number or number in (float("inf"), float("-inf")):
-        return "NaN" if number != number else ("+Inf" if number > 0 else "-Inf")
+    if number in (float("inf"), float("-inf")):
+        return "+Inf" if number > 0 else "-Inf"
+    if str(number) == "nan":
+        return "NaN"
     sign = "-" if str(number).startswith("-") else ""
     mantissa, _, power = repr(abs(number)).partition("e")
     whole, _, fraction = mantissa.partition(".")
