@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gce_values.checks import secretscan
+from gce_values.checks import secret, secretscan
 from gce_values.checks.context import RELEASE_NAME, Facts, Run
 from gce_values.checks.postprocess import finish
 from gce_values.checks.registry import CHECKS
@@ -132,4 +132,5 @@ def validate_sources(
     run = Run(values_schema, loaded, inputs, merged, facts, release, creds_file, has_sets=bool(set_names))
     for check in CHECKS:
         check.run(run)
+    secret.check_comments(run, sources)
     return Result(values=merged.values, problems=sort_problems(finish(run), order))

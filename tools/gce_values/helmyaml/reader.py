@@ -173,6 +173,8 @@ class _Builder:
         self.stack: list[_Frame] = []
         self.anchors: dict[str, _Node] = {}
         self.open_anchors: set[str] = set()
+        # Whether each open collection is written in flow style ({...} or [...]).
+        self.flows: list[bool] = []
         self.alias_nodes = 0
         self.values = 0
         self.root: _Node | None = None
@@ -211,9 +213,11 @@ class _Builder:
         if event.anchor:
             self.open_anchors.add(event.anchor)
         self.stack.append(_Frame(data=data, pointer=pointer, anchor=event.anchor, line=line, column=column))
+        self.flows.append(bool(event.flow_style))
 
     def end(self, event: Any) -> None:
         frame = self.stack.pop()
+        self.flows.pop()
         node = _Node(frame.data, frame.size, "map" if frame.is_map else "seq", frame.line, frame.column, frame.height)
         if frame.anchor:
             self.open_anchors.discard(frame.anchor)
@@ -229,6 +233,13 @@ class _Builder:
         if event.style == '"' and self.text is not None:
             self._check_escapes(event, line, column)
         plain = tag is None and event.implicit[0]
+        if plain and "?" in event.value and self.flows and self.flows[-1]:
+            # go-yaml ends a plain scalar at ? in a flow collection (libyaml reads on), then fails on the rest
+            raise self.fail(
+                "not valid YAML: a ? inside a plain value in {...} or [...] ends the value for Helm; quote it",
+                line,
+                column + event.value.index("?") if "\n" not in event.value else column,
+            )
         if at_key and ((plain and event.value == "<<") or tag == _MERGE):
             self._set_key("<<", line, column, is_merge=True)
             return
