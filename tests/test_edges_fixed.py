@@ -10,6 +10,7 @@ in an internal error.
 from __future__ import annotations
 
 import codecs
+import os
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from support.helmprobe import helm_template, write_probe_chart
 from support.paths import CHART_DIR, SEED_TEXT
 
 RELEASE = "gce-edges"
+EXAMPLES = int(os.environ.get("GCE_FUZZ_EXAMPLES", "30"))
 HELMS = ["v3.8", "v4"]
 
 
@@ -188,7 +190,7 @@ def test_every_private_use_code_point_in_a_comment_is_just_a_comment(tmp_path: P
 _PLACES = ("# {} comment", "key{}: x", "k: a{}b", "k: 'a{}b'", 'k: "a{}b"', "{}k: x", "k:\n  - a{}")
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10 * EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     points=st.lists(st.integers(0, 0x10FFFF).filter(lambda c: not 0xD800 <= c <= 0xDFFF), min_size=1, max_size=3),
     place=st.sampled_from(_PLACES),
