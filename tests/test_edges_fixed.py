@@ -206,3 +206,14 @@ def test_any_code_point_anywhere_ends_in_a_result_or_an_input_error(points: list
         return
     for name in ("text", "github"):
         assert all("\n" not in line for line in reporters.REPORTERS[name](result.problems, ["conf.yaml"], [], False))
+
+
+@pytest.mark.parametrize("plane", range(17))
+@pytest.mark.parametrize("place", ["# {}\n", 'displayName: "{}"\n', "nodeSelector: {{a: '{}'}}\n"])
+def test_every_code_point_of_a_plane_ends_in_a_result_or_an_input_error(plane: int, place: str) -> None:
+    """All of a plane's code points at once (surrogates aside: UTF-8 cannot hold them), in three places."""
+    points = "".join(chr(c) for c in range(plane * 0x10000, (plane + 1) * 0x10000) if not 0xD800 <= c <= 0xDFFF)
+    try:
+        validate_sources([("conf.yaml", SEED_TEXT + place.format(points))])
+    except InputError as error:
+        assert "\n" not in str(error)

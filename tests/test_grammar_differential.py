@@ -55,14 +55,15 @@ def grammar_confs(draw: st.DrawFn) -> tuple[str, str]:
         for part in ("requests", "limits"):
             lines.append(f"  {part}:")
             lines += [f"    {name}: {pod[(part, name)]}" for (group, name) in _POD_KEYS if group == part]
-    url, password = draw(credential_text())
+    # A URL password in a value is a warning (Helm takes it); any credential in a comment is one too.
     where = draw(st.sampled_from(("env", "comment", "none")))
+    password = ""
     if where == "env":
+        url, password = draw(credential_text())
         lines.append(f"userEnvironment: {{HTTPS_PROXY: {draw(yaml_forms(url))}}}")
     elif where == "comment":
-        lines.append(f"# proxy was {url}")
-    else:
-        password = ""
+        text, password = draw(credential_text(("url", "token", "assignment")))
+        lines.append(f"# was {text}")
     return "\n".join(lines) + "\n", password
 
 

@@ -3,8 +3,9 @@
 Each strategy writes YAML text for one value, the way a user could: Kubernetes quantities (sign, digits,
 dot, every suffix and decimal exponent, and near misses of each), numbers in the spellings YAML 1.1 and
 Go's float printing produce, strings in plain, single- and double-quoted form with escapes, and
-credentials of every shape gce_values.checks.secretscan knows (URL userinfo among them). They feed
-tests/test_grammar_differential.py, which holds live Helm's verdict against validate's.
+credentials in the shapes gce_values.checks.secretscan knows (a URL password, a token, a client-secret
+assignment). They feed tests/test_grammar_differential.py, which holds live Helm's verdict against
+validate's.
 """
 
 from __future__ import annotations
@@ -78,9 +79,17 @@ _SECRET_WORDS = st.text("abcdefghijkmnopqrstuvwxyzABCDEFGH0123456789", min_size=
 
 
 @st.composite
-def credential_text(draw: st.DrawFn) -> tuple[str, str]:
-    """(text with a credential in it, the secret part that must never be printed)."""
+def credential_text(draw: st.DrawFn, shapes: tuple[str, ...] = ("url",)) -> tuple[str, str]:
+    """(text with a credential of one of ``shapes`` in it, the secret part that must never be printed):
+    a URL with a password, a random-looking token, or a client-secret assignment."""
     secret = "Zq" + draw(_SECRET_WORDS)  # a prefix no other generated text has
+    shape = draw(st.sampled_from(shapes))
+    if shape == "token":
+        token = secret + draw(st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=40))
+        return token, token
+    if shape == "assignment":
+        name = draw(st.sampled_from(("GLOBUS_COMPUTE_CLIENT_SECRET", "FUNCX_SDK_CLIENT_SECRET")))
+        return f"{name}={secret}", secret
     user = draw(st.sampled_from(("user", "u", "alice.b", "a%40b")))
     host = draw(st.sampled_from(("host", "example.org:8443", "10.0.0.1", "[::1]:5000")))
     scheme = draw(st.sampled_from(("https", "http", "postgres", "redis", "git+ssh", "s3")))
