@@ -15,6 +15,7 @@ text in another grammar): the rule then does not apply, and the schema's pattern
 
 from __future__ import annotations
 
+import functools
 import re
 
 from gce_values.records import TYPE_CHECKING
@@ -36,8 +37,12 @@ _WIDTH = len(str(CAP))
 _WHOLE_DIGITS = len(str(2**63 - 1))
 
 
+@functools.lru_cache(maxsize=4096)
 def nano(text: str) -> int | None:
-    """The quantity ``text`` in nano-units (signed), as Kubernetes stores it; None if not a quantity."""
+    """The quantity ``text`` in nano-units (signed), as Kubernetes stores it; None if not a quantity.
+
+    Cached: every conf has the same few quantities (512Mi, 2Gi, 100m), and a batch of confs repeats them.
+    """
     if not re.fullmatch(QUANTITY, text):
         return None
     parts = re.fullmatch(_PARTS, text)
