@@ -97,6 +97,30 @@ def expected_worker_init(values: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def proxy_env(values: dict[str, Any]) -> dict[str, str]:
+    """The proxy settings as environment variables, in both spellings."""
+    names = {"httpsProxy": "HTTPS_PROXY", "httpProxy": "HTTP_PROXY", "noProxy": "NO_PROXY"}
+    env = {}
+    for key, name in names.items():
+        if values["proxy"][key]:
+            env[name] = env[name.lower()] = values["proxy"][key]
+    return env
+
+
+def expected_worker_env(values: dict[str, Any]) -> list[dict[str, Any]]:
+    """The proxy, then workerEnv (a plain value, or a reference Kubernetes resolves), each by name."""
+    entries = [{"name": n, "value": v} for n, v in sorted(proxy_env(values).items()) if n not in values["workerEnv"]]
+    for name, value in sorted(values["workerEnv"].items()):
+        entries.append({"name": name, "valueFrom": value} if isinstance(value, dict) else {"name": name, "value": value})
+    return entries
+
+
+def expected_service_account(values: dict[str, Any], release: str) -> str | None:
+    if values["workerServiceAccountName"]:
+        return str(values["workerServiceAccountName"])
+    return f"{release}-worker" if values["rbacEnabled"] else None
+
+
 def expected_core(value_set: ValueSet) -> dict[str, Any]:
     endpoint = value_set.values["endpoint"]
     return {
@@ -123,6 +147,7 @@ def expected_user(value_set: ValueSet) -> dict[str, Any]:
         "heartbeat_period": values["endpoint"]["heartbeatPeriod"],
         "idle_heartbeats_soft": values["endpoint"]["idleHeartbeatsSoft"],
         "idle_heartbeats_hard": values["endpoint"]["idleHeartbeatsHard"],
+        "heartbeat_threshold": values["endpoint"]["heartbeatThreshold"],
         # Only workers holding the engine's keys (the provider hands them over) may connect.
         "encrypted": True,
         "addresses": [POD_IP],
@@ -132,6 +157,7 @@ def expected_user(value_set: ValueSet) -> dict[str, Any]:
         "owner_config_map": f"{release}-workers",
         "worker_keys_secret": f"{release}-worker-keys",
         "labels": {
+            **values["workerLabels"],
             "app.kubernetes.io/name": "globus-compute-endpoint",
             "app.kubernetes.io/instance": release,
             "app.kubernetes.io/component": "worker",
@@ -143,7 +169,7 @@ def expected_user(value_set: ValueSet) -> dict[str, Any]:
         "image": expected_image(values),
         "image_pull_policy": values["image"]["pullPolicy"],
         "pod_name": f"{release}-worker",
-        "service_account_name": f"{release}-worker" if values["rbacEnabled"] else None,
+        "service_account_name": expected_service_account(values, release),
         "secret": values["imagePullSecret"] or None,
         "user_id": str(values["podSecurity"]["runAsUser"]),
         "group_id": str(values["podSecurity"]["runAsGroup"]),
@@ -159,6 +185,15 @@ def expected_user(value_set: ValueSet) -> dict[str, Any]:
         "extra_requests": values["workerExtraResources"],
         "extra_limits": values["workerExtraResources"],
         "worker_init": expected_worker_init(values),
+        "parallelism": values["parallelism"],
+        "annotations": values["workerAnnotations"] or None,
+        "worker_env": expected_worker_env(values),
+        "worker_volumes": values["workerVolumes"],
+        "worker_volume_mounts": values["workerVolumeMounts"],
+        "automount_service_account_token": values["workerAutomountServiceAccountToken"],
+        "affinity": values["workerAffinity"],
+        "priority_class_name": values["workerPriorityClassName"] or None,
+        "runtime_class_name": values["workerRuntimeClassName"] or None,
     }
 
 

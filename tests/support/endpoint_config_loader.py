@@ -47,6 +47,7 @@ def describe_user(config: Any) -> dict[str, Any]:
         "heartbeat_period": config.heartbeat_period,
         "idle_heartbeats_soft": config.idle_heartbeats_soft,
         "idle_heartbeats_hard": config.idle_heartbeats_hard,
+        "heartbeat_threshold": config.heartbeat_threshold,
         "encrypted": executor.encrypted,
         "addresses": sorted(executor.all_addresses),
         "max_workers_per_node": executor.max_workers_per_node,
@@ -79,6 +80,15 @@ def describe_user(config: Any) -> dict[str, Any]:
                 "extra_requests",
                 "extra_limits",
                 "worker_init",
+                "parallelism",
+                "annotations",
+                "worker_env",
+                "worker_volumes",
+                "worker_volume_mounts",
+                "automount_service_account_token",
+                "affinity",
+                "priority_class_name",
+                "runtime_class_name",
             )
         },
     }
