@@ -70,6 +70,32 @@ BROKEN: dict[str, tuple[str, tuple[int, int, str, str], tuple[str, ...]]] = {
         SEED + "imagePullSecret: regcred\nworkerNamespace: gce-workers\n",
         (6, 1, "imagePullSecret", "warning"),
         (),
+    ),    "worker-mounts-name-volumes": (
+        SEED + "workerVolumes:\n  - {name: data, emptyDir: {sizeLimit: 1Gi}}\n"
+        "workerVolumeMounts:\n  - {name: data, mountPath: /data}\n  - {name: dat, mountPath: /dat}\n",
+        (10, 6, "workerVolumeMounts[1].name", "error"),
+        (),
+    ),
+    "worker-volume-names-unique": (
+        SEED + "workerVolumes:\n  - name: worker-keys\n    emptyDir: {sizeLimit: 1Gi}\n",
+        (7, 5, "workerVolumes[0].name", "error"),
+        (),
+    ),
+    "worker-mount-paths-unique": (
+        SEED + "workerVolumes:\n  - {name: a, emptyDir: {sizeLimit: 1Gi}}\n"
+        "workerVolumeMounts:\n  - {name: a, mountPath: /data}\n  - {name: a, mountPath: /data}\n",
+        (10, 15, "workerVolumeMounts[1].mountPath", "error"),
+        (),
+    ),
+    "worker-labels-keep-release-labels": (
+        SEED + "workerLabels:\n  example.org/team: atlas\n  release: mine\n",
+        (8, 3, "workerLabels.release", "error"),
+        (),
+    ),
+    "worker-token-reaches-functions": (
+        SEED + "workerAutomountServiceAccountToken: true\n",
+        (6, 1, "workerAutomountServiceAccountToken", "warning"),
+        (),
     ),
 }
 

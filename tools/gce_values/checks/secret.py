@@ -21,6 +21,12 @@ _HINT = (
     "(slate secret create NAME --from-env-file FILE), never in the conf; "
     "if this file was shared or committed, rotate the credential"
 )
+# A worker variable can take its value from a Secret key instead, which Kubernetes resolves in the pod.
+_WORKER_ENV = "/workerEnv/"
+_WORKER_ENV_HINT = (
+    "put it in a Secret in the worker namespace and refer to it: NAME: {secretKeyRef: {name: SECRET, key: KEY}}; "
+    "if this file was shared or committed, rotate the credential"
+)
 
 
 def check(run: Run) -> None:
@@ -48,4 +54,5 @@ def _report(run: Run, finding: secretscan.Finding, origin: Origin, data: Any) ->
     run.facts.secret_pointers.add(finding.pointer)
     run.redact.add(finding.matched)
     place = "key" if finding.at_key else "value"
-    run.add(where, finding.pointer, ERROR, SECRET, f"this {place} looks like a credential: {finding.what}", _HINT, data)
+    hint = _WORKER_ENV_HINT if finding.pointer.startswith(_WORKER_ENV) else _HINT
+    run.add(where, finding.pointer, ERROR, SECRET, f"this {place} looks like a credential: {finding.what}", hint, data)
