@@ -255,3 +255,33 @@ def test_provider_names_what_the_chart_renders(
             # The policy that closes the workers to connections selects the pods the provider makes.
             assert policy["metadata"]["namespace"] == provider["namespace"]
             assert policy["spec"]["podSelector"]["matchLabels"].items() <= provider["labels"].items()
+
+
+@pytest.mark.parametrize("helm", HELM_VERSIONS)
+def test_proxy_reaches_the_endpoint_every_worker_manager_and_every_worker(
+    chart: HelmRenderer, loaded: dict[str, dict[str, Any]], helm: str
+) -> None:
+    values = VALUE_SETS["realwork"].values
+    expected = proxy_env(values)
+    assert set(expected) == {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"}
+    rendered = chart.render_set(helm, VALUE_SETS["realwork"])
+
+    # The endpoint (the manager process) has it in its environment.
+    [container] = rendered.deployment["spec"]["template"]["spec"]["containers"]
+    env = {entry["name"]: entry.get("value") for entry in container["env"]}
+    assert {name: env.get(name) for name in expected} == expected
+    # Each user endpoint process reads user_environment.yaml into its environment (yaml.safe_load).
+    user_environment = yaml.safe_load(rendered.configmap["data"]["user_environment.yaml"])
+    assert {name: user_environment.get(name) for name in expected} == expected
+    # The provider the endpoint builds gives it to every worker pod.
+    worker_env = {entry["name"]: entry.get("value") for entry in result_of(loaded, helm, "realwork")["user"]["worker_env"]}
+    assert {name: worker_env.get(name) for name in expected} == expected
+
+
+@pytest.mark.parametrize("helm", HELM_VERSIONS)
+def test_without_a_proxy_no_process_gets_one(chart: HelmRenderer, helm: str) -> None:
+    rendered = chart.render_set(helm, VALUE_SETS["default"])
+    [container] = rendered.deployment["spec"]["template"]["spec"]["containers"]
+
+    assert not {entry["name"].upper() for entry in container["env"]} & {"HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY"}
+    assert "user_environment.yaml" not in rendered.configmap["data"]

@@ -73,7 +73,30 @@ def violations(rule: Rule, schema: ValuesSchema) -> list[dict[str, Any]]:
         else:
             trigger = nested(spec["whenFalse"], False)
         return [merged(trigger, nested(rule.key, ""))]
+    if rule.kind in ("namesDefined", "uniqueNames"):
+        return list_violations(rule)
     pytest.fail(f"rule {rule.id}: no violating conf known for kind {rule.kind!r}", pytrace=False)
+
+
+def list_violations(rule: Rule) -> list[dict[str, Any]]:
+    """A volume list and a mount list, each valid on its own, whose names or paths break the rule."""
+    spec = rule.spec
+    field = spec["field"]
+
+    def item(value: str) -> dict[str, Any]:
+        if rule.key == "workerVolumes":
+            return {"name": value, "emptyDir": {"sizeLimit": "1Gi"}}
+        if field == "mountPath":
+            return {"name": "v", "mountPath": value}
+        return {"name": value, "mountPath": f"/{value}"}
+
+    volumes = {"workerVolumes": [{"name": "v", "emptyDir": {"sizeLimit": "1Gi"}}]}
+    if rule.kind == "namesDefined":
+        return [merged(volumes, nested(rule.key, [item("v"), item("undefined")]))]
+    repeated = "/twice" if field == "mountPath" else "v"
+    confs = [merged(volumes, nested(rule.key, [item(repeated), item(repeated)]))]
+    confs += [merged(volumes, nested(rule.key, [item(str(name))])) for name in spec.get("reserved", [])]
+    return confs
 
 
 def error_cases() -> list[Any]:
