@@ -25,6 +25,7 @@ from support.chartrender import (
     HelmRenderer,
     ValueSet,
     load_yaml_file,
+    proxy_env,
 )
 from support.kubeconfig import DUMMY_KUBECONFIG
 from support.paths import CHART_DIR, TESTS_DIR
@@ -95,16 +96,6 @@ def expected_worker_init(values: dict[str, Any]) -> str:
     if values["workerInit"]:
         lines.append(values["workerInit"])
     return "\n".join(lines)
-
-
-def proxy_env(values: dict[str, Any]) -> dict[str, str]:
-    """The proxy settings as environment variables, in both spellings."""
-    names = {"httpsProxy": "HTTPS_PROXY", "httpProxy": "HTTP_PROXY", "noProxy": "NO_PROXY"}
-    env = {}
-    for key, name in names.items():
-        if values["proxy"][key]:
-            env[name] = env[name.lower()] = values["proxy"][key]
-    return env
 
 
 def expected_worker_env(values: dict[str, Any]) -> list[dict[str, Any]]:
