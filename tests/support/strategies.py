@@ -48,7 +48,9 @@ def _spellings(node: dict[str, Any]) -> tuple[list[str], list[str]]:
             good.append(_flow(limit) if bound != "exclusiveMinimum" else _flow(limit + 1))
             near += [_flow(limit - 1), _flow(limit + 1)]
     if "integer" in kinds or "number" in kinds:
-        good += ["2", "1e1", "0o7"]
+        good.append("2")
+        if not node.get("x-text"):  # an identifier whose number text changes is refused by gce-values only
+            good += ["1e1", "0o7"]
         near += ["0.5", "08"]
     if "boolean" in kinds:
         good += ["true", "false", "yes", "no", "on", "Off", "y"]
