@@ -118,6 +118,7 @@ def expected_core(value_set: ValueSet) -> dict[str, Any]:
         "type": "CoreEndpointConfig",
         "display_name": endpoint["displayName"] or value_set.release,
         "public": endpoint["public"],
+        "high_assurance": endpoint["highAssurance"],
         "debug": endpoint["debug"],
         "heartbeat_period": endpoint["heartbeatPeriod"],
         "amqp_port": endpoint["amqpPort"],
@@ -132,6 +133,7 @@ def expected_user(value_set: ValueSet) -> dict[str, Any]:
     release = value_set.release
     return {
         "type": "UserEndpointConfig",
+        "high_assurance": values["endpoint"]["highAssurance"],
         "engine": "GlobusComputeEngine",
         "executor": "HighThroughputExecutor",
         "provider": "ReleaseKubernetesProvider",

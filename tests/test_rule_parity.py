@@ -39,7 +39,7 @@ ID_IN_TEXT = re.compile(r"\[([a-z0-9-]+)\]")
 
 def rule_keys(rule: Rule) -> list[str]:
     keys = [rule.key, *rule.spec.get("keys", [])]
-    keys += [rule.spec[name] for name in ("whenNonEmpty", "whenFalse", "definedIn") if name in rule.spec]
+    keys += [rule.spec[name] for name in ("whenNonEmpty", "whenFalse", "whenTrue", "definedIn") if name in rule.spec]
     keys += [when["key"] for when in rule.spec.get("when", [])]
     return list(dict.fromkeys(keys))
 

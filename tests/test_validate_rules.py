@@ -70,7 +70,22 @@ BROKEN: dict[str, tuple[str, tuple[int, int, str, str], tuple[str, ...]]] = {
         SEED + "imagePullSecret: regcred\nworkerNamespace: gce-workers\n",
         (6, 1, "imagePullSecret", "warning"),
         (),
-    ),    "worker-mounts-name-volumes": (
+    ),    "high-assurance-needs-subscription": (
+        SEED + "endpoint:\n  highAssurance: true\n  authenticationPolicy: " + UUID + "\n",
+        (7, 3, "endpoint.highAssurance", "error"),
+        (),
+    ),
+    "high-assurance-needs-policy": (
+        SEED + "endpoint:\n  subscriptionId: " + UUID + "\n  highAssurance: true\n",
+        (8, 3, "endpoint.highAssurance", "error"),
+        (),
+    ),
+    "high-assurance-is-for-good": (
+        SEED + "endpoint:\n  highAssurance: true\n  subscriptionId: " + UUID + "\n  authenticationPolicy: " + UUID + "\n",
+        (7, 3, "endpoint.highAssurance", "warning"),
+        (),
+    ),
+    "worker-mounts-name-volumes": (
         SEED + "workerVolumes:\n  - {name: data, emptyDir: {sizeLimit: 1Gi}}\n"
         "workerVolumeMounts:\n  - {name: data, mountPath: /data}\n  - {name: dat, mountPath: /dat}\n",
         (10, 6, "workerVolumeMounts[1].name", "error"),

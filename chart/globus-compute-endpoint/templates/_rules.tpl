@@ -34,6 +34,12 @@
 {{- if and (not (empty (index (.Values.endpoint | default dict) "admins"))) (eq (toString ((index (.Values.endpoint | default dict) "subscriptionId") | default "")) "") }}
   {{- fail "endpoint.subscriptionId is required when endpoint.admins is set [admins-need-subscription]" }}
 {{- end }}
+{{- if and (eq (toString (index (.Values.endpoint | default dict) "highAssurance")) "true") (eq (toString ((index (.Values.endpoint | default dict) "subscriptionId") | default "")) "") }}
+  {{- fail "endpoint.subscriptionId (a High Assurance subscription) is required when endpoint.highAssurance is true [high-assurance-needs-subscription]" }}
+{{- end }}
+{{- if and (eq (toString (index (.Values.endpoint | default dict) "highAssurance")) "true") (eq (toString ((index (.Values.endpoint | default dict) "authenticationPolicy") | default "")) "") }}
+  {{- fail "endpoint.authenticationPolicy (a High Assurance authentication policy) is required when endpoint.highAssurance is true [high-assurance-needs-policy]" }}
+{{- end }}
 {{- if and (eq (toString .Values.rbacEnabled) "false") (eq (toString (.Values.serviceAccountName | default "")) "") }}
   {{- fail "serviceAccountName is required when rbacEnabled is false [service-account-without-rbac]" }}
 {{- end }}
@@ -61,6 +67,9 @@ WARNING: imagePullSecret must also exist in workerNamespace, or worker pods cann
 {{- end }}
 {{- if (eq (toString .Values.workerAutomountServiceAccountToken) "true") }}
 WARNING: workerAutomountServiceAccountToken is true: every function can read the worker service account's token and use the cluster with that account's rights [worker-token-reaches-functions]
+{{- end }}
+{{- if (eq (toString (index (.Values.endpoint | default dict) "highAssurance")) "true") }}
+WARNING: endpoint.highAssurance cannot be switched off (or on) later for the same endpointUUID: the endpoint registers with it for good [high-assurance-is-for-good]
 {{- end }}
 {{- end }}
 

@@ -13,7 +13,8 @@ Kinds and their fields (besides ``id``, ``message`` and ``severity``):
   lessOrEqual         keys [low, high]: low <= high (numbers; missing counts as 0, as in Helm)
   quantityLessOrEqual keys [low, high]: low <= high as Kubernetes quantities (500m, 2, 512Mi, 4Gi)
   forbiddenKeys       key (a mapping), forbidden: [names]: none of these names is a key of it
-  requiredWhen        key, and whenNonEmpty: K (K is not empty) or whenFalse: K (K is false)
+  requiredWhen        key, and whenNonEmpty: K (K is not empty), whenFalse: K (K is false) or whenTrue: K (K is
+                      true)
   releaseNameLength   key (Instance), max: the release name (SLATE: <chart>-<Instance>) fits
   warnWhen            key, when: [{key, greaterThan: N}, {key, equals: V} or {key, notEmpty: true}, ...]:
                       all hold
@@ -227,8 +228,9 @@ def _check_required_when(rule: Rule, ctx: Context) -> Violation | None:
         trigger = rule.spec["whenNonEmpty"]
         triggered = not go_empty(ctx.get(trigger))
     else:
-        trigger = rule.spec["whenFalse"]
-        triggered = go_string(ctx.get(trigger)) == "false"
+        flag = "false" if "whenFalse" in rule.spec else "true"
+        trigger = rule.spec["when" + flag.capitalize()]
+        triggered = go_string(ctx.get(trigger)) == flag
     if triggered and go_empty(ctx.get(rule.key)):
         return Violation(rule, ctx.user_first(rule.key, trigger))
     return None
@@ -238,7 +240,8 @@ def _go_required_when(rule: Rule) -> str:
     if "whenNonEmpty" in rule.spec:
         trigger = f"not (empty {_values_expr(rule.spec['whenNonEmpty'])})"
     else:
-        trigger = f'eq (toString {_values_expr(rule.spec["whenFalse"])}) "false"'
+        flag = "false" if "whenFalse" in rule.spec else "true"
+        trigger = f'eq (toString {_values_expr(rule.spec["when" + flag.capitalize()])}) "{flag}"'
     return f"and ({trigger}) ({_go_is_empty_text(rule.key)})"
 
 

@@ -168,6 +168,7 @@ def migrate(old: dict[str, Any], schema: ValuesSchema) -> Migration:
                 result.note(str(raw_key), "copied", str(raw_key))
         _drop_credentials(result, schema)
         _required(result)
+        _high_assurance_is_fixed(result)
         return result
     handlers: dict[str, Callable[[Migration, Any], None]] = {
         "workerImage": _worker_image,
@@ -196,6 +197,7 @@ def migrate(old: dict[str, Any], schema: ValuesSchema) -> Migration:
     _block_defaults(result)
     _drop_credentials(result, schema)
     _required(result)
+    _high_assurance_is_fixed(result)
     return result
 
 
@@ -495,3 +497,23 @@ def _required(result: Migration) -> None:
             "The old conf names no credentials secret. Create one with `gce-values secret create` and put its "
             "name here.",
         )
+
+
+def _high_assurance_is_fixed(result: Migration) -> None:
+    """Say, beside a kept endpoint UUID, that the endpoint's High Assurance setting came with it.
+
+    An endpoint registers as High Assurance or not, for good: one registered without it (every
+    predecessor's) cannot have endpoint.highAssurance switched on later under the same UUID.
+    """
+    kept = [c for c in result.changes if c.key == "endpointUUID" and c.action in ("copied", "changed")]
+    if not kept:
+        return
+    endpoint = result.values.get("endpoint")
+    high = isinstance(endpoint, dict) and endpoint.get("highAssurance") is True
+    setting = "with" if high else "without"
+    why = (
+        f"The endpoint keeps its registration, {setting} High Assurance: endpoint.highAssurance cannot be "
+        f"switched {'off' if high else 'on'} later for this UUID (a new UUID registers a new endpoint)."
+    )
+    change = kept[0]
+    result.renote(change.key, change.action, change.new_key, f"{change.reason} {why}".strip())
