@@ -100,9 +100,13 @@ def expected_worker_init(values: dict[str, Any]) -> str:
 
 def expected_worker_env(values: dict[str, Any]) -> list[dict[str, Any]]:
     """The proxy, then workerEnv (a plain value, or a reference Kubernetes resolves), each by name."""
-    entries = [{"name": n, "value": v} for n, v in sorted(proxy_env(values).items()) if n not in values["workerEnv"]]
+    entries: list[dict[str, Any]] = [
+        {"name": n, "value": v} for n, v in sorted(proxy_env(values).items()) if n not in values["workerEnv"]
+    ]
     for name, value in sorted(values["workerEnv"].items()):
-        entries.append({"name": name, "valueFrom": value} if isinstance(value, dict) else {"name": name, "value": value})
+        entries.append(
+            {"name": name, "valueFrom": value} if isinstance(value, dict) else {"name": name, "value": value}
+        )
     return entries
 
 
@@ -267,7 +271,9 @@ def test_proxy_reaches_the_endpoint_every_worker_manager_and_every_worker(
     user_environment = yaml.safe_load(rendered.configmap["data"]["user_environment.yaml"])
     assert {name: user_environment.get(name) for name in expected} == expected
     # The provider the endpoint builds gives it to every worker pod.
-    worker_env = {entry["name"]: entry.get("value") for entry in result_of(loaded, helm, "realwork")["user"]["worker_env"]}
+    worker_env = {
+        entry["name"]: entry.get("value") for entry in result_of(loaded, helm, "realwork")["user"]["worker_env"]
+    }
     assert {name: worker_env.get(name) for name in expected} == expected
 
 

@@ -192,7 +192,9 @@ def warning_value(when: dict[str, Any]) -> Any:
 @pytest.mark.parametrize("rule", WARNING_RULES, ids=lambda r: r.id)
 @pytest.mark.parametrize("helm", HELM_VERSIONS)
 def test_warning_rules_do_not_fail_the_render(chart: HelmRenderer, helm: str, rule: Rule) -> None:
-    conf = with_switched_on_requirements(merged(*(nested(when["key"], warning_value(when)) for when in rule.spec["when"])))
+    conf = with_switched_on_requirements(
+        merged(*(nested(when["key"], warning_value(when)) for when in rule.spec["when"]))
+    )
 
     rendered = chart.template(helm, conf, files=(SEED_FILE,), release=release_name("warn"))
 

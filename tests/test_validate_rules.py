@@ -70,7 +70,8 @@ BROKEN: dict[str, tuple[str, tuple[int, int, str, str], tuple[str, ...]]] = {
         SEED + "imagePullSecret: regcred\nworkerNamespace: gce-workers\n",
         (6, 1, "imagePullSecret", "warning"),
         (),
-    ),    "high-assurance-needs-subscription": (
+    ),
+    "high-assurance-needs-subscription": (
         SEED + "endpoint:\n  highAssurance: true\n  authenticationPolicy: " + UUID + "\n",
         (7, 3, "endpoint.highAssurance", "error"),
         (),
@@ -81,7 +82,12 @@ BROKEN: dict[str, tuple[str, tuple[int, int, str, str], tuple[str, ...]]] = {
         (),
     ),
     "high-assurance-is-for-good": (
-        SEED + "endpoint:\n  highAssurance: true\n  subscriptionId: " + UUID + "\n  authenticationPolicy: " + UUID + "\n",
+        SEED
+        + "endpoint:\n  highAssurance: true\n  subscriptionId: "
+        + UUID
+        + "\n  authenticationPolicy: "
+        + UUID
+        + "\n",
         (7, 3, "endpoint.highAssurance", "warning"),
         (),
     ),

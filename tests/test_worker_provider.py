@@ -308,7 +308,9 @@ def test_worker_env_holds_references_and_the_proxy(chart: HelmRenderer, make: An
         "name": "AWS_SECRET_ACCESS_KEY",
         "valueFrom": {"secretKeyRef": values["workerEnv"]["AWS_SECRET_ACCESS_KEY"]["secretKeyRef"]},
     }
-    assert env["ANALYSIS_MODE"]["valueFrom"] == {"configMapKeyRef": values["workerEnv"]["ANALYSIS_MODE"]["configMapKeyRef"]}
+    assert env["ANALYSIS_MODE"]["valueFrom"] == {
+        "configMapKeyRef": values["workerEnv"]["ANALYSIS_MODE"]["configMapKeyRef"]
+    }
     assert env["OMP_NUM_THREADS"] == {"name": "OMP_NUM_THREADS", "value": "1"}
     for name in ("HTTPS_PROXY", "https_proxy"):
         assert env[name]["value"] == values["proxy"]["httpsProxy"]
