@@ -139,6 +139,7 @@ def expected_user(value_set: ValueSet) -> dict[str, Any]:
         "type": "UserEndpointConfig",
         "high_assurance": values["endpoint"]["highAssurance"],
         "engine": "GlobusComputeEngine",
+        "max_retries_on_system_failure": values["maxRetriesOnSystemFailure"],
         "executor": "HighThroughputExecutor",
         "provider": "ReleaseKubernetesProvider",
         "heartbeat_period": values["endpoint"]["heartbeatPeriod"],

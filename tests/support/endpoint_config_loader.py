@@ -44,6 +44,7 @@ def describe_user(config: Any) -> dict[str, Any]:
         "type": type(config).__name__,
         "high_assurance": config.high_assurance,
         "engine": type(engine).__name__,
+        "max_retries_on_system_failure": engine.max_retries_on_system_failure,
         "executor": type(executor).__name__,
         "provider": type(provider).__name__,
         "heartbeat_period": config.heartbeat_period,
