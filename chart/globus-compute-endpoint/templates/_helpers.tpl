@@ -232,3 +232,39 @@ over a proxy variable of the same name), a plain value or a Secret or ConfigMap 
 {{- end -}}
 {{- toJson $entries -}}
 {{- end }}
+
+{{/*
+gce.submissionSchema: the endpoint's user_config_schema.json, what a submission may choose (workerChoices):
+only the variables the user config template reads, each bounded; any other variable is refused.
+*/}}
+{{- define "gce.submissionSchema" -}}
+{{- $choices := .Values.workerChoices -}}
+{{- $properties := dict -}}
+{{- with $choices.images }}
+{{- $images := list (include "gce.workerImage" $) }}
+{{- range . }}{{ $images = append $images (toString .) }}{{ end }}
+{{- $_ := set $properties "worker_image" (dict "type" "string" "enum" (uniq $images)) }}
+{{- end }}
+{{- if gt (float64 $choices.maxCPU) 0.0 }}
+{{- $_ := set $properties "cpu" (dict "type" "number" "exclusiveMinimum" 0 "maximum" $choices.maxCPU) }}
+{{- end }}
+{{- if gt (float64 $choices.maxMemGiB) 0.0 }}
+{{- $_ := set $properties "memory_gib" (dict "type" "number" "exclusiveMinimum" 0 "maximum" $choices.maxMemGiB) }}
+{{- end }}
+{{- if gt (int $choices.maxGPUs) 0 }}
+{{- $_ := set $properties "gpus" (dict "type" "integer" "minimum" 0 "maximum" (int $choices.maxGPUs)) }}
+{{- end }}
+{{- toPrettyJson (dict "type" "object" "properties" $properties "additionalProperties" false) }}
+{{- end }}
+
+{{/*
+gce.choice: a value of the user config template that a submission may replace with its variable (a
+Jinja2 conditional), or the conf's value alone. Takes (list enabled variable valueWhenPassed confValue).
+*/}}
+{{- define "gce.choice" -}}
+{{- if index . 0 -}}
+{{ "{%" }} if {{ index . 1 }} is defined {{ "%}" }}{{ index . 2 }}{{ "{%" }} else {{ "%}" }}{{ index . 3 }}{{ "{%" }} endif {{ "%}" }}
+{{- else -}}
+{{ index . 3 }}
+{{- end -}}
+{{- end }}

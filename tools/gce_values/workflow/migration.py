@@ -27,6 +27,8 @@ THIS_CHART = "this chart"
 NEEDS_REVIEW = frozenset({"review", "unmapped"})
 
 # Keys whose meaning is the same in this chart: copied as they are (after type clean-up).
+# Keys that earlier versions of this chart had and no predecessor did (x-removed says what to do).
+EARLIER_KEYS = ("userConfigSchema",)
 STRAIGHT_KEYS = (
     "Instance",
     "endpointUUID",
@@ -142,7 +144,8 @@ def predecessor_of(old: dict[str, Any], schema: ValuesSchema) -> str:
     that survive, like Instance or maxBlocks, mean the same here); otherwise the keys only one of
     the predecessors had decide.
     """
-    if old and all(str(key) in schema.properties for key in old) and not _old_image(old.get("image")):
+    ours = (*schema.properties, *EARLIER_KEYS)
+    if old and all(str(key) in ours for key in old) and not _old_image(old.get("image")):
         return THIS_CHART
     if "Instance" in old:
         return SLATE_CHART
@@ -163,6 +166,8 @@ def migrate(old: dict[str, Any], schema: ValuesSchema) -> Migration:
         for raw_key, value in old.items():
             if raw_key in STRAIGHT_KEYS:
                 _straight(result, raw_key, value, schema)  # the same type clean-up as for a predecessor's conf
+            elif raw_key in EARLIER_KEYS:
+                _removed(result, str(raw_key), value, schema, old)
             else:
                 result.put(str(raw_key), value)
                 result.note(str(raw_key), "copied", str(raw_key))
