@@ -340,6 +340,7 @@ def test_user_config_schema_of_an_earlier_version_is_dropped_with_the_reason(tmp
     code, report, printed, migrated = _migrate(tmp_path, conf)
     [dropped] = [c for c in report["changes"] if c["key"] == "userConfigSchema"]
 
+    assert code == 0, printed
     assert report["predecessor"] == "this chart"
     assert dropped["action"] == "dropped" and "workerChoices" in dropped["reason"]
     assert "userConfigSchema" not in yaml.safe_load(migrated.read_text(encoding="utf-8"))
