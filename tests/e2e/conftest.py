@@ -179,7 +179,10 @@ def install_release(
     helm, kubectl = cluster.helm, cluster.kubectl
 
     def install(
-        worker_namespace: str | None = None, endpoint_uuid: str | None = None, credentials: Credentials | None = None
+        worker_namespace: str | None = None,
+        endpoint_uuid: str | None = None,
+        credentials: Credentials | None = None,
+        extra_values: dict[str, Any] | None = None,
     ) -> Release:
         name = random_name("gce-e2e")
         release = Release(name, namespace, endpoint_uuid or str(uuid.uuid4()), secret_name=f"{name}-credentials")
@@ -187,7 +190,10 @@ def install_release(
         if credentials is not None:
             kubectl.create(manifests.credentials_secret(release.secret_name, namespace, credentials, run_labels))
         values_file = tmp_path / f"{name}.yaml"
-        values = e2e_values(cluster.settings, release.endpoint_uuid, release.secret_name, worker_namespace)
+        values = {
+            **e2e_values(cluster.settings, release.endpoint_uuid, release.secret_name, worker_namespace),
+            **(extra_values or {}),
+        }
         values_file.write_text(yaml.safe_dump(values), encoding="utf-8")
         helm.install(name, CHART, namespace, values_file)
         release.objects = manifests.parse_objects(helm.manifest(name, namespace))

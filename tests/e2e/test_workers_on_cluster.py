@@ -27,7 +27,8 @@ def test_hello_world_returns_through_worker_pods_the_endpoint_started(
     worker_namespace: str, install_release: InstallRelease, cluster: E2eCluster, run_labels: dict[str, str]
 ) -> None:
     kubectl = cluster.kubectl
-    release = install_release(worker_namespace=worker_namespace, credentials=DUMMY)
+    # Idle workers go after 5 s, so the test sees the engine scale its pod in.
+    release = install_release(worker_namespace=worker_namespace, credentials=DUMMY, extra_values={"maxIdleTime": 5})
     workers = release.worker_identity()
     engine.run_driver(kubectl, release, ["--idle-wait", "120"], run_labels)
 
