@@ -71,6 +71,53 @@ BROKEN: dict[str, tuple[str, tuple[int, int, str, str], tuple[str, ...]]] = {
         (6, 1, "imagePullSecret", "warning"),
         (),
     ),
+    "high-assurance-needs-subscription": (
+        SEED + "endpoint:\n  highAssurance: true\n  authenticationPolicy: " + UUID + "\n",
+        (7, 3, "endpoint.highAssurance", "error"),
+        (),
+    ),
+    "high-assurance-needs-policy": (
+        SEED + "endpoint:\n  subscriptionId: " + UUID + "\n  highAssurance: true\n",
+        (8, 3, "endpoint.highAssurance", "error"),
+        (),
+    ),
+    "high-assurance-is-for-good": (
+        SEED
+        + "endpoint:\n  highAssurance: true\n  subscriptionId: "
+        + UUID
+        + "\n  authenticationPolicy: "
+        + UUID
+        + "\n",
+        (7, 3, "endpoint.highAssurance", "warning"),
+        (),
+    ),
+    "worker-mounts-name-volumes": (
+        SEED + "workerVolumes:\n  - {name: data, emptyDir: {sizeLimit: 1Gi}}\n"
+        "workerVolumeMounts:\n  - {name: data, mountPath: /data}\n  - {name: dat, mountPath: /dat}\n",
+        (10, 6, "workerVolumeMounts[1].name", "error"),
+        (),
+    ),
+    "worker-volume-names-unique": (
+        SEED + "workerVolumes:\n  - name: worker-keys\n    emptyDir: {sizeLimit: 1Gi}\n",
+        (7, 5, "workerVolumes[0].name", "error"),
+        (),
+    ),
+    "worker-mount-paths-unique": (
+        SEED + "workerVolumes:\n  - {name: a, emptyDir: {sizeLimit: 1Gi}}\n"
+        "workerVolumeMounts:\n  - {name: a, mountPath: /data}\n  - {name: a, mountPath: /data}\n",
+        (10, 15, "workerVolumeMounts[1].mountPath", "error"),
+        (),
+    ),
+    "worker-labels-keep-release-labels": (
+        SEED + "workerLabels:\n  example.org/team: atlas\n  release: mine\n",
+        (8, 3, "workerLabels.release", "error"),
+        (),
+    ),
+    "worker-token-reaches-functions": (
+        SEED + "workerAutomountServiceAccountToken: true\n",
+        (6, 1, "workerAutomountServiceAccountToken", "warning"),
+        (),
+    ),
 }
 
 

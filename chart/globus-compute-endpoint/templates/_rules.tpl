@@ -34,11 +34,29 @@
 {{- if and (not (empty (index (.Values.endpoint | default dict) "admins"))) (eq (toString ((index (.Values.endpoint | default dict) "subscriptionId") | default "")) "") }}
   {{- fail "endpoint.subscriptionId is required when endpoint.admins is set [admins-need-subscription]" }}
 {{- end }}
+{{- if and (eq (toString (index (.Values.endpoint | default dict) "highAssurance")) "true") (eq (toString ((index (.Values.endpoint | default dict) "subscriptionId") | default "")) "") }}
+  {{- fail "endpoint.subscriptionId (a High Assurance subscription) is required when endpoint.highAssurance is true [high-assurance-needs-subscription]" }}
+{{- end }}
+{{- if and (eq (toString (index (.Values.endpoint | default dict) "highAssurance")) "true") (eq (toString ((index (.Values.endpoint | default dict) "authenticationPolicy") | default "")) "") }}
+  {{- fail "endpoint.authenticationPolicy (a High Assurance authentication policy) is required when endpoint.highAssurance is true [high-assurance-needs-policy]" }}
+{{- end }}
 {{- if and (eq (toString .Values.rbacEnabled) "false") (eq (toString (.Values.serviceAccountName | default "")) "") }}
   {{- fail "serviceAccountName is required when rbacEnabled is false [service-account-without-rbac]" }}
 {{- end }}
 {{- if gt (len .Release.Name) 53 }}
   {{- fail "the release name is longer than Helm's 53 characters: shorten Instance (SLATE names the release globus-compute-endpoint-<Instance>) [release-name-length]" }}
+{{- end }}
+{{- if ne (include "gce.undefinedNames" (list (.Values.workerVolumeMounts | default list) (.Values.workerVolumes | default list) "name")) "" }}
+  {{- fail "every entry of workerVolumeMounts must name a volume of workerVolumes [worker-mounts-name-volumes]" }}
+{{- end }}
+{{- if ne (include "gce.repeatedNames" (list (.Values.workerVolumes | default list) "name" (list "worker-keys"))) "" }}
+  {{- fail "the names of workerVolumes must differ from each other and from worker-keys (the volume of the workers' connection keys) [worker-volume-names-unique]" }}
+{{- end }}
+{{- if ne (include "gce.repeatedNames" (list (.Values.workerVolumeMounts | default list) "mountPath" (list "/etc/gce-worker-keys"))) "" }}
+  {{- fail "the mountPaths of workerVolumeMounts must differ from each other and from /etc/gce-worker-keys (where the workers' connection keys are mounted) [worker-mount-paths-unique]" }}
+{{- end }}
+{{- if or (hasKey (.Values.workerLabels | default dict) "app.kubernetes.io/name") (hasKey (.Values.workerLabels | default dict) "app.kubernetes.io/instance") (hasKey (.Values.workerLabels | default dict) "app.kubernetes.io/component") (hasKey (.Values.workerLabels | default dict) "release") (hasKey (.Values.workerLabels | default dict) "instance") (hasKey (.Values.workerLabels | default dict) "parsl-job-id") }}
+  {{- fail "workerLabels must not set the labels the release puts on its worker pods (the NetworkPolicies, SLATE and the endpoint select the workers by them) [worker-labels-keep-release-labels]" }}
 {{- end }}
 {{- end }}
 
@@ -46,6 +64,12 @@
 {{- define "gce.warnings" -}}
 {{- if and (not (empty .Values.imagePullSecret)) (not (empty .Values.workerNamespace)) }}
 WARNING: imagePullSecret must also exist in workerNamespace, or worker pods cannot pull their image [pull-secret-in-worker-namespace]
+{{- end }}
+{{- if (eq (toString .Values.workerAutomountServiceAccountToken) "true") }}
+WARNING: workerAutomountServiceAccountToken is true: every function can read the worker service account's token and use the cluster with that account's rights [worker-token-reaches-functions]
+{{- end }}
+{{- if (eq (toString (index (.Values.endpoint | default dict) "highAssurance")) "true") }}
+WARNING: endpoint.highAssurance cannot be switched off (or on) later for the same endpointUUID: the endpoint registers with it for good [high-assurance-is-for-good]
 {{- end }}
 {{- end }}
 
@@ -122,4 +146,23 @@ WARNING: imagePullSecret must also exist in workerNamespace, or worker pods cann
 {{- $carry = div $sum 1000000000 -}}
 {{- end -}}
 {{- printf "%d%s" $carry $out -}}
+{{- end }}
+
+{{/* gce.undefinedNames: the first item of a list whose field names no item of another list. */}}
+{{- define "gce.undefinedNames" -}}
+{{- $field := index . 2 -}}
+{{- $defined := list -}}
+{{- range (index . 1) }}{{ $defined = append $defined (toString (index . "name")) }}{{ end -}}
+{{- $missing := list -}}
+{{- range (index . 0) }}{{ if not (has (toString (index . $field)) $defined) }}{{ $missing = append $missing (toString (index . $field)) }}{{ end }}{{ end -}}
+{{- if $missing }}{{ first $missing | quote }}{{ end -}}
+{{- end }}
+
+{{/* gce.repeatedNames: the first item of a list whose field repeats another's or a reserved one. */}}
+{{- define "gce.repeatedNames" -}}
+{{- $field := index . 1 -}}
+{{- $seen := index . 2 -}}
+{{- $repeated := list -}}
+{{- range (index . 0) }}{{ $name := toString (index . $field) }}{{ if has $name $seen }}{{ $repeated = append $repeated $name }}{{ end }}{{ $seen = append $seen $name }}{{ end -}}
+{{- if $repeated }}{{ first $repeated | quote }}{{ end -}}
 {{- end }}

@@ -25,6 +25,12 @@ _HINT = (
     "(slate secret create NAME --from-env-file FILE), never in the conf; "
     "if this file was shared or committed, rotate the credential"
 )
+# A worker variable can take its value from a Secret key instead, which Kubernetes resolves in the pod.
+_WORKER_ENV = "/workerEnv/"
+_WORKER_ENV_HINT = (
+    "put it in a Secret in the worker namespace and refer to it: NAME: {secretKeyRef: {name: SECRET, key: KEY}}; "
+    "if this file was shared or committed, rotate the credential"
+)
 
 _URL_HINT = (
     "if the password must reach the endpoint (a proxy, say), keep the conf private; otherwise drop "
@@ -61,7 +67,8 @@ def _report(run: Run, finding: secretscan.Finding, origin: Origin, data: Any) ->
         message = f"this {place} holds {finding.what}, which anyone who reads the conf can use"
         run.add(where, finding.pointer, WARNING, SECRET_URL, message, _URL_HINT, data)
         return
-    run.add(where, finding.pointer, ERROR, SECRET, f"this {place} looks like a credential: {finding.what}", _HINT, data)
+    hint = _WORKER_ENV_HINT if finding.pointer.startswith(_WORKER_ENV) else _HINT
+    run.add(where, finding.pointer, ERROR, SECRET, f"this {place} looks like a credential: {finding.what}", hint, data)
 
 
 def check_comments(run: Run, sources: Sequence[tuple[str, str]]) -> None:

@@ -14,10 +14,18 @@ Kinds and their fields (besides ``id``, ``message`` and ``severity``):
   quantityLessOrEqual keys [low, high]: low <= high as Kubernetes quantities (500m, 2, 512Mi, 4Gi, 1e3),
                       exactly (checks.quantities); a value that is not one leaves the rule out
   forbiddenKeys       key (a mapping), forbidden: [names]: none of these names is a key of it
-  requiredWhen        key, and whenNonEmpty: K (K is not empty) or whenFalse: K (K is false)
+  requiredWhen        key, and whenNonEmpty: K (K is not empty), whenFalse: K (K is false) or whenTrue: K (K is
+                      true)
   releaseNameLength   key (Instance), max: the release name (SLATE: <chart>-<Instance>) fits
   warnWhen            key, when: [{key, greaterThan: N}, {key, equals: V} or {key, notEmpty: true}, ...]:
                       all hold
+  namesDefined        key (a list of mappings), field, definedIn (a list of mappings): every item's field
+                      is the name of an item of definedIn (a volume mount names a volume)
+  uniqueNames         key (a list of mappings), field, reserved: [names]: no two items share the field's
+                      value, and none takes a reserved one
+
+The last two need a loop, which a Go template condition cannot hold: their conditions call helper
+templates (``HELPER_TEMPLATES``) that _rules.tpl defines beside the rules.
 """
 
 from __future__ import annotations
@@ -189,8 +197,9 @@ def _check_required_when(rule: Rule, ctx: Context) -> Violation | None:
         trigger = rule.spec["whenNonEmpty"]
         triggered = not go_empty(ctx.get(trigger))
     else:
-        trigger = rule.spec["whenFalse"]
-        triggered = go_string(ctx.get(trigger)) == "false"
+        flag = "false" if "whenFalse" in rule.spec else "true"
+        trigger = rule.spec["when" + flag.capitalize()]
+        triggered = go_string(ctx.get(trigger)) == flag
     if triggered and go_empty(ctx.get(rule.key)):
         return Violation(rule, ctx.user_first(rule.key, trigger))
     return None
@@ -200,7 +209,8 @@ def _go_required_when(rule: Rule) -> str:
     if "whenNonEmpty" in rule.spec:
         trigger = f"not (empty {_values_expr(rule.spec['whenNonEmpty'])})"
     else:
-        trigger = f'eq (toString {_values_expr(rule.spec["whenFalse"])}) "false"'
+        flag = "false" if "whenFalse" in rule.spec else "true"
+        trigger = f'eq (toString {_values_expr(rule.spec["when" + flag.capitalize()])}) "{flag}"'
     return f"and ({trigger}) ({_go_is_empty_text(rule.key)})"
 
 
@@ -249,6 +259,79 @@ def _go_warn_when(rule: Rule) -> str:
     return conds[0] if len(conds) == 1 else "and " + " ".join(conds)
 
 
+def _items(value: Any) -> list[dict[str, Any]]:
+    """The mappings of a list value (the schema allows no other items; a missing list is empty)."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _field_pointer(rule: Rule, index: int) -> str:
+    return ptr.child(ptr.child(ptr.from_dotted(rule.key), index), rule.spec["field"])
+
+
+def _check_names_defined(rule: Rule, ctx: Context) -> Violation | None:
+    field = rule.spec["field"]
+    defined = {go_string(item.get("name")) for item in _items(ctx.get(rule.spec["definedIn"]))}
+    for index, item in enumerate(_items(ctx.get(rule.key))):
+        name = go_string(item.get(field))
+        if name not in defined:
+            return Violation(rule, _field_pointer(rule, index), hint=f"{name!r} is not among them")
+    return None
+
+
+def _go_names_defined(rule: Rule) -> str:
+    items, defined = (f"({_values_expr(key)} | default list)" for key in (rule.key, rule.spec["definedIn"]))
+    return f'ne (include "gce.undefinedNames" (list {items} {defined} "{rule.spec["field"]}")) ""'
+
+
+def _check_unique_names(rule: Rule, ctx: Context) -> Violation | None:
+    field = rule.spec["field"]
+    reserved = {go_string(name) for name in rule.spec.get("reserved", [])}
+    seen: set[str] = set()
+    for index, item in enumerate(_items(ctx.get(rule.key))):
+        name = go_string(item.get(field))
+        if name in reserved or name in seen:
+            why = "is reserved" if name in reserved else "comes twice"
+            return Violation(rule, _field_pointer(rule, index), hint=f"{name!r} {why}")
+        seen.add(name)
+    return None
+
+
+def _go_unique_names(rule: Rule) -> str:
+    reserved = " ".join(f'"{go_string(name)}"' for name in rule.spec.get("reserved", []))
+    items = f"({_values_expr(rule.key)} | default list)"
+    return f'ne (include "gce.repeatedNames" (list {items} "{rule.spec["field"]}" (list {reserved}))) ""'
+
+
+# The helper templates of the kinds whose condition needs a loop: each prints the first offending name
+# (nothing when the rule holds).
+HELPER_TEMPLATES = {
+    "namesDefined": (
+        "{{/* gce.undefinedNames: the first item of a list whose field names no item of another list. */}}\n"
+        '{{- define "gce.undefinedNames" -}}\n'
+        "{{- $field := index . 2 -}}\n"
+        "{{- $defined := list -}}\n"
+        '{{- range (index . 1) }}{{ $defined = append $defined (toString (index . "name")) }}{{ end -}}\n'
+        "{{- $missing := list -}}\n"
+        "{{- range (index . 0) }}{{ if not (has (toString (index . $field)) $defined) }}"
+        "{{ $missing = append $missing (toString (index . $field)) }}{{ end }}{{ end -}}\n"
+        "{{- if $missing }}{{ first $missing | quote }}{{ end -}}\n"
+        "{{- end }}\n"
+    ),
+    "uniqueNames": (
+        "{{/* gce.repeatedNames: the first item of a list whose field repeats another's or a reserved one. */}}\n"
+        '{{- define "gce.repeatedNames" -}}\n'
+        "{{- $field := index . 1 -}}\n"
+        "{{- $seen := index . 2 -}}\n"
+        "{{- $repeated := list -}}\n"
+        "{{- range (index . 0) }}{{ $name := toString (index . $field) }}"
+        "{{ if has $name $seen }}{{ $repeated = append $repeated $name }}{{ end }}"
+        "{{ $seen = append $seen $name }}{{ end -}}\n"
+        "{{- if $repeated }}{{ first $repeated | quote }}{{ end -}}\n"
+        "{{- end }}\n"
+    ),
+}
+
+
 class Kind(Record):
     """An x-rule kind: its Python check, and its Go template condition (true when the rule is broken)."""
 
@@ -265,6 +348,8 @@ KINDS: dict[str, Kind] = {
     "requiredWhen": Kind(_check_required_when, _go_required_when),
     "releaseNameLength": Kind(_check_release_name_length, _go_release_name_length),
     "warnWhen": Kind(_check_warn_when, _go_warn_when),
+    "namesDefined": Kind(_check_names_defined, _go_names_defined),
+    "uniqueNames": Kind(_check_unique_names, _go_unique_names),
 }
 
 
