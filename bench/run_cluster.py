@@ -234,7 +234,8 @@ def report(
         ("cold build of the control plane (empty Go caches, 1 run)", lambda: cell([c / 60 for c in cold], "min")),
         (f"control plane ready (fresh start to node Ready, {len(ready)} runs)", lambda: cell(ready)),
         (
-            "`helm install` -> the endpoint pod running the engine driver (the test patches the Deployment after install; the Recreate strategy replaces the first pod)",
+            "`helm install` -> the endpoint pod running the engine driver (the test patches the Deployment"
+            " after install; the Recreate strategy replaces the first pod)",
             lambda: cell(to_running),
         ),
         ("`helm install` -> the chart's engine started in that pod", lambda: cell(to_engine)),
