@@ -65,7 +65,29 @@ def test_never_rendered_for_slate(chart: HelmRenderer, helm: str) -> None:
         assert all(doc["metadata"].get("namespace") for doc in render.docs), "a cluster-scoped object"
 
 
-@pytest.mark.parametrize("set_name", ["default", "full", "no-rbac"])
+def named_secrets(provider: dict[str, Any]) -> set[str]:
+    """The Secrets the provider's settings have its worker pods use, besides the keys."""
+    names = {volume["secret"]["secretName"] for volume in provider.get("worker_volumes", []) if "secret" in volume}
+    names |= {
+        volume["csi"]["nodePublishSecretRef"]["name"]
+        for volume in provider.get("worker_volumes", [])
+        if "nodePublishSecretRef" in volume.get("csi", {})
+    }
+    names |= {
+        source["secret"]["name"]
+        for volume in provider.get("worker_volumes", [])
+        for source in volume.get("projected", {}).get("sources", [])
+        if "secret" in source
+    }
+    names |= {
+        entry["valueFrom"]["secretKeyRef"]["name"]
+        for entry in provider.get("worker_env", [])
+        if "secretKeyRef" in entry.get("valueFrom", {})
+    }
+    return names
+
+
+@pytest.mark.parametrize("set_name", ["default", "full", "no-rbac", "realwork"])
 @pytest.mark.parametrize("helm", HELM_VERSIONS)
 def test_the_policy_demands_what_the_provider_sends(chart: HelmRenderer, helm: str, set_name: str) -> None:
     rendered = chart.render_set(helm, with_policy(set_name))
@@ -87,11 +109,14 @@ def test_the_policy_demands_what_the_provider_sends(chart: HelmRenderer, helm: s
     assert policy["spec"]["matchConstraints"]["resourceRules"] == [
         {"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"], "resources": ["pods"]}
     ]
-    # ...and of those only pods like the provider's: its image, labels, owner, keys and account.
-    assert demanded["image"] == provider["image"]
-    assert demanded["labels"] == provider["labels"]
-    assert demanded["keysSecret"] == provider["worker_keys_secret"]
+    # ...and of those only pods like the provider's: its image(s), labels, owner, Secrets and account.
+    values = VALUE_SETS[set_name].values
+    assert demanded["images"] == [values["workerImage"] or provider["image"], *values["workerChoices"]["images"]]
+    assert demanded["labels"].items() <= provider["labels"].items()
+    assert demanded["secrets"][0] == provider["worker_keys_secret"]
+    assert set(demanded["secrets"]) == {provider["worker_keys_secret"], *named_secrets(provider)}
     assert demanded["serviceAccount"] == provider.get("service_account_name", "default")
+    assert demanded["token"] is provider["automount_service_account_token"]
     assert demanded["pullSecrets"] == ([provider["secret"]] if provider.get("secret") else [])
     assert policy["spec"]["paramKind"] == {"apiVersion": "v1", "kind": "ConfigMap"}
     assert binding["spec"]["paramRef"] == {
@@ -122,7 +147,7 @@ def test_each_release_and_namespace_has_its_own_policy(chart: HelmRenderer, helm
 @pytest.mark.parametrize("kube_version", sorted({FIRST_KUBERNETES_WITH_V1_POLICIES, NEWEST_KUBERNETES}))
 @pytest.mark.parametrize("helm", HELM_VERSIONS)
 def test_the_policy_is_valid_kubernetes(chart: HelmRenderer, helm: str, kube_version: str) -> None:
-    for set_name in ("default", "full", "no-rbac"):
+    for set_name in ("default", "full", "no-rbac", "realwork"):
         docs = policy_docs(chart.render_set(helm, with_policy(set_name)))
         assert set(docs) == POLICY_KINDS
         for doc in docs.values():
