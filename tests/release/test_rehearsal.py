@@ -10,8 +10,10 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shlex
 import subprocess
+import tarfile
 import time
 import uuid
 from pathlib import Path
@@ -23,7 +25,7 @@ import yaml
 from e2e import manifests
 from e2e.settings import Credentials
 from release.commands import HELM_INSTALL, INIT, PIP_INSTALL, TOOL_VERSION, render
-from release.conftest import Rehearsal, publish
+from release.conftest import REPO_ROOT, Rehearsal, publish
 from release.registries import REGISTRY_HOST, USERNAME
 
 PULL_SECRET = "registry-login"
@@ -207,3 +209,24 @@ def test_pip_installs_gce_values_from_the_index_and_its_schema_url_is_the_releas
         ]
     )
     assert Path(carried).read_bytes() == asset.read_bytes()
+
+
+def test_the_release_carries_every_asset_and_the_catalog_folder_is_this_chart(rehearsal: Rehearsal) -> None:
+    names = rehearsal.names
+    chart_version = names["chart-version"]
+    pyproject = (REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    tool_version = re.search(r'^version = "([^"]+)"', pyproject, re.MULTILINE)
+    assert tool_version is not None
+    found = {path.name for path in rehearsal.assets.iterdir()}
+    assert found == {
+        f"globus-compute-endpoint-{chart_version}.tgz",
+        "conf.schema.json",
+        f"gce_values-{tool_version.group(1)}-py3-none-any.whl",
+        f"gce_values-{tool_version.group(1)}.tar.gz",
+        "slate-catalog-globus-compute.tar.gz",
+    }
+    with tarfile.open(rehearsal.assets / "slate-catalog-globus-compute.tar.gz") as tar:
+        member = tar.extractfile("charts/globus-compute/Chart.yaml")
+        assert member is not None
+        catalog_chart = yaml.safe_load(member.read())
+    assert (catalog_chart["version"], catalog_chart["appVersion"]) == (chart_version, names["app-version"])
