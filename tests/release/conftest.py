@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -140,7 +141,7 @@ def rehearsal() -> Iterator[Rehearsal]:
         )
     assets = WORK_DIR / "assets"
     for folder in (assets, WORK_DIR / "registry", WORK_DIR / "index"):
-        subprocess.run(["rm", "-rf", str(folder)], check=True)
+        shutil.rmtree(folder, ignore_errors=True)
     helm4 = os.environ.get("HELM4", str(REPO_ROOT / ".tools" / "bin" / "helm4"))
     publish("assets", "--helm", helm4, "--out", str(assets))
     names = parse_names(publish("names", "--registry", REGISTRY_HOST))

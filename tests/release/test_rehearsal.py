@@ -16,8 +16,9 @@ import subprocess
 import tarfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import yaml
@@ -28,6 +29,7 @@ from release.commands import HELM_INSTALL, INIT, PIP_INSTALL, TOOL_VERSION, rend
 from release.conftest import REPO_ROOT, Rehearsal, publish
 from release.registries import REGISTRY_HOST, USERNAME
 
+T = TypeVar("T")
 PULL_SECRET = "registry-login"
 PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff")
 
@@ -118,7 +120,8 @@ def endpoint_pod(rehearsal: Rehearsal, namespace: str) -> dict[str, Any] | None:
     return pods[0] if pods else None
 
 
-def wait_for(what: str, probe: Any, timeout: float = 600) -> Any:
+def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 600) -> T:
+    """Poll ``probe`` until it returns something; fail the test, naming ``what``, after ``timeout`` s."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = probe()
@@ -158,7 +161,7 @@ def test_a_wrong_registry_password_shows_as_an_image_pull_failure(
 ) -> None:
     namespace = install_from_registry(rehearsal, helm_bins["v4"], "v4", "wrong-" + rehearsal.password, tmp_path)
 
-    def refused() -> list[dict[str, Any]]:
+    def refused() -> list[dict[str, Any]] | None:
         pod = endpoint_pod(rehearsal, namespace)
         waiting = [
             (status.get("state") or {}).get("waiting") or {}
