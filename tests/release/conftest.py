@@ -32,10 +32,9 @@ from cluster.controlplane import ControlPlane
 from cluster.processes import ClusterError
 from release.registries import (
     REGISTRY_HOST,
-    REGISTRY_PACKAGES,
     USERNAME,
     RegistryFiles,
-    missing_programs,
+    install_programs,
     serve_folder,
     start_registry,
     write_simple_index,
@@ -134,11 +133,10 @@ def endpoint_image() -> str:
 
 @pytest.fixture(scope="session")
 def rehearsal() -> Iterator[Rehearsal]:
-    if missing_programs():
-        pytest.fail(
-            f"missing Debian packages {', '.join(missing_programs())}: apt-get install {' '.join(REGISTRY_PACKAGES)}",
-            pytrace=False,
-        )
+    try:
+        install_programs()
+    except ClusterError as exc:
+        pytest.fail(f"the registry's packages: {exc}", pytrace=False)
     assets = WORK_DIR / "assets"
     for folder in (assets, WORK_DIR / "registry", WORK_DIR / "index"):
         shutil.rmtree(folder, ignore_errors=True)
