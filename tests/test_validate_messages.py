@@ -53,6 +53,9 @@ def test_unknown_key_ignores_case_when_suggesting() -> None:
     assert problem.hint == "did you mean 'maxIdleTime'?"
 
 
+MIGRATE_HINT = "`gce-values migrate OLD-CONF -o NEW-CONF` converts a conf of the old charts"
+
+
 def test_removed_keys_say_what_replaced_them() -> None:
     result = _check(SEED + "workerImageSecret: regcred\nreplicaCount: 2\ninstance: x\n")
     found = {p.key: (p.line, p.rule, p.message, p.hint) for p in result.problems}
@@ -60,16 +63,26 @@ def test_removed_keys_say_what_replaced_them() -> None:
         6,
         "removed-key",
         "'workerImageSecret' is no longer a setting of this chart: Renamed to imagePullSecret, which now also "
-        "applies to the endpoint pod.",
-        "use imagePullSecret instead",
+        "applies to the endpoint pod",
+        MIGRATE_HINT,
     )
     assert found["replicaCount"][1:3] == (
         "removed-key",
         "'replicaCount' is no longer a setting of this chart: An endpoint UUID must never run twice, so the "
-        "chart always runs exactly one replica.",
+        "chart always runs exactly one replica",
     )
-    assert found["replicaCount"][3] is None
-    assert found["instance"][3] == "use Instance instead"
+    assert found["replicaCount"][3] == MIGRATE_HINT, "an old conf is pointed at migrate"
+    assert found["instance"][2].endswith("SLATE reads Instance with a capital I")
+
+
+def test_a_moved_key_is_named_once_and_without_a_doubled_stop() -> None:
+    """Not "Moved to endpoint.name.; use endpoint.name instead": the message names the new key, once."""
+    result = _check(SEED + "endpointName: mine\n")
+    (moved,) = [p for p in result.problems if p.key == "endpointName"]
+    line = f"{moved.message}; {moved.hint}"
+    assert line.count("endpoint.name") == 1, line
+    assert ".;" not in line
+    assert "gce-values migrate" in line
 
 
 def test_slate_and_instance_are_always_allowed() -> None:

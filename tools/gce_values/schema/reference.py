@@ -150,8 +150,10 @@ class _Translator:
             dotted = ".".join(ptr.tokens(child))
             gone = self.removed.get(dotted)
             if gone is not None:
-                hint = f"use {gone.replaced_by} instead" if gone.replaced_by else None
-                message = f"{key!r} is no longer a setting of this chart: {' '.join(gone.hint.split())}"
+                why = " ".join(gone.hint.split()).rstrip(".")
+                use = f"use {gone.replaced_by}; " if gone.replaced_by and gone.replaced_by not in why else ""
+                hint = f"{use}`gce-values migrate OLD-CONF -o NEW-CONF` converts a conf of the old charts"
+                message = f"{key!r} is no longer a setting of this chart: {why}"
                 yield Finding(child, True, "removed-key", message, hint)
                 continue
             unknown += 1
