@@ -126,7 +126,7 @@ def test_runs_slate_with_the_conf_and_reports_success(conf: Path, bin_dir: Path)
         "app", "install", "globus-compute-endpoint", "--version", CHART_VERSION,
         "--group", "atlas-group", "--cluster", "uchicago", "--conf", str(conf),
     ]  # fmt: skip
-    assert "gce-values smoke --endpoint-id 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3" in ran.stderr
+    assert f"gce-values smoke {shlex.quote(str(conf))}" in ran.stderr
 
 
 @pytest.mark.parametrize("exit_code", [1, 7])

@@ -128,8 +128,7 @@ def install(
         ):
             click.echo(f"hint: {hint}", err=True)
         ctx.exit(code)
-    uuid = result.values.get("endpointUUID", "")
-    click.echo(f"installed; when the endpoint is up, test it with `gce-values smoke --endpoint-id {uuid}`", err=True)
+    click.echo(f"installed; when the endpoint is up, test it with `gce-values smoke {shlex.quote(conf)}`", err=True)
 
 
 def _show_dry_run(argv: list[str], notes: list[str], output_format: str) -> None:
