@@ -18,7 +18,7 @@ from support.paths import REPO_ROOT
 PREDECESSORS = REPO_ROOT / "tests" / "fixtures" / "predecessor-confs"
 SLATE_CONF = PREDECESSORS / "slate-0.1.6.yaml"
 UPSTREAM_CONF = PREDECESSORS / "upstream-0.7.1.yaml"
-ENDPOINT_ID = "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3"
+ENDPOINT_ID = "7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57"
 PLANTED = "PlantedS3cret+/Value=="
 
 

@@ -25,7 +25,7 @@ from gce_values.cli.commands import smoke
 from gce_values.workflow import taskwait
 from support.cli import run
 
-ENDPOINT_ID = "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3"
+ENDPOINT_ID = "7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57"
 CLIENT_ID = "5a1c9f0e-8d3b-4c27-9e61-0b7d2f4a8c13"
 PLANTED = "PlantedS3cret+/Value=="
 CREDENTIALS = {"GLOBUS_COMPUTE_CLIENT_ID": CLIENT_ID, "GLOBUS_COMPUTE_CLIENT_SECRET": PLANTED}

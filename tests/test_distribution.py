@@ -19,7 +19,7 @@ from support.paths import REPO_ROOT
 
 GOOD_CONF = """\
 Instance: precommit
-endpointUUID: 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3
+endpointUUID: 7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57
 secrets: globus-compute-creds
 useClientCredentials: true
 minBlocks: 0

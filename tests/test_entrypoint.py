@@ -597,9 +597,9 @@ def test_bad_usage_exits_64(make_pod: MakePod, name: str) -> None:
         ("2F0BD7F3-3A94-4E38-9A0C-4A50F29FD2A3", True),  # upper case is still a UUID
         ("2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a", False),  # one digit short
         ("2f0bd7f3-3a94-4e38-9a0c4a50-f29fd2a3", False),  # a dash out of place
-        ("{2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3}", False),  # braces
+        ("{7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57}", False),  # braces
         ("2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2ag", False),  # not hex
-        ("2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3\n2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3", False),  # two lines
+        ("7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57\n7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57", False),  # two lines
         ("------------------------------------", False),  # the shape, without digits
     ],
 )

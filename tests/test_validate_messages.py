@@ -141,7 +141,7 @@ def test_pattern_errors_say_what_is_wrong_in_words() -> None:
         ("Instance: my-endpoint-", "ends with '-'"),
         ("Instance: my endpoint", "has a space, which is not allowed here"),
         ("endpointUUID: 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a", "has 31 hex digits, one digit short of a UUID's 32"),
-        ('endpointUUID: "{2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3}"', "has braces around the UUID"),
+        ('endpointUUID: "{7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57}"', "has braces around the UUID"),
         ("endpointUUID: 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2ag", "has 'g', which a UUID does not"),
         ("initMem: 512MB", "has 'B', which is not allowed here"),
     ],
@@ -167,7 +167,7 @@ def test_uppercase_uuid_in_admins_names_both_helm_versions() -> None:
 def test_pattern_is_matched_like_go_not_python() -> None:
     """Python's $ also matches before a final newline; Helm's RE2 does not. A block scalar adds one."""
     text = SEED.replace(
-        "endpointUUID: 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3", "endpointUUID: |\n  2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3"
+        "endpointUUID: 7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57", "endpointUUID: |\n  7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57"
     )
     problem = _one(_check(text), "pattern")
     assert problem.key == "endpointUUID"
@@ -230,7 +230,8 @@ def test_quotes_slate_may_drop() -> None:
     assert found["resources.limits.memory"] == (
         8,
         13,
-        "this key does not accept that, so the install would fail there; use a form that is not a number",
+        "this key does not accept that, so the install would fail there; "
+        "use a text that does not read as a number (add a letter, e.g. a prefix)",
     )
     # userEnvironment takes numbers too, but 010 then becomes 8 (octal).
     assert found["userEnvironment.OMP_NUM_THREADS"][2] == "check that this key means the same thing either way"

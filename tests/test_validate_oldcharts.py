@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 from gce_values import predecessors
 from gce_values.validator import validate_sources
 from support.cli import run
-from support.paths import SEED_TEXT
+from support.paths import SEED, SEED_TEXT
 
 OLD_REPOSITORIES = sorted(predecessors.OLD_ENDPOINT_IMAGES)
+SEED_UUID = str(SEED["endpointUUID"])
 
 
 def _rules(extra: str) -> dict[str, str]:
@@ -88,3 +89,35 @@ def test_an_empty_secrets_is_one_error_that_says_what_to_put_there() -> None:
     assert len(errors) == 1, errors
     assert "null deletes it" in errors[0].message
     assert errors[0].hint and "slate secret create" in errors[0].hint
+
+
+# --- an endpoint UUID copied from the documentation -----------------------------------------------
+
+
+def _documented_examples() -> list[str]:
+    from gce_values.schema import load
+
+    return [str(example) for example in load().properties["endpointUUID"]["examples"]]
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    st.sampled_from(
+        ["00000000-0000-0000-0000-000000000000", "FFFFFFFF-ffff-ffff-ffff-ffffffffffff", *_documented_examples()]
+    ),
+    st.sampled_from(["", "'", '"']),
+)
+def test_a_documented_or_placeholder_uuid_is_warned_about(uuid: str, quote: str) -> None:
+    """Two endpoints that copied one UUID collide: the example of the README's values table, the nil UUID."""
+    conf = SEED_TEXT.replace(SEED_UUID, f"{quote}{uuid}{quote}")
+    result = validate_sources([("conf.yaml", conf)])
+    assert result.ok
+    (warning,) = [p for p in result.warnings if p.rule == "example-uuid"]
+    assert warning.key == "endpointUUID" and "gce-values init" in (warning.hint or "")
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.uuids(version=4))
+def test_a_uuid_of_ones_own_is_not_warned_about(uuid: object) -> None:
+    result = validate_sources([("conf.yaml", SEED_TEXT.replace(SEED_UUID, str(uuid)))])
+    assert "example-uuid" not in {p.rule for p in result.problems}

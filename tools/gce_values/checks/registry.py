@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from gce_values.checks import (
     credsfile,
+    exampleuuid,
     helm3limits,
     numbertext,
     oldcharts,
@@ -43,6 +44,7 @@ CHECKS = tuple(
         helm3limits,
         xrules,
         oldcharts,
+        exampleuuid,
         credsfile,
     )
 )
