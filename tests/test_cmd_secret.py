@@ -280,3 +280,13 @@ def test_create_takes_the_blogs_funcx_variables_from_the_environment(tmp_path: P
     assert out.read_text() == f"GLOBUS_COMPUTE_CLIENT_ID={CLIENT_ID}\nGLOBUS_COMPUTE_CLIENT_SECRET={PLANTED}\n"
     assert "old spelling" in ran.stderr
     assert PLANTED not in ran.output
+
+
+def test_the_example_in_a_client_id_error_is_not_taken_for_the_users_value(tmp_path: Path) -> None:
+    ran = run(
+        "secret",
+        "check",
+        str(_env_file(tmp_path, f"GLOBUS_COMPUTE_CLIENT_ID=abc\nGLOBUS_COMPUTE_CLIENT_SECRET={PLANTED}\n")),
+    )
+    assert "a UUID looks like" in ran.stdout
+    assert "it looks like" not in ran.stdout

@@ -12,6 +12,7 @@ from gce_values.report import Problem
 from gce_values.schema import ValuesSchema, load
 from gce_values.validator import Result, validate_sources
 from support.cli import run
+from support.paths import SEED as SEED_VALUES
 from support.paths import SEED_TEXT
 
 SEED = SEED_TEXT  # lines 1-5; cases below append from line 6
@@ -444,3 +445,35 @@ def test_usage_errors_with_format_json_print_the_json_report() -> None:
     assert [(p["rule"], p["severity"]) for p in report["problems"]] == [("usage-error", "error")]
     ran = run("validate", "--format=json")
     assert ran.code == 2 and json.loads(ran.stdout)["problems"][0]["rule"] == "usage-error"
+
+
+# --- wording a new user tripped over ----------------------------------------------------------------
+
+
+def test_every_bad_character_of_a_placeholder_uuid_is_named() -> None:
+    result = _check(SEED.replace(str(SEED_VALUES["endpointUUID"]), "<your-uuid>"))
+    (problem,) = [p for p in result.errors if p.key == "endpointUUID"]
+    for char in "<>iory":
+        assert f"'{char}'" in problem.message, problem.message
+
+
+def test_a_misshapen_uuid_shows_the_example_once() -> None:
+    result = _check(SEED.replace(str(SEED_VALUES["endpointUUID"]), "2f0bd7f33a94-4e38-9a0c-4a50f29fd2a3-"))
+    (problem,) = [p for p in result.errors if p.key == "endpointUUID"]
+    line = f"{problem.message}; {problem.hint}"
+    assert line.count("2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3") == 1, line
+
+
+def test_a_length_error_does_not_paste_the_description() -> None:
+    result = _check(SEED.replace("Instance: ci", "Instance: " + "a" * 40))
+    (problem,) = [p for p in result.errors if p.rule == "maxLength"]
+    assert problem.message == "is 40 characters long; at most 29 allowed"
+    assert problem.hint is None
+
+
+def test_a_set_expression_is_located_by_its_number_alone(tmp_path: Path) -> None:
+    conf = tmp_path / "c.yaml"
+    conf.write_text(SEED)
+    ran = run("validate", str(conf), "--set", "maxBlocks=2", "--set", "minBlocks=-1")
+    assert "--set #2: error: minBlocks:" in ran.stdout, ran.stdout
+    assert "--set #2:1:1" not in ran.stdout

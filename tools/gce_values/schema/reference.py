@@ -218,7 +218,7 @@ class _Translator:
             return f"must be {bounds[keyword]} {jsontext.dumps(limit)}; got {shown}", None
         if keyword in ("minLength", "maxLength"):
             word = "at least" if keyword == "minLength" else "at most"
-            return f"is {len(value)} characters long; {word} {limit} allowed", _schema_hint(error.schema)
+            return f"is {len(value)} characters long; {word} {limit} allowed", error.schema.get("x-errorMessage")
         if keyword in ("minItems", "maxItems", "minProperties", "maxProperties"):
             word = "at least" if keyword.startswith("min") else "at most"
             noun = "items" if keyword.endswith("Items") else "keys"

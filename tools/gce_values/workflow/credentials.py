@@ -57,7 +57,7 @@ def client_id_problem(value: str) -> str | None:
     if value != value.strip() or value.strip("\"'") != value:
         return "the client ID has spaces or quotes around it; they would become part of it"
     if not load().matches("uuid", value):
-        return "the client ID is not a UUID (it looks like 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3)"
+        return "the client ID is not a UUID (a UUID looks like 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3)"
     return None
 
 
