@@ -130,6 +130,21 @@ def test_completion_scripts_call_back_into_the_tool(shell: str) -> None:
     assert "_GCE_VALUES_COMPLETE" in result.stdout
 
 
+def test_completion_offers_the_users_commands_not_the_maintainers() -> None:
+    """What bash completes after `gce-values `: every command of --help, and not the hidden `schema`."""
+    import os
+
+    env = {**os.environ, "_GCE_VALUES_COMPLETE": "bash_complete", "COMP_WORDS": "gce-values ", "COMP_CWORD": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", "from gce_values.cli import main; main()"],
+        capture_output=True, text=True, check=False, env=env,
+    )  # fmt: skip
+    offered = {line.split(",", 1)[1] for line in result.stdout.splitlines() if "," in line}
+    assert {"init", "validate", "render", "install", "migrate", "secret", "smoke", "completion"} <= offered
+    assert "schema" not in offered
+    assert "\n  schema " not in gce_values("--help").stdout
+
+
 def test_completion_rejects_an_unknown_shell() -> None:
     result = gce_values("completion", "powershell")
     assert result.returncode == 2
