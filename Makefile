@@ -287,13 +287,32 @@ $(BENCH_CJS)/.done: requirements/check-jsonschema.txt
 # ---------------------------------------------------------------------------
 
 # They install the chart into a real cluster, so they run only here, never
-# from `make test` (which reports them as skipped).  A leading ~/ is expanded
-# even when the shell did not (e.g. KUBECONFIG='~/.kube/config').
+# from `make test` (which reports them as skipped).  Without KUBECONFIG they
+# build (once, cached in .tools/cluster) and start a control plane of their
+# own, as root (tests/cluster/README.md); with it, they use that cluster.  A
+# leading ~/ is expanded even when the shell did not.
 E2E_KUBECONFIG = $(if $(KUBECONFIG),$(abspath $(patsubst ~/%,$(HOME)/%,$(KUBECONFIG))))
 
-.PHONY: e2e
+.PHONY: e2e cluster cluster-up bench-cluster
 
-e2e: $(VENV)/.done $(HELM38) $(HELM3) $(HELM4) ## Live-cluster tests: make e2e KUBECONFIG=~/.kube/config [E2E_NAMESPACE=ns] [E2E_IMAGE=repo:tag]
-	@test -n "$(E2E_KUBECONFIG)" || { echo "usage: make e2e KUBECONFIG=~/.kube/config [E2E_NAMESPACE=ns] [E2E_IMAGE=repo:tag]" >&2; exit 2; }
+e2e: $(VENV)/.done $(HELM38) $(HELM3) $(HELM4) ## Live-cluster tests on a control plane built here (root), or on KUBECONFIG=... [E2E_NAMESPACE=ns] [E2E_IMAGE=repo:tag]
+ifeq ($(E2E_KUBECONFIG),)
+	$(PY) tests/cluster/build.py
+	E2E_RUN=1 $(TEST_ENV) $(VENV_BIN)/pytest tests/e2e $(PYTEST_ARGS)
+else
 	@test -f "$(E2E_KUBECONFIG)" || { echo "make e2e: KUBECONFIG $(E2E_KUBECONFIG) is not a file" >&2; exit 2; }
 	E2E_RUN=1 KUBECONFIG=$(E2E_KUBECONFIG) $(TEST_ENV) $(VENV_BIN)/pytest tests/e2e $(PYTEST_ARGS)
+endif
+
+# The control plane's programs, built from the pinned Go module tests/cluster/kube (go.mod, go.sum)
+# into .tools/cluster/<digest of the module>/bin; rebuilt only when the module changes.
+cluster: ## Build kube-apiserver, controller-manager, scheduler, kubelet, kube-proxy, kubectl and etcd (Go).
+	$(PY) tests/cluster/build.py
+
+cluster-up: $(VENV)/.done cluster ## Start the test control plane and node for a person (root; Ctrl-C stops it).
+	cd tests && ../$(VENV_BIN)/python -m cluster --with-image
+
+# Control plane start, helm install to a running endpoint container, worker start and round trips on
+# the control plane built here (root); results go into bench/results.md between the cluster markers.
+bench-cluster: $(VENV)/.done $(HELM4) cluster ## Time the test control plane, an install and function round trips (root).
+	cd tests && ../$(VENV_BIN)/python ../bench/run_cluster.py $(BENCH_ARGS)

@@ -1,11 +1,14 @@
-"""Fixtures of the live-cluster tests, and the skip that keeps them off machines without a cluster.
+"""Fixtures of the live-cluster tests, and the skip that keeps them off runs that did not opt in.
 
-The skip is applied at collection time, so a skipped test never sets up a fixture: pytest-helm-charts'
-``kube_cluster`` raises when KUBECONFIG is missing, and nothing here may touch a cluster unasked.
+The skip is applied at collection time, so a skipped test never sets up a fixture: nothing here may
+touch a cluster unasked. Opted in (E2E_RUN=1, as `make e2e` sets it) without KUBECONFIG, the session
+builds and starts a control plane of its own (tests/cluster) and runs inside its network namespace;
+with KUBECONFIG, it uses that cluster.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import shutil
@@ -17,13 +20,20 @@ from typing import Any
 import pytest
 import yaml
 
+from cluster.controlplane import ControlPlane
+from cluster.images import import_endpoint_image
+from cluster.node import PAUSE_IMAGE
+from cluster.processes import ClusterError
 from e2e import manifests
 from e2e.kube import CommandFailed, E2eCluster, Helm, Kubectl
 from e2e.release import CHART, InstallRelease, Release, e2e_values
-from e2e.settings import Credentials, E2eSettings, SettingsError, load_settings, skip_reason
+from e2e.settings import Credentials, E2eSettings, SettingsError, load_settings, skip_reason, split_image
 
 # Every object a test creates by itself carries this label, so teardown finds it.
 TEST_LABEL = "gce-e2e/test"
+# Namespaces the tests create enforce Pod Security "restricted", and warn and audit at it too, so a
+# pod or a pod template that falls short is refused, or named in a warning Helm prints.
+RESTRICTED = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "warn", "audit")}
 
 E2E_DIR = Path(__file__).resolve().parent
 
@@ -39,17 +49,59 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(marker)
 
 
+@dataclasses.dataclass(frozen=True)
+class BuiltCluster:
+    """The control plane this session started, and the endpoint image imported into its node."""
+
+    control_plane: ControlPlane
+    endpoint_image: str
+
+
 @pytest.fixture(scope="session")
-def e2e_settings() -> E2eSettings:
+def built_cluster(pytestconfig: pytest.Config) -> Iterator[BuiltCluster | None]:
+    """Without KUBECONFIG: build and start the control plane, import the endpoint image, and move this
+    thread (and so every helm and kubectl the tests run) into its network namespace until the end."""
+    if pytestconfig.getoption("kubeconfig", default=None) or os.environ.get("KUBECONFIG"):
+        yield None
+        return
     try:
-        return load_settings(os.environ)
+        with ControlPlane() as control_plane:
+            assert control_plane.node is not None
+            image = import_endpoint_image(control_plane.node)
+            with control_plane.network():
+                yield BuiltCluster(control_plane, image)
+    except ClusterError as exc:
+        pytest.fail(f"the test control plane: {exc}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def e2e_settings(built_cluster: BuiltCluster | None) -> E2eSettings:
+    try:
+        settings = load_settings(os.environ)
     except SettingsError as exc:
         pytest.fail(str(exc), pytrace=False)
+    if built_cluster is None:
+        return settings
+    # The node has exactly these images and no registry: the endpoint image the tests built, and the
+    # pause image for the stand-in workers.
+    return dataclasses.replace(settings, image=split_image(built_cluster.endpoint_image), worker_image=PAUSE_IMAGE)
+
+
+@pytest.fixture(scope="module")
+def kube_config(pytestconfig: pytest.Config, built_cluster: BuiltCluster | None) -> str:
+    """pytest-helm-charts' kubeconfig: the built control plane's admin, else --kubeconfig or KUBECONFIG."""
+    if built_cluster is not None:
+        assert built_cluster.control_plane.kubeconfigs is not None
+        return str(built_cluster.control_plane.kubeconfigs.admin)
+    return str(pytestconfig.getoption("kubeconfig", default=None) or os.environ["KUBECONFIG"])
 
 
 @pytest.fixture(scope="session")
-def kubectl_bin() -> Path:
-    """kubectl from $KUBECTL or PATH; missing, it fails the test (the run asked for a cluster)."""
+def kubectl_bin(built_cluster: BuiltCluster | None) -> Path:
+    """kubectl from $KUBECTL or PATH (the one built with the control plane when it is ours); missing,
+    it fails the test (the run asked for a cluster)."""
+    if built_cluster is not None:
+        return built_cluster.control_plane.bin_dir / "kubectl"
     configured = os.environ.get("KUBECTL")
     found = configured or shutil.which("kubectl")
     if not found or not os.access(found, os.X_OK):
@@ -86,7 +138,7 @@ def namespace(cluster: E2eCluster, namespace_factory_function_scope: Any) -> str
     if cluster.settings.namespace:
         return cluster.settings.namespace
     name = random_name("gce-e2e")
-    namespace_factory_function_scope(name)
+    namespace_factory_function_scope(name, extra_metadata={"labels": RESTRICTED})
     return name
 
 
@@ -98,7 +150,7 @@ def worker_namespace(request: pytest.FixtureRequest, cluster: E2eCluster, namesp
     if cluster.settings.namespace:
         pytest.skip("a separate worker namespace needs a second namespace; E2E_NAMESPACE (SLATE) gives one")
     name = random_name("gce-e2e-workers")
-    request.getfixturevalue("namespace_factory_function_scope")(name)
+    request.getfixturevalue("namespace_factory_function_scope")(name, extra_metadata={"labels": RESTRICTED})
     return name
 
 
@@ -127,7 +179,10 @@ def install_release(
     helm, kubectl = cluster.helm, cluster.kubectl
 
     def install(
-        worker_namespace: str | None = None, endpoint_uuid: str | None = None, credentials: Credentials | None = None
+        worker_namespace: str | None = None,
+        endpoint_uuid: str | None = None,
+        credentials: Credentials | None = None,
+        extra_values: dict[str, Any] | None = None,
     ) -> Release:
         name = random_name("gce-e2e")
         release = Release(name, namespace, endpoint_uuid or str(uuid.uuid4()), secret_name=f"{name}-credentials")
@@ -135,7 +190,10 @@ def install_release(
         if credentials is not None:
             kubectl.create(manifests.credentials_secret(release.secret_name, namespace, credentials, run_labels))
         values_file = tmp_path / f"{name}.yaml"
-        values = e2e_values(cluster.settings, release.endpoint_uuid, release.secret_name, worker_namespace)
+        values = {
+            **e2e_values(cluster.settings, release.endpoint_uuid, release.secret_name, worker_namespace),
+            **(extra_values or {}),
+        }
         values_file.write_text(yaml.safe_dump(values), encoding="utf-8")
         helm.install(name, CHART, namespace, values_file)
         release.objects = manifests.parse_objects(helm.manifest(name, namespace))

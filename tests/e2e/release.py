@@ -57,6 +57,7 @@ class InstallRelease(Protocol):
         worker_namespace: str | None = None,
         endpoint_uuid: str | None = None,
         credentials: Credentials | None = None,
+        extra_values: dict[str, Any] | None = None,
     ) -> Release: ...
 
 

@@ -1,0 +1,1 @@
+"""A real Kubernetes control plane and node, built from pinned Go modules and started by the tests."""
