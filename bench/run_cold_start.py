@@ -38,6 +38,8 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
+from sections import write_section  # noqa: E402
+
 from runtime.conftest import image_values, render  # noqa: E402
 from runtime.functions import FunctionRun, RunResult  # noqa: E402
 from runtime.testbed import app_version, build_endpoint_image, ensure_base_image, setup_podman  # noqa: E402
@@ -102,17 +104,6 @@ def table(samples: dict[str, list[ColdStart]]) -> list[str]:
     return lines
 
 
-def write_section(out: Path, lines: list[str]) -> None:
-    section = "\n".join([MARKERS[0], *lines, MARKERS[1]])
-    old = out.read_text(encoding="utf-8") if out.is_file() else ""
-    start, end = old.find(MARKERS[0]), old.find(MARKERS[1])
-    if start >= 0 and end > start:
-        text = old[:start] + section + old[end + len(MARKERS[1]) :]
-    else:
-        text = old.rstrip("\n") + "\n\n" + section + "\n"
-    out.write_text(text, encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=2, help="runs of each kind (taking turns)")
@@ -171,7 +162,7 @@ def main() -> int:
         " stock image lacks (every task failed with Permission denied without it). The prebuilt"
         f" image ({image.reference.rsplit(':', 1)[0]}, built from images/endpoint) needs no network at start.",
     ]
-    write_section(options.out, lines)
+    write_section(options.out, MARKERS, lines)
     print("\n".join(lines))
     return 0
 

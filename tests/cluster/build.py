@@ -88,7 +88,7 @@ def ensure_built(log: bool = True) -> Path:
     staging = target.with_name(f"bin.partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    env = {**os.environ, "GOFLAGS": "-mod=readonly -trimpath", "GOTOOLCHAIN": "local"}
+    env = {**os.environ, "GOFLAGS": "-mod=readonly -trimpath -buildvcs=false", "GOTOOLCHAIN": "local"}
     started = time.monotonic()
     if log:
         print(f"cluster: building Kubernetes {KUBERNETES_VERSION} and etcd into {target}", file=sys.stderr, flush=True)

@@ -186,6 +186,11 @@ class ControlPlane:
         if self.netns_path.exists():
             run(["ip", "netns", "del", self.name], 30, check=False)
         shutil.rmtree(self.run_dir, ignore_errors=True)
+        if not problems and self.state_dir.is_dir():
+            # The logs stay for reading after a failure; the stores (images among them: hundreds of MB) go.
+            for entry in self.state_dir.iterdir():
+                if entry.name != "logs":
+                    shutil.rmtree(entry, ignore_errors=True)
         return problems
 
     # -- network -----------------------------------------------------------------------------------

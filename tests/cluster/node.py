@@ -362,12 +362,13 @@ def unmount_under(folders: tuple[Path, ...]) -> list[str]:
     return problems
 
 
-def _hierarchies() -> list[Path]:
-    """The cgroup v1 hierarchies mounted under /sys/fs/cgroup (the v2 one beside them is not the kubelet's)."""
+def _hierarchies(with_unified: bool = False) -> list[Path]:
+    """The cgroup v1 hierarchies mounted under /sys/fs/cgroup; ``with_unified`` adds the v2 one beside them
+    (the kubelet does not need it, but runc also makes its containers' folders there)."""
     return [
         path
         for path in Path("/sys/fs/cgroup").iterdir()
-        if path.is_dir() and path.name != "unified" and not path.is_symlink()
+        if path.is_dir() and not path.is_symlink() and (with_unified or path.name != "unified")
     ]
 
 
@@ -385,7 +386,7 @@ def make_cgroup_root(cgroup_root: str) -> None:
 def remove_cgroups(cgroup_root: str) -> list[str]:
     """Remove the kubelet's cgroup tree under every hierarchy, deepest first, killing what is left in it."""
     problems = []
-    for hierarchy in _hierarchies():
+    for hierarchy in _hierarchies(with_unified=True):
         top = hierarchy / cgroup_root.strip("/")
         if not top.is_dir() or top.is_symlink():
             continue

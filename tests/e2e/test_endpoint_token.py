@@ -8,56 +8,20 @@ the server reports for that token are exactly the chart's Role plus what every a
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from e2e import manifests
 from e2e.access import other_namespace
+from e2e.identity import account_kubectl, client_for, endpoint_kubectl, status_of
 from e2e.kube import E2eCluster, Kubectl
-from e2e.release import InstallRelease, Release
+from e2e.release import InstallRelease
 
 pytestmark = pytest.mark.e2e
-
-
-def token_kubeconfig(admin: Kubectl, token: str, path: Path) -> Kubectl:
-    """kubectl with only the token: the admin kubeconfig's server and CA, no client certificate."""
-    config = yaml.safe_load(admin.kubeconfig.read_text(encoding="utf-8"))
-    context = next(c for c in config["contexts"] if c["name"] == config["current-context"])["context"]
-    cluster = next(c for c in config["clusters"] if c["name"] == context["cluster"])
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "clusters": [cluster],
-                "users": [{"name": "endpoint", "user": {"token": token}}],
-                "contexts": [{"name": "endpoint", "context": {"cluster": cluster["name"], "user": "endpoint"}}],
-                "current-context": "endpoint",
-            }
-        ),
-        encoding="utf-8",
-    )
-    path.chmod(0o600)
-    return Kubectl(admin.binary, path)
-
-
-def account_kubectl(cluster: E2eCluster, namespace: str, account: str, tmp_path: Path) -> Kubectl:
-    """kubectl as ``account``, with a token the TokenRequest API issued for it."""
-    token = cluster.kubectl.run("create", "token", account, f"--namespace={namespace}", "--duration=15m").stdout.strip()
-    assert token.count(".") == 2, "the TokenRequest API returned no JWT"
-    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
-    assert claims["sub"] == f"system:serviceaccount:{namespace}:{account}"
-    return token_kubeconfig(cluster.kubectl, token, tmp_path / f"{account}.kubeconfig")
-
-
-def endpoint_kubectl(cluster: E2eCluster, release: Release, tmp_path: Path) -> Kubectl:
-    return account_kubectl(cluster, release.namespace, manifests.service_account_of(release.deployment), tmp_path)
 
 
 def baseline_rules(cluster: E2eCluster, namespace: str, tmp_path: Path) -> set[tuple[str, str, tuple[str, ...]]]:
@@ -151,25 +115,15 @@ def test_every_call_the_provider_makes_succeeds_and_nothing_more(
         "read pods elsewhere": lambda: api.list_namespaced_pod(elsewhere),
         "create a pod elsewhere": lambda: api.create_namespaced_pod(elsewhere, {**pod, "metadata": {"name": "x"}}),
         "exec into a pod": lambda: api.connect_get_namespaced_pod_exec("x", ns, command=["true"]),
+        # OwnerReferencesPermissionEnforcement: blocking the owner's deletion needs rights on its
+        # finalizers, which the endpoint has not; the provider's references do not ask for it.
+        "block the owner's deletion": lambda: api.create_namespaced_pod(ns, blocking_owner(pod)),
     }
     statuses = {what: status_of(call) for what, call in refused.items()}
     assert statuses == dict.fromkeys(refused, 403)
 
 
-def client_for(kubectl: Kubectl) -> Any:
-    """A kubernetes CoreV1Api built from a token kubeconfig, as the provider builds its own in the pod."""
-    from kubernetes import client, config
-
-    api_client = config.new_client_from_config(config_file=str(kubectl.kubeconfig))  # type: ignore[no-untyped-call]
-    return client.CoreV1Api(api_client)
-
-
-def status_of(call: Callable[[], object]) -> int:
-    """The HTTP status a client call ends with (200 when it succeeds)."""
-    from kubernetes.client.exceptions import ApiException
-
-    try:
-        call()
-    except ApiException as exc:
-        return int(exc.status)
-    return 200
+def blocking_owner(pod: dict[str, Any]) -> dict[str, Any]:
+    """The worker pod under another name, its owner reference asking to block the owner's deletion."""
+    references = [{**ref, "blockOwnerDeletion": True} for ref in pod["metadata"]["ownerReferences"]]
+    return {**pod, "metadata": {**pod["metadata"], "name": "blocking", "ownerReferences": references}}

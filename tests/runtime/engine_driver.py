@@ -14,7 +14,7 @@ the part of it that matters for workers, with the endpoint's own code:
 4. wait until the engine has scaled the idle worker pod in, then shut the engine down.
 
 It prints one JSON object per line on stdout (``event`` and its data, with wall-clock ``time``); the
-test reads them. Usage: ``python3 engine_driver.py [--tasks N] [--no-error-task] [--idle-wait S]``.
+test reads them. Usage: ``python3 engine_driver.py [--tasks N] [--no-error-task] [--idle-wait S] [--concurrency K]``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 
@@ -54,6 +55,8 @@ def parse_options() -> argparse.Namespace:
     parser.add_argument("--result-timeout", type=float, default=300)
     parser.add_argument("--idle-wait", type=float, default=90, help="seconds to wait for scale-in (0: none)")
     parser.add_argument("--hold", type=float, default=0, help="seconds to wait between tasks")
+    parser.add_argument("--concurrency", type=int, default=1, help="hello_world tasks in flight at once")
+    parser.add_argument("--wait-managers", type=int, default=0, help="first wait until this many workers registered")
     parser.add_argument(
         "--endpoint-logging",
         action="store_true",
@@ -105,6 +108,7 @@ class Submitter:
 
         serde = self.serde
         task_id = uuid.uuid4()
+        started = time.monotonic()
         buffer = serde.pack_buffers([serde.serialize(function), serde.serialize(args), serde.serialize({})])
         future = GCFuture(task_id)
         self.engine.submit(future, messagepack.pack(Task(task_id=task_id, task_buffer=buffer)), {})
@@ -115,7 +119,8 @@ class Submitter:
             details = result.error_details
             emit("error", function=function.__name__, text=result.data, code=details.code if details else None)
         else:
-            emit("result", function=function.__name__, value=serde.deserialize(result.data))
+            value = serde.deserialize(result.data)
+            emit("result", function=function.__name__, value=value, seconds=time.monotonic() - started)
 
 
 def wait_for_scale_in(engine: Any, seconds: float) -> None:
@@ -138,6 +143,14 @@ def endpoint_logging(endpoint_dir: pathlib.Path) -> None:
     endpoint_dir.mkdir(parents=True, exist_ok=True)
     os.environ[COMPUTE_EP_DIR_ENV] = str(endpoint_dir.resolve())
     setup_logging(logfile=ensure_paths(None), debug=False, console_enabled=False)
+
+
+def wait_for_managers(engine: Any, count: int, timeout: float) -> None:
+    """Wait until ``count`` workers have registered (a benchmark times tasks, not worker starts)."""
+    deadline = time.monotonic() + timeout
+    while len(engine.get_connected_managers()) < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+    emit("managers", count=len(engine.get_connected_managers()), blocks=[])
 
 
 def watch_registrations(engine: Any) -> None:
@@ -163,7 +176,12 @@ def main() -> int:
     completed = False
     try:
         submitter = Submitter(engine, options.result_timeout)
-        for index in range(options.tasks):
+        if options.wait_managers:
+            wait_for_managers(engine, options.wait_managers, options.result_timeout)
+        if options.concurrency > 1:
+            with ThreadPoolExecutor(options.concurrency) as pool:
+                list(pool.map(lambda _: submitter.run(hello_world), range(options.tasks)))
+        for index in range(options.tasks if options.concurrency == 1 else 0):
             if index and options.hold:
                 time.sleep(options.hold)
             submitter.run(hello_world)
