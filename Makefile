@@ -65,7 +65,7 @@ TEST_ENV := HELM38=$(abspath $(HELM38)) HELM3=$(abspath $(HELM3)) HELM4=$(abspat
 # Main targets
 # ---------------------------------------------------------------------------
 
-.PHONY: help setup lint test test-runtime clean demo
+.PHONY: help setup lint test fuzz test-runtime clean demo
 
 help: ## List the main targets.
 	@grep -E '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -80,6 +80,13 @@ lint: $(VENV)/.done ## ruff (lint + format check) and mypy on tools/ and tests/.
 
 test: setup lint ## Lint, then run pytest with the real tools (PYTEST_ARGS=... passes options).
 	$(TEST_ENV) $(VENV_BIN)/pytest $(PYTEST_ARGS)
+
+# The generative tests of `make test` with many more examples (FUZZ_EXAMPLES of each, against live Helm
+# 3.8.1 and 4): tens of minutes. A conf it finds wrong becomes an @example in the test and a fixed test.
+FUZZ_EXAMPLES ?= 3000
+fuzz: setup ## Long run of the generative differential tests against live Helm (FUZZ_EXAMPLES=N).
+	GCE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(TEST_ENV) $(VENV_BIN)/pytest -p no:cacheprovider \
+	  tests/test_grammar_differential.py tests/test_edges_fixed.py $(PYTEST_ARGS)
 
 # As root: installs podman and the rest if missing, builds a base image and the endpoint image, starts
 # the endpoint and runs functions in containers (tests/runtime/README.md). A missing podman fails here.

@@ -8,6 +8,8 @@ requirements/bench.txt and check-jsonschema.txt by hash); each tool's exit code 
 anything is timed, and the verdicts on the generated confs are compared with Helm's. The tables go
 to bench/results.md with the machine's CPU and every version.
 
+The growth of validate's time with the size of each input shape is bench/growth.py's section.
+
 usage: python bench/run_bench.py --gce-values BIN [--editable BIN] --helm BIN [--helm38 BIN]
                                  --check-jsonschema BIN [--runs N] [--confs N] [--out FILE]
 """
@@ -33,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import growth
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -309,6 +312,7 @@ class Report:
     same_as_full_path: bool
     shortcuts: dict[str, Any] = field(default_factory=dict)
     instruction_rows: list[str] = field(default_factory=list)
+    growth_lines: list[str] = field(default_factory=list)
 
 
 # Run in the benchmark's own interpreter: what two shortcuts save inside one process, best of 5 rounds.
@@ -600,6 +604,7 @@ def render(setup: Setup, python: str, load: float, report: Report) -> str:
             "|---|---|",
             *report.instruction_rows,
             "",
+            *report.growth_lines,
             "## Targets (issue 17)",
             "",
             f"- One valid conf at or below 0.6x the wall time of helm 3.8.1 `lint`: {valid_38:.2f} "
@@ -716,6 +721,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         measure_shortcuts(python, valid, invalid, report)
         measure_instructions(setup, python, valid, invalid, report)
         measure_batch(setup, many, scratch, report)
+        report.growth_lines = growth.section(python, scratch)
     measure_start_up(setup, python, report)
     text = render(setup, python, load, report)
     args.out.parent.mkdir(parents=True, exist_ok=True)

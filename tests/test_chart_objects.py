@@ -425,3 +425,11 @@ def test_only_this_releases_workers_may_connect_to_the_endpoint(chart: HelmRende
             ]
         }
     ]
+
+
+@pytest.mark.parametrize("helm", HELM_VERSIONS)
+def test_endpoint_pod_affinity_comes_from_the_conf(chart: HelmRenderer, helm: str) -> None:
+    rendered = chart.render_set(helm, VALUE_SETS["realwork"])
+
+    assert pod_spec(rendered.deployment)["affinity"] == VALUE_SETS["realwork"].values["affinity"]
+    assert "affinity" not in pod_spec(chart.render_set(helm, VALUE_SETS["default"]).deployment)

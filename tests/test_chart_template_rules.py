@@ -70,10 +70,48 @@ def violations(rule: Rule, schema: ValuesSchema) -> list[dict[str, Any]]:
     if rule.kind == "requiredWhen":
         if "whenNonEmpty" in spec:
             trigger = nested(spec["whenNonEmpty"], non_empty_value(schema, spec["whenNonEmpty"]))
+        elif "whenTrue" in spec:
+            trigger = with_switched_on_requirements(nested(spec["whenTrue"], True), but=rule.key)
         else:
             trigger = nested(spec["whenFalse"], False)
         return [merged(trigger, nested(rule.key, ""))]
+    if rule.kind in ("namesDefined", "uniqueNames"):
+        return list_violations(rule)
     pytest.fail(f"rule {rule.id}: no violating conf known for kind {rule.kind!r}", pytrace=False)
+
+
+def with_switched_on_requirements(conf: dict[str, Any], but: str = "") -> dict[str, Any]:
+    """``conf`` with a UUID for every key a switch it turns on requires (but ``but``), as one writes them together."""
+    for other in ERROR_RULES:
+        switch = other.spec.get("whenTrue")
+        if other.kind == "requiredWhen" and switch and other.key != but:
+            node: Any = conf
+            for part in switch.split("."):
+                node = node.get(part, {}) if isinstance(node, dict) else {}
+            if node is True:
+                conf = merged(conf, nested(other.key, UUID))
+    return conf
+
+
+def list_violations(rule: Rule) -> list[dict[str, Any]]:
+    """A volume list and a mount list, each valid on its own, whose names or paths break the rule."""
+    spec = rule.spec
+    field = spec["field"]
+
+    def item(value: str) -> dict[str, Any]:
+        if rule.key == "workerVolumes":
+            return {"name": value, "emptyDir": {"sizeLimit": "1Gi"}}
+        if field == "mountPath":
+            return {"name": "v", "mountPath": value}
+        return {"name": value, "mountPath": f"/{value}"}
+
+    volumes = {"workerVolumes": [{"name": "v", "emptyDir": {"sizeLimit": "1Gi"}}]}
+    if rule.kind == "namesDefined":
+        return [merged(volumes, nested(rule.key, [item("v"), item("undefined")]))]
+    repeated = "/twice" if field == "mountPath" else "v"
+    confs = [merged(volumes, nested(rule.key, [item(repeated), item(repeated)]))]
+    confs += [merged(volumes, nested(rule.key, [item(str(name))])) for name in spec.get("reserved", [])]
+    return confs
 
 
 def error_cases() -> list[Any]:
@@ -154,7 +192,9 @@ def warning_value(when: dict[str, Any]) -> Any:
 @pytest.mark.parametrize("rule", WARNING_RULES, ids=lambda r: r.id)
 @pytest.mark.parametrize("helm", HELM_VERSIONS)
 def test_warning_rules_do_not_fail_the_render(chart: HelmRenderer, helm: str, rule: Rule) -> None:
-    conf = merged(*(nested(when["key"], warning_value(when)) for when in rule.spec["when"]))
+    conf = with_switched_on_requirements(
+        merged(*(nested(when["key"], warning_value(when)) for when in rule.spec["when"]))
+    )
 
     rendered = chart.template(helm, conf, files=(SEED_FILE,), release=release_name("warn"))
 

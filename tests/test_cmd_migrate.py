@@ -342,3 +342,45 @@ def test_every_old_endpoint_image_is_dropped_not_kept_as_the_users_own(tmp_path:
     assert _actions(report)["image"] == "dropped"
     assert yaml.safe_load(out.read_text())["image"]["repository"] != image["repository"], "kept as the user's own"
     assert image["repository"] in next(c["reason"] for c in report["changes"] if c["key"] == "image")
+
+
+def test_a_kept_endpoint_uuid_says_high_assurance_cannot_be_switched_on_later(tmp_path: Path) -> None:
+    old = _edited(tmp_path, SLATE_CONF, Instance="atlas", endpointUUID=ENDPOINT_ID, secrets="atlas-creds")
+    code, report, printed, _ = _migrate(tmp_path, old)
+    [kept] = [c for c in report["changes"] if c["key"] == "endpointUUID"]
+
+    assert code == 0, printed
+    assert "without High Assurance" in kept["reason"]
+    assert "cannot be switched on later for this UUID" in kept["reason"]
+
+
+def test_a_high_assurance_conf_of_this_chart_is_warned_in_migrate(tmp_path: Path) -> None:
+    conf = tmp_path / "ha.yaml"
+    subscription, policy = "5b1e2c3d-4f5a-4b6c-8d7e-9f0a1b2c3d4e", "7e6d5c4b-3a29-4180-9f8e-7d6c5b4a3928"
+    conf.write_text(
+        f"Instance: atlas\nendpointUUID: {ENDPOINT_ID}\nsecrets: creds\nendpoint:\n  highAssurance: true\n"
+        f"  subscriptionId: {subscription}\n  authenticationPolicy: {policy}\n",
+        encoding="utf-8",
+    )
+    code, report, printed, _ = _migrate(tmp_path, conf)
+    [kept] = [c for c in report["changes"] if c["key"] == "endpointUUID"]
+
+    assert code == 0, printed
+    assert "with High Assurance" in kept["reason"] and "cannot be switched off later" in kept["reason"]
+    assert [p["rule"] for p in report["problems"]] == ["high-assurance-is-for-good"]
+
+
+def test_user_config_schema_of_an_earlier_version_is_dropped_with_the_reason(tmp_path: Path) -> None:
+    conf = tmp_path / "earlier.yaml"
+    conf.write_text(
+        f"Instance: atlas\nendpointUUID: {ENDPOINT_ID}\nsecrets: creds\nuserConfigSchema:\n  type: object\n",
+        encoding="utf-8",
+    )
+    code, report, printed, migrated = _migrate(tmp_path, conf)
+    [dropped] = [c for c in report["changes"] if c["key"] == "userConfigSchema"]
+
+    assert code == 0, printed
+    assert report["predecessor"] == "this chart"
+    assert dropped["action"] == "dropped" and "workerChoices" in dropped["reason"]
+    assert "userConfigSchema" not in yaml.safe_load(migrated.read_text(encoding="utf-8"))
+    assert report["valid"] is True, printed

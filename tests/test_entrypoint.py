@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 import yaml
 
+from support.chartrender import proxy_env
 from support.entrypoint_harness import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -301,10 +302,12 @@ def test_endpoint_loads_what_was_laid_out(make_pod: MakePod, ci_file: str, tmp_p
     assert result["address"] == POD_IP
     assert result["encrypted"] is True
     environment_file = pod.endpoint_dir / "user_environment.yaml"
-    if values.get("userEnvironment"):
+    # The proxy, and userEnvironment over it.
+    expected_env = {**proxy_env(values), **{key: str(value) for key, value in values["userEnvironment"].items()}}
+    if expected_env:
         # Read as the endpoint reads it for the user endpoint process.
         loaded_env = yaml.safe_load(environment_file.read_text(encoding="utf-8").strip())
-        assert {key: str(value) for key, value in loaded_env.items()} == values["userEnvironment"]
+        assert {key: str(value) for key, value in loaded_env.items()} == expected_env
     else:
         assert not environment_file.exists()
 

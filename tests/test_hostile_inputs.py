@@ -274,13 +274,14 @@ def test_the_corpus_covers_the_hostile_inputs_of_the_issue() -> None:
     assert len(CASES) >= 40
 
 
-@pytest.mark.parametrize("case_name", ["newline-in-key", "terminal-escapes-in-key"])
-def test_a_key_cannot_forge_a_line_or_drive_the_terminal(case_name: str, corpus: Corpus) -> None:
+# The second key also holds a NEL, which Helm 3.8.1 refuses in a key: a problem of its own.
+@pytest.mark.parametrize(("case_name", "count"), [("newline-in-key", 1), ("terminal-escapes-in-key", 2)])
+def test_a_key_cannot_forge_a_line_or_drive_the_terminal(case_name: str, count: int, corpus: Corpus) -> None:
     target = corpus.target(CASES_BY_NAME[case_name])
     problems = json.loads(run("validate", "--format", "json", target).stdout)["problems"]
     text = run("validate", "--quiet", target)
     github = run("validate", "--quiet", "--format", "github", target)
-    assert len(text.stdout.splitlines()) == len(problems) == len(github.stdout.splitlines()) == 1
+    assert len(text.stdout.splitlines()) == len(problems) == len(github.stdout.splitlines()) == count
     for output in (text.output, github.output, json.dumps(problems, ensure_ascii=False)):
         assert "\x1b" not in output and "\u2028" not in output and "\x85" not in output
     assert "\\n" in text.stdout or "\\x1b" in text.stdout, "the odd characters are shown escaped"

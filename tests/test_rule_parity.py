@@ -39,7 +39,7 @@ ID_IN_TEXT = re.compile(r"\[([a-z0-9-]+)\]")
 
 def rule_keys(rule: Rule) -> list[str]:
     keys = [rule.key, *rule.spec.get("keys", [])]
-    keys += [rule.spec[name] for name in ("whenNonEmpty", "whenFalse") if name in rule.spec]
+    keys += [rule.spec[name] for name in ("whenNonEmpty", "whenFalse", "whenTrue", "definedIn") if name in rule.spec]
     keys += [when["key"] for when in rule.spec.get("when", [])]
     return list(dict.fromkeys(keys))
 
@@ -51,7 +51,21 @@ POOL: list[Any] = [True, False, 0, 0.25, 1, 4, "", "a1", UUID, [], [UUID]]
 # with and without the keys a forbiddenKeys rule names.
 KIND_POOLS: dict[str, list[Any]] = {
     "quantityLessOrEqual": ["500m", "1", "1Gi", "1024Mi", "2Gi"],
-    "forbiddenKeys": [{}, {"nvidia.com/gpu": "1"}, {"cpu": "1"}, {"memory": "1Gi"}],
+    "forbiddenKeys": [{}, {"nvidia.com/gpu": "1"}, {"cpu": "1"}, {"memory": "1Gi"}, {"release": "x"}],
+    # Volumes and mounts: names defined or not, repeated or reserved, paths repeated or reserved.
+    "namesDefined": [
+        [{"name": "data", "emptyDir": {"sizeLimit": "1Gi"}}],
+        [{"name": "data", "mountPath": "/data"}],
+        [{"name": "other", "mountPath": "/data"}],
+    ],
+    "uniqueNames": [
+        [{"name": "a", "emptyDir": {"sizeLimit": "1Gi"}}, {"name": "b", "emptyDir": {"sizeLimit": "1Gi"}}],
+        [{"name": "a", "emptyDir": {"sizeLimit": "1Gi"}}, {"name": "a", "emptyDir": {"sizeLimit": "1Gi"}}],
+        [{"name": "worker-keys", "emptyDir": {"sizeLimit": "1Gi"}}],
+        [{"name": "a", "mountPath": "/a"}, {"name": "a", "mountPath": "/b"}],
+        [{"name": "a", "mountPath": "/a"}, {"name": "a", "mountPath": "/a"}],
+        [{"name": "a", "mountPath": "/etc/gce-worker-keys"}],
+    ],
 }
 
 

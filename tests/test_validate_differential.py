@@ -23,6 +23,9 @@ from support.strategies import confs
 RELEASE = "gce-diff"
 # What gce-values checks and Helm does not: the generator avoids these, and this makes sure of it.
 GCE_ONLY = {"secret", "duplicate-key"}
+# Checks Helm does not make that generated spellings may still trip (README, "Checks Helm does not make"):
+# Instance: 010 renders as "8" in Helm, and validate refuses it on purpose.
+STRICTER = {"number-text-changed", "number-text-invalid"}
 
 
 @pytest.mark.parametrize("version", ["v3.8", "v3", "v4"])
@@ -41,6 +44,8 @@ def test_gce_values_and_helm_agree(version: str, helm_bins: dict[str, Path]) -> 
         except InputError as error:
             raise AssertionError(f"gce-values could not read a generated conf: {error}") from error
         assert not {p.rule for p in result.problems} & GCE_ONLY
+        if rendered.ok and result.errors and {p.rule for p in result.errors} <= STRICTER:
+            return
         problems = "\n".join(f"{p.line}:{p.column} {p.rule} {p.key}: {p.message}" for p in result.errors)
         assert result.ok == rendered.ok, (
             f"helm {version} {'renders' if rendered.ok else 'refuses'} this conf, gce-values "

@@ -53,12 +53,12 @@ DIFFERING = {
     "DEL in a toleration": (SEED_TEXT + 'tolerations:\n  - key: "a\\x7fb"\n', False, True, "helm3-unreadable-text"),
     "U+FFFE in the name shown": (SEED_TEXT + _DISPLAY + '"a\\uFFFEb"\n', False, False, "helm3-unreadable-text"),
     "a 1,023-character key": (
-        SEED_TEXT + "userConfigSchema:\n  " + "k" * 1023 + ": 1\n",
+        SEED_TEXT + "workerAffinity:\n  nodeAffinity:\n    " + "k" * 1023 + ": 1\n",
         False,
         True,
         "helm3-long-key",
     ),
-    "a key named <<": (SEED_TEXT + "userConfigSchema:\n  '<<': x\n", False, True, "helm3-merge-key"),
+    "a key named <<": (SEED_TEXT + "workerAffinity:\n  nodeAffinity:\n    '<<': x\n", False, True, "helm3-merge-key"),
 }
 
 
@@ -76,7 +76,9 @@ def test_validate_refuses_what_a_helm_version_refuses_and_names_both(
 def test_control_characters_render_escaped_with_helm_4(helm_bins: dict[str, Path], tmp_path: Path) -> None:
     """Helm 4 renders DEL and NEL in free text as JSON escapes, not raw (which broke the manifests)."""
     path = tmp_path / "conf.yaml"
-    path.write_text(SEED_TEXT + 'userConfigSchema:\n  title: "a\\x85b"\nworkerInit: "x\\x85y"\n', encoding="utf-8")
+    path.write_text(
+        SEED_TEXT + 'workerAffinity:\n  nodeAffinity:\n    title: "a\\x85b"\nworkerInit: "x\\x85y"\n', encoding="utf-8"
+    )
     rendered = helm_template(helm_bins["v4"], CHART_DIR, [path], release=RELEASE)
     assert rendered.ok, rendered.stderr
     assert '"a\\u0085b"' in rendered.stdout and "x\\u0085y" in rendered.stdout
@@ -172,4 +174,4 @@ def test_a_credential_in_a_bad_set_expression_is_not_printed() -> None:
 
     with pytest.raises(InputError) as caught:
         _validate(SEED_TEXT, TOKEN)
-    assert TOKEN not in str(caught.value) and "<redacted>" in str(caught.value)
+    assert TOKEN not in str(caught.value) and "at character" in str(caught.value)

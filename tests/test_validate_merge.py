@@ -114,7 +114,7 @@ def test_set_types_are_helms() -> None:
 def test_set_error_names_the_expression() -> None:
     with pytest.raises(InputError) as caught:
         merge.merge([], ["a=1", "b.=2"])
-    assert str(caught.value) == "--set #2: Helm cannot parse this expression: key map 'b' has no value"
+    assert str(caught.value) == "--set #2: Helm cannot parse this expression at character 4: a key map with no value"
 
 
 def _source(name: str, text: str) -> origins.Source:

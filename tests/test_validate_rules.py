@@ -71,6 +71,53 @@ BROKEN: dict[str, tuple[str, tuple[int, int, str, str], tuple[str, ...]]] = {
         (6, 1, "imagePullSecret", "warning"),
         (),
     ),
+    "high-assurance-needs-subscription": (
+        SEED + "endpoint:\n  highAssurance: true\n  authenticationPolicy: " + UUID + "\n",
+        (7, 3, "endpoint.highAssurance", "error"),
+        (),
+    ),
+    "high-assurance-needs-policy": (
+        SEED + "endpoint:\n  subscriptionId: " + UUID + "\n  highAssurance: true\n",
+        (8, 3, "endpoint.highAssurance", "error"),
+        (),
+    ),
+    "high-assurance-is-for-good": (
+        SEED
+        + "endpoint:\n  highAssurance: true\n  subscriptionId: "
+        + UUID
+        + "\n  authenticationPolicy: "
+        + UUID
+        + "\n",
+        (7, 3, "endpoint.highAssurance", "warning"),
+        (),
+    ),
+    "worker-mounts-name-volumes": (
+        SEED + "workerVolumes:\n  - {name: data, emptyDir: {sizeLimit: 1Gi}}\n"
+        "workerVolumeMounts:\n  - {name: data, mountPath: /data}\n  - {name: dat, mountPath: /dat}\n",
+        (10, 6, "workerVolumeMounts[1].name", "error"),
+        (),
+    ),
+    "worker-volume-names-unique": (
+        SEED + "workerVolumes:\n  - name: worker-keys\n    emptyDir: {sizeLimit: 1Gi}\n",
+        (7, 5, "workerVolumes[0].name", "error"),
+        (),
+    ),
+    "worker-mount-paths-unique": (
+        SEED + "workerVolumes:\n  - {name: a, emptyDir: {sizeLimit: 1Gi}}\n"
+        "workerVolumeMounts:\n  - {name: a, mountPath: /data}\n  - {name: a, mountPath: /data}\n",
+        (10, 15, "workerVolumeMounts[1].mountPath", "error"),
+        (),
+    ),
+    "worker-labels-keep-release-labels": (
+        SEED + "workerLabels:\n  example.org/team: atlas\n  release: mine\n",
+        (8, 3, "workerLabels.release", "error"),
+        (),
+    ),
+    "worker-token-reaches-functions": (
+        SEED + "workerAutomountServiceAccountToken: true\n",
+        (6, 1, "workerAutomountServiceAccountToken", "warning"),
+        (),
+    ),
 }
 
 
@@ -304,28 +351,37 @@ def test_the_release_name_length_rule_counts_slates_name_for_an_empty_instance()
 @pytest.mark.parametrize(
     ("value", "amount"),
     [
-        ("500m", 0.5),
-        ("2", 2.0),
-        (2, 2.0),
-        (0.5, 0.5),
-        ("1.5Gi", 1.5 * 2**30),
-        ("512Mi", 512 * 2**20),
-        ("3k", 3000.0),
-        ("1Ti", 2.0**40),
-        ("4T", 4e12),
+        ("500m", 500000000),
+        ("2", 2000000000),
+        (2, 2000000000),
+        (0.5, 500000000),
+        ("1.5Gi", 1610612736000000000),
+        ("3000000Ki", 3072000000000000000),
+        ("3k", 3000000000000),
+        ("1Ei", 1152921504606846976000000000),
+        ("1.", 1000000000),
+        (".5", 500000000),
+        ("1e3", 1000000000000),
+        ("1E-3", 1000000),
+        ("+2", 2000000000),
+        ("-1Gi", -1073741824000000000),
+        ("1n", 1),
+        ("0.1n", 1),
+        ("1.0000000001", 1000000001),
+        ("10E", 9223372036854775807000000000),
+        (1000000.5, 1000000500000000),
         ("", None),
         ("Mi", None),
-        ("1.", None),
-        (".5", None),
-        ("1e3", None),
+        ("1e", None),
+        ("1K", None),
         ("1iM", None),
         ("1 Gi", None),
-        ("-1Gi", None),
+        ("1e1000", None),
         ("1\u00b2", None),
         (True, None),
         (None, None),
     ],
 )
-def test_quantities_are_read_as_the_charts_gce_quantity_reads_them(value: object, amount: float | None) -> None:
-    """Digits, maybe a fraction, maybe one suffix: what the schema's quantity patterns allow, nothing else."""
+def test_quantities_are_read_as_kubernetes_reads_them(value: object, amount: int | None) -> None:
+    """Sign, digits, one dot, a suffix or exponent, in nano-units: rounded up and capped as Kubernetes does."""
     assert rules.quantity(value) == amount

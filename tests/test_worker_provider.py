@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import json
 import logging
 import re
 import shutil
@@ -105,13 +106,19 @@ class RecordingClient:
         return [payload for v, r, _, payload in self.calls if (v, r) == (verb, resource)]
 
 
-def provider_settings(chart: HelmRenderer, value_set: ValueSet) -> dict[str, Any]:
-    """The provider block of the rendered user config template, as the endpoint's Jinja2 renders it."""
+def provider_settings(
+    chart: HelmRenderer, value_set: ValueSet, submission: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The provider block of the rendered user config template, as the endpoint's Jinja2 renders it.
+
+    ``submission``: variables passed with the tasks, strings JSON-quoted as the endpoint quotes them.
+    """
     template = chart.render_set("v4", value_set).configmap["data"]["user_config_template.yaml.j2"]
+    variables = {k: json.dumps(v) if isinstance(v, str) else v for k, v in (submission or {}).items()}
     text = (
         jinja2.Environment(undefined=jinja2.StrictUndefined)
         .from_string(template)
-        .render(_GC={"env": {"POD_IP": POD_IP}})
+        .render(_GC={"env": {"POD_IP": POD_IP}}, **variables)
     )
     settings: dict[str, Any] = yaml.safe_load(text)["engine"]["provider"]
     assert settings.pop("type") == "ReleaseKubernetesProvider"
@@ -200,8 +207,9 @@ def test_worker_pod_never_restarts_and_has_no_token(make: Any, cert_dir: Path) -
             assert "serviceAccountName" not in spec
 
 
-def test_worker_pod_meets_the_restricted_profile_field_by_field(make: Any, cert_dir: Path) -> None:
-    made = make("full")
+@pytest.mark.parametrize("set_name", ["full", "realwork"])
+def test_worker_pod_meets_the_restricted_profile_field_by_field(make: Any, cert_dir: Path, set_name: str) -> None:
+    made = make(set_name)
     made.provider.submit(launch_command(cert_dir), 1)
     [pod] = made.client.sent("create", "pods")
     [container] = pod["spec"]["containers"]
@@ -251,7 +259,7 @@ def test_checkov_fails_only_the_explained_checks(
 ) -> None:
     checkov = checkov_executable()
     bodies = []
-    for set_name in ("default", "full", "hardened", "no-rbac"):
+    for set_name in ("default", "full", "hardened", "no-rbac", "realwork"):
         made = make(set_name)
         made.provider.submit(launch_command(cert_dir), 1)
         bodies.extend(made.client.sent("create", "pods"))
@@ -264,6 +272,109 @@ def test_checkov_fails_only_the_explained_checks(
     assert unexplained_failures(report) == []
     # Every skip is needed: its check does fail on some worker pod.
     assert failed_check_ids(report) == set(WORKER_CHECKOV_SKIPS)
+
+
+def test_worker_pod_mounts_the_conf_volumes_beside_the_keys(make: Any, cert_dir: Path) -> None:
+    values = VALUE_SETS["realwork"].values
+    made = make("realwork")
+    made.provider.submit(launch_command(cert_dir), 1)
+    [pod] = made.client.sent("create", "pods")
+    [container] = pod["spec"]["containers"]
+
+    assert pod["spec"]["volumes"][0]["name"] == "worker-keys"
+    assert pod["spec"]["volumes"][1:] == values["workerVolumes"]
+    assert container["volumeMounts"][0]["mountPath"] == "/etc/gce-worker-keys"
+    assert container["volumeMounts"][1:] == values["workerVolumeMounts"]
+    assert restricted_profile_problems(pod) == []
+    assert kubernetes_problems(pod) == []
+
+
+def test_parsl_persistent_volumes_are_mounted(provider_module: ModuleType, make: Any, cert_dir: Path) -> None:
+    # What Parsl's own KubernetesProvider takes (claim name, mount path); the chart's pod body kept none.
+    settings = make("default").settings
+    provider = provider_module.ReleaseKubernetesProvider(**settings, persistent_volumes=[("shared-data", "/data")])
+    provider.kube_client = RecordingClient()
+    provider.submit(launch_command("None"), 1)
+    [pod] = provider.kube_client.sent("create", "pods")
+
+    assert pod["spec"]["volumes"] == [{"name": "shared-data", "persistentVolumeClaim": {"claimName": "shared-data"}}]
+    assert pod["spec"]["containers"][0]["volumeMounts"] == [{"name": "shared-data", "mountPath": "/data"}]
+    assert kubernetes_problems(pod) == []
+
+
+def test_worker_env_holds_references_and_the_proxy(chart: HelmRenderer, make: Any, cert_dir: Path) -> None:
+    values = VALUE_SETS["realwork"].values
+    made = make("realwork")
+    made.provider.submit(launch_command(cert_dir), 1)
+    [pod] = made.client.sent("create", "pods")
+    env = {entry["name"]: entry for entry in pod["spec"]["containers"][0]["env"]}
+
+    # Kubernetes reads the Secret's value into the pod; the chart only names the Secret and key.
+    assert env["AWS_SECRET_ACCESS_KEY"] == {
+        "name": "AWS_SECRET_ACCESS_KEY",
+        "valueFrom": {"secretKeyRef": values["workerEnv"]["AWS_SECRET_ACCESS_KEY"]["secretKeyRef"]},
+    }
+    assert env["ANALYSIS_MODE"]["valueFrom"] == {
+        "configMapKeyRef": values["workerEnv"]["ANALYSIS_MODE"]["configMapKeyRef"]
+    }
+    assert env["OMP_NUM_THREADS"] == {"name": "OMP_NUM_THREADS", "value": "1"}
+    for name in ("HTTPS_PROXY", "https_proxy"):
+        assert env[name]["value"] == values["proxy"]["httpsProxy"]
+    for name in ("NO_PROXY", "no_proxy"):
+        assert env[name]["value"] == values["proxy"]["noProxy"]
+    # No ConfigMap of the release holds a plain value for a variable that refers to a Secret.
+    for config_map in chart.render_set("v4", VALUE_SETS["realwork"]).of_kind("ConfigMap"):
+        assert '"name": "AWS_SECRET_ACCESS_KEY", "value"' not in json.dumps(config_map)
+
+
+def test_worker_identity_and_placement_come_from_the_conf(make: Any, cert_dir: Path) -> None:
+    values = VALUE_SETS["realwork"].values
+    made = make("realwork")
+    made.provider.submit(launch_command(cert_dir), 1)
+    [pod] = made.client.sent("create", "pods")
+    spec, metadata = pod["spec"], pod["metadata"]
+
+    assert spec["serviceAccountName"] == values["workerServiceAccountName"]
+    assert spec["automountServiceAccountToken"] is False
+    assert spec["affinity"] == values["workerAffinity"]
+    assert spec["priorityClassName"] == values["workerPriorityClassName"]
+    assert spec["runtimeClassName"] == values["workerRuntimeClassName"]
+    assert metadata["annotations"] == values["workerAnnotations"]
+    assert metadata["labels"]["example.org/project"] == "atlas"
+    assert metadata["labels"]["release"] == VALUE_SETS["realwork"].release
+    assert made.provider.parallelism == values["parallelism"]
+
+
+def test_worker_token_only_when_asked_for(chart: HelmRenderer, provider_module: ModuleType, kubeconfig: None) -> None:
+    asked = ValueSet("token", VALUE_SETS["realwork"].files, {"workerAutomountServiceAccountToken": True})
+    settings = provider_settings(chart, asked)
+    provider = provider_module.ReleaseKubernetesProvider(**settings)
+    provider.kube_client = RecordingClient()
+    provider.submit(launch_command("None"), 1)
+    [pod] = provider.kube_client.sent("create", "pods")
+
+    assert pod["spec"]["automountServiceAccountToken"] is True
+    assert pod["spec"]["serviceAccountName"] == "analysis-workers"
+
+
+def test_a_submission_shape_gives_a_valid_restricted_pod(
+    chart: HelmRenderer, provider_module: ModuleType, kubeconfig: None
+) -> None:
+    image = VALUE_SETS["realwork"].values["workerChoices"]["images"][0]
+    submission = {"worker_image": image, "cpu": 2.5, "memory_gib": 0.5, "gpus": 0}
+    provider = provider_module.ReleaseKubernetesProvider(**provider_settings(chart, VALUE_SETS["realwork"], submission))
+    provider.kube_client = RecordingClient()
+    provider.submit(launch_command("None"), 1)
+    [pod] = provider.kube_client.sent("create", "pods")
+    [container] = pod["spec"]["containers"]
+
+    assert container["image"] == image
+    assert container["resources"] == {
+        "requests": {"nvidia.com/gpu": "0", "cpu": "2.5", "memory": "512Mi"},
+        "limits": {"nvidia.com/gpu": "0", "cpu": "2.5", "memory": "512Mi"},
+    }
+    assert kubernetes_problems(pod) == []
+    assert restricted_profile_problems(pod) == []
 
 
 # --- the keys ------------------------------------------------------------------------------------

@@ -46,6 +46,16 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return merged
 
 
+def proxy_env(values: Mapping[str, Any]) -> dict[str, str]:
+    """The proxy settings of a conf as environment variables, in both spellings (empty ones left out)."""
+    names = {"httpsProxy": "HTTPS_PROXY", "httpProxy": "HTTP_PROXY", "noProxy": "NO_PROXY"}
+    env = {}
+    for key, name in names.items():
+        if values["proxy"][key]:
+            env[name] = env[name.lower()] = str(values["proxy"][key])
+    return env
+
+
 def chart_defaults() -> dict[str, Any]:
     return load_yaml_file(CHART_DIR / "values.yaml")
 

@@ -26,6 +26,7 @@ def describe_core(config: Any) -> dict[str, Any]:
         "type": type(config).__name__,
         "display_name": config.display_name,
         "public": config.public,
+        "high_assurance": config.high_assurance,
         "debug": config.debug,
         "heartbeat_period": config.heartbeat_period,
         "amqp_port": config.amqp_port,
@@ -41,12 +42,15 @@ def describe_user(config: Any) -> dict[str, Any]:
     provider = executor.provider
     return {
         "type": type(config).__name__,
+        "high_assurance": config.high_assurance,
         "engine": type(engine).__name__,
+        "max_retries_on_system_failure": engine.max_retries_on_system_failure,
         "executor": type(executor).__name__,
         "provider": type(provider).__name__,
         "heartbeat_period": config.heartbeat_period,
         "idle_heartbeats_soft": config.idle_heartbeats_soft,
         "idle_heartbeats_hard": config.idle_heartbeats_hard,
+        "heartbeat_threshold": config.heartbeat_threshold,
         "encrypted": executor.encrypted,
         "addresses": sorted(executor.all_addresses),
         "max_workers_per_node": executor.max_workers_per_node,
@@ -79,6 +83,15 @@ def describe_user(config: Any) -> dict[str, Any]:
                 "extra_requests",
                 "extra_limits",
                 "worker_init",
+                "parallelism",
+                "annotations",
+                "worker_env",
+                "worker_volumes",
+                "worker_volume_mounts",
+                "automount_service_account_token",
+                "affinity",
+                "priority_class_name",
+                "runtime_class_name",
             )
         },
     }
@@ -101,8 +114,13 @@ def load_case(case: dict[str, Any], workdir: Path) -> dict[str, Any]:
     rendered = render_config_user_template(
         core, case["template"], template_path, identity, case["schema"], case["user_opts"], {}
     )
+    if core.high_assurance:
+        # What the endpoint does before it starts a user endpoint of a High Assurance endpoint.
+        rendered = f"high_assurance: true\n{rendered}"
     user = load_config_yaml(rendered)
     try:
+        if user.high_assurance:
+            user.engine.assert_ha_compliant()  # what the user endpoint checks before it starts
         result["user"] = describe_user(user)
     finally:
         user.engine.shutdown()

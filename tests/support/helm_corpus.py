@@ -436,7 +436,7 @@ CONTROL_PLACES: dict[str, Callable[[str], str]] = {
     "workerInit": lambda s: conf(workerInit=f'"echo a{s}b"'),
     "userEnvironment": lambda s: conf(userEnvironment=f'\n  NOTE: "a{s}b"'),
     "podAnnotations": lambda s: conf(podAnnotations=f'\n  example.org/note: "a{s}b"'),
-    "userConfigSchema": lambda s: conf(userConfigSchema=f'\n  description: "a{s}b"'),
+    "workerAffinity": lambda s: conf(workerAffinity=f'\n  nodeAffinity:\n    description: "a{s}b"'),
     "nodeSelector": lambda s: conf(nodeSelector=f'\n  zone: "a{s}b"'),
     "tolerations": lambda s: conf(tolerations=f'\n  - key: "a{s}b"\n    operator: Exists'),
 }
@@ -486,12 +486,22 @@ def huge() -> Iterator[Case]:
     yield _case(
         "schema-deep",
         "huge",
-        conf(userConfigSchema="\n" + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(90)) + "  " * 91 + "v: 1"),
+        conf(
+            workerAffinity="\n  nodeAffinity:\n"
+            + "".join("  " * (i + 2) + f"k{i}:\n" for i in range(89))
+            + "  " * 91
+            + "v: 1"
+        ),
     )
     yield _case(
         "schema-too-deep",
         "huge",
-        conf(userConfigSchema="\n" + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(110)) + "  " * 111 + "v: 1"),
+        conf(
+            workerAffinity="\n  nodeAffinity:\n"
+            + "".join("  " * (i + 2) + f"k{i}:\n" for i in range(109))
+            + "  " * 111
+            + "v: 1"
+        ),
     )
     yield _case(
         "tolerations-500",
@@ -569,9 +579,9 @@ KEYS = ("9223372036854775807", "9223372036854775808", "18446744073709551615", "1
 def keys() -> Iterator[Case]:
     for index, key in enumerate(KEYS):
         yield _case(f"env#{index}", "keys", conf(userEnvironment=f"\n  {key}: x"))
-        yield _case(f"schema#{index}", "keys", conf(userConfigSchema=f"\n  {key}: x"))
+        yield _case(f"schema#{index}", "keys", conf(workerAffinity=f"\n  nodeAffinity:\n    {key}: x"))
     for index, value in enumerate((".5e999", "-.5e999", "1e400", "1e308", "4.9e-324", "1e-400")):
-        yield _case(f"float#{index}", "keys", conf(userConfigSchema=f"\n  x: {value}"))
+        yield _case(f"float#{index}", "keys", conf(workerAffinity=f"\n  nodeAffinity:\n    x: {value}"))
 
 
 def encodings() -> Iterator[Case]:

@@ -39,7 +39,9 @@ def _flow(value: Any) -> str:
 def _spellings(node: dict[str, Any]) -> tuple[list[str], list[str]]:
     """Flow-YAML spellings for a value of this schema node: (likely right, near misses)."""
     good: list[str] = []
-    near: list[str] = list(WRONG_TYPES)
+    # An identifier (x-text) written as a number whose text changes is refused by gce-values only.
+    changes_text = {"010", "0x1F", "1e3"} if node.get("x-text") else set()
+    near: list[str] = [spelling for spelling in WRONG_TYPES if spelling not in changes_text]
     if "default" in node:
         good.append(_flow(node["default"]))
     good += [_flow(example) for example in node.get("examples", [])]
@@ -52,7 +54,9 @@ def _spellings(node: dict[str, Any]) -> tuple[list[str], list[str]]:
             good.append(_flow(limit) if bound != "exclusiveMinimum" else _flow(limit + 1))
             near += [_flow(limit - 1), _flow(limit + 1)]
     if "integer" in kinds or "number" in kinds:
-        good += ["2", "1e1", "0o7"]
+        good.append("2")
+        if not changes_text:
+            good += ["1e1", "0o7"]
         near += ["0.5", "08"]
         if node.get("x-slate-coerce") is True:
             good = [word for word in good if word not in _TEXT_CHANGING_NUMBERS]

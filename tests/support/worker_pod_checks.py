@@ -33,6 +33,8 @@ WORKER_CHECKOV_SKIPS = {
     "runs as 1000",
     "CKV_K8S_15": "the pull policy is image.pullPolicy, the user's choice; IfNotPresent fits a tag naming a fixed "
     "endpoint version",
+    "CKV_K8S_35": "workerEnv may take a variable from a Secret key, the way most libraries read their tokens (S3, "
+    "model hubs); who wants files mounts the Secret with workerVolumes instead",
 }
 
 

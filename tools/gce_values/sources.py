@@ -133,6 +133,15 @@ def _decode(raw: bytes, name: str) -> str:
     # The byte-order mark is dropped here rather than by the "utf-8-sig" codec, which is one more
     # module to import; error positions are then counted in the text after it, as an editor shows it.
     body = raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw
+    if raw.startswith(codecs.BOM_UTF8) and body.startswith(codecs.BOM_UTF8):
+        # go-yaml then loses count of where each key starts: Helm reads "ecrets" for "secrets".
+        raise InputError(
+            "starts with two byte-order marks, and Helm reads every key of it with a character cut off; "
+            "save it as UTF-8 with one or none",
+            source=name,
+            line=1,
+            column=1,
+        )
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as error:

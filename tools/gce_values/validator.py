@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gce_values.checks import secretscan
+from gce_values.checks import secret
 from gce_values.checks.context import RELEASE_NAME, Facts, Run
 from gce_values.checks.postprocess import finish
 from gce_values.checks.registry import CHECKS
@@ -24,7 +24,6 @@ from gce_values.errors import InputError
 from gce_values.helmyaml import merge, origins, plainread
 from gce_values.helmyaml.loaded import Loaded
 from gce_values.records import TYPE_CHECKING
-from gce_values.redact import Redactor
 from gce_values.report import ERROR, WARNING, Problem, sort_problems
 from gce_values.schema import ValuesSchema, load
 
@@ -69,17 +68,6 @@ def _defaults(schema: ValuesSchema) -> dict[str, Any]:
     return cached[1]
 
 
-def _without_credentials(error: InputError, expressions: Sequence[str]) -> InputError:
-    redact = Redactor()
-    for expression in expressions:
-        found = secretscan.scan_text(expression)
-        if found:
-            redact.add(found[1])
-    if not redact:
-        return error
-    return InputError(redact(error.detail), source=error.source, line=error.line, column=error.column)
-
-
 # --- the entry point ------------------------------------------------------------------------------------------
 
 
@@ -121,10 +109,9 @@ def validate_sources(
     loaded = [_read(name, text) for name, text in sources]
     inputs = [origins.Source(item.name, item.data, item.positions) for item in loaded]
     defaults = _defaults(values_schema) if include_defaults else None
-    try:
-        merged = merge.merge(inputs, set_values, set_strings, defaults=defaults)
-    except InputError as error:  # a --set expression Helm cannot parse: its text may hold a credential
-        raise _without_credentials(error, [*set_values, *set_strings]) from None
+    # A --set expression Helm cannot parse raises InputError naming the position, never the text (which
+    # may hold a credential).
+    merged = merge.merge(inputs, set_values, set_strings, defaults=defaults)
     set_names = [f"--set #{i}" for i in range(1, len(set_values) + 1)]
     set_names += [f"--set-string #{i}" for i in range(1, len(set_strings) + 1)]
     order = [*(name for name, _ in sources), *set_names, RELEASE_NAME, *([creds_file] if creds_file else [])]
@@ -132,4 +119,5 @@ def validate_sources(
     run = Run(values_schema, loaded, inputs, merged, facts, release, creds_file, has_sets=bool(set_names))
     for check in CHECKS:
         check.run(run)
+    secret.check_comments(run, sources)
     return Result(values=merged.values, problems=sort_problems(finish(run), order))

@@ -9,8 +9,12 @@ and replaces the pod it sends:
 - every pod is owned by the release's ConfigMap in the worker namespace (``owner_config_map``), so
   Kubernetes' garbage collector deletes all workers when the release is uninstalled, whatever
   happened to the endpoint;
-- ``restartPolicy: Never``, the restricted profile, no service account token, the release's labels,
-  the worker node selector and tolerations;
+- ``restartPolicy: Never``, the restricted profile, no service account token (unless asked for), the
+  release's labels, and what the conf says of the workers (``pod_extras``): node selector,
+  tolerations, affinity, priority and runtime class, environment (plain values and references to
+  Secret or ConfigMap keys, which Kubernetes resolves), volumes and their mounts, and Parsl's own
+  ``persistent_volumes`` (claim name, mount path), which Parsl's provider would mount but this
+  one's pod body used to drop;
 - with encryption on, the client keys go into the release's Secret ``worker_keys_secret`` (the
   chart renders it empty; the provider patches in the keys of the running engine before each pod
   create) that each worker mounts and copies into a private directory, which the worker is then told
@@ -107,9 +111,23 @@ class ReleaseKubernetesProvider(KubernetesProvider):
         node_selector: dict[str, str] | None = None,
         tolerations: list[dict[str, Any]] | None = None,
         image_pull_policy: str = "IfNotPresent",
+        worker_env: list[dict[str, Any]] | None = None,
+        worker_volumes: list[dict[str, Any]] | None = None,
+        worker_volume_mounts: list[dict[str, Any]] | None = None,
+        automount_service_account_token: bool = False,
+        affinity: dict[str, Any] | None = None,
+        priority_class_name: str | None = None,
+        runtime_class_name: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.worker_env = [dict(entry) for entry in worker_env or []]
+        self.worker_volumes = [dict(volume) for volume in worker_volumes or []]
+        self.worker_volume_mounts = [dict(mount) for mount in worker_volume_mounts or []]
+        self.automount_service_account_token = automount_service_account_token
+        self.affinity = dict(affinity or {})
+        self.priority_class_name = priority_class_name
+        self.runtime_class_name = runtime_class_name
         self.owner_config_map = owner_config_map
         self.worker_keys_secret = worker_keys_secret
         self.labels = dict(labels)
@@ -258,7 +276,34 @@ class ReleaseKubernetesProvider(KubernetesProvider):
             spec["nodeSelector"] = dict(self.node_selector)
         if self.tolerations:
             spec["tolerations"] = [dict(toleration) for toleration in self.tolerations]
+        self.pod_extras(spec, container)
         return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}
+
+    def pod_extras(self, spec: dict[str, Any], container: dict[str, Any]) -> None:
+        """What the conf adds to a worker pod: placement, identity, environment, volumes and mounts.
+
+        Parsl's ``persistent_volumes`` (claim name, mount path) are mounted too, as Parsl's own
+        provider mounts them. Volumes and mounts come after the pod's own (the worker keys), whose
+        names and paths the chart keeps the conf from taking.
+        """
+        spec["automountServiceAccountToken"] = bool(self.automount_service_account_token)
+        if self.affinity:
+            spec["affinity"] = dict(self.affinity)
+        if self.priority_class_name:
+            spec["priorityClassName"] = self.priority_class_name
+        if self.runtime_class_name:
+            spec["runtimeClassName"] = self.runtime_class_name
+        if self.worker_env:
+            container["env"] = [*container.get("env", []), *(dict(entry) for entry in self.worker_env)]
+        volumes = [dict(volume) for volume in self.worker_volumes]
+        mounts = [dict(mount) for mount in self.worker_volume_mounts]
+        for claim, path in self.persistent_volumes or []:
+            volumes.append({"name": claim, "persistentVolumeClaim": {"claimName": claim}})
+            mounts.append({"name": claim, "mountPath": path})
+        if volumes:
+            spec["volumes"] = [*spec.get("volumes", []), *volumes]
+        if mounts:
+            container["volumeMounts"] = [*container.get("volumeMounts", []), *mounts]
 
     def _status(self) -> None:
         """Parsl's poll of each live worker pod, which also reports pods that cannot start or ended."""

@@ -182,3 +182,89 @@ Call with (dict "root" $ "apiUse" "why the pod needs its service account token")
 {{- end -}}
 {{- join "\n" $lines -}}
 {{- end }}
+
+{{/*
+gce.jinjaValue: a value (map, list, string, number, boolean) as JSON that passes the endpoint's Jinja2
+unchanged: strings through gce.jinjaString, so no brace of theirs can open a Jinja2 expression (the
+JSON structure itself never puts "{{", "{%" or "{#" side by side). Maps come out with sorted keys.
+*/}}
+{{- define "gce.jinjaValue" -}}
+{{- if kindIs "map" . -}}
+{ {{- $first := true }}{{ range $key, $value := . }}{{ if not $first }}, {{ end }}{{ $first = false }}{{ include "gce.jinjaString" $key }}: {{ include "gce.jinjaValue" $value }}{{ end -}} }
+{{- else if kindIs "slice" . -}}
+[ {{- $first := true }}{{ range . }}{{ if not $first }}, {{ end }}{{ $first = false }}{{ include "gce.jinjaValue" . }}{{ end -}} ]
+{{- else if kindIs "string" . -}}
+{{ include "gce.jinjaString" . }}
+{{- else -}}
+{{ toJson . }}
+{{- end -}}
+{{- end }}
+
+{{/* gce.proxyEnv: the proxy settings as environment variables (both spellings), name to value. */}}
+{{- define "gce.proxyEnv" -}}
+{{- $env := dict -}}
+{{- range $name, $value := dict "HTTPS_PROXY" .Values.proxy.httpsProxy "HTTP_PROXY" .Values.proxy.httpProxy "NO_PROXY" .Values.proxy.noProxy -}}
+{{- with $value }}
+{{- $_ := set $env $name (toString .) }}
+{{- $_ := set $env (lower $name) (toString .) }}
+{{- end }}
+{{- end -}}
+{{- toJson $env -}}
+{{- end }}
+
+{{/*
+gce.workerEnv: the worker container's env entries: the proxy settings, then workerEnv (which wins
+over a proxy variable of the same name), a plain value or a Secret or ConfigMap key reference.
+*/}}
+{{- define "gce.workerEnv" -}}
+{{- $entries := list -}}
+{{- range $name, $value := (include "gce.proxyEnv" . | fromJson) -}}
+{{- if not (hasKey $.Values.workerEnv $name) }}
+{{- $entries = append $entries (dict "name" $name "value" $value) }}
+{{- end }}
+{{- end -}}
+{{- range $name, $value := .Values.workerEnv -}}
+{{- if kindIs "map" $value }}
+{{- $entries = append $entries (dict "name" $name "valueFrom" $value) }}
+{{- else }}
+{{- $entries = append $entries (dict "name" $name "value" (include "gce.scalarString" $value)) }}
+{{- end }}
+{{- end -}}
+{{- toJson $entries -}}
+{{- end }}
+
+{{/*
+gce.submissionSchema: the endpoint's user_config_schema.json, what a submission may choose (workerChoices):
+only the variables the user config template reads, each bounded; any other variable is refused.
+*/}}
+{{- define "gce.submissionSchema" -}}
+{{- $choices := .Values.workerChoices -}}
+{{- $properties := dict -}}
+{{- with $choices.images }}
+{{- $images := list (include "gce.workerImage" $) }}
+{{- range . }}{{ $images = append $images (toString .) }}{{ end }}
+{{- $_ := set $properties "worker_image" (dict "type" "string" "enum" (uniq $images)) }}
+{{- end }}
+{{- if gt (float64 $choices.maxCPU) 0.0 }}
+{{- $_ := set $properties "cpu" (dict "type" "number" "exclusiveMinimum" 0 "maximum" $choices.maxCPU) }}
+{{- end }}
+{{- if gt (float64 $choices.maxMemGiB) 0.0 }}
+{{- $_ := set $properties "memory_gib" (dict "type" "number" "exclusiveMinimum" 0 "maximum" $choices.maxMemGiB) }}
+{{- end }}
+{{- if gt (int $choices.maxGPUs) 0 }}
+{{- $_ := set $properties "gpus" (dict "type" "integer" "minimum" 0 "maximum" (int $choices.maxGPUs)) }}
+{{- end }}
+{{- toPrettyJson (dict "type" "object" "properties" $properties "additionalProperties" false) }}
+{{- end }}
+
+{{/*
+gce.choice: a value of the user config template that a submission may replace with its variable (a
+Jinja2 conditional), or the conf's value alone. Takes (list enabled variable valueWhenPassed confValue).
+*/}}
+{{- define "gce.choice" -}}
+{{- if index . 0 -}}
+{{ "{%" }} if {{ index . 1 }} is defined {{ "%}" }}{{ index . 2 }}{{ "{%" }} else {{ "%}" }}{{ index . 3 }}{{ "{%" }} endif {{ "%}" }}
+{{- else -}}
+{{ index . 3 }}
+{{- end -}}
+{{- end }}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from gce_values.checks import secretscan
 from gce_values.checks.context import Run
 from gce_values.helmyaml.origins import Origin
@@ -14,12 +16,25 @@ if TYPE_CHECKING:
 
 SECRET = "secret"
 SECRETS_UUID = "secrets-is-uuid"
-RULES = (SECRET, SECRETS_UUID)
+SECRET_URL = "secret-in-url"
+SECRET_COMMENT = "secret-in-comment"
+RULES = (SECRET, SECRETS_UUID, SECRET_URL, SECRET_COMMENT)
 _SECRETS = "/secrets"
 _HINT = (
     "credentials belong in the SLATE secret named by `secrets` "
     "(slate secret create NAME --from-env-file FILE), never in the conf; "
     "if this file was shared or committed, rotate the credential"
+)
+# A worker variable can take its value from a Secret key instead, which Kubernetes resolves in the pod.
+_WORKER_ENV = "/workerEnv/"
+_WORKER_ENV_HINT = (
+    "put it in a Secret in the worker namespace and refer to it: NAME: {secretKeyRef: {name: SECRET, key: KEY}}; "
+    "if this file was shared or committed, rotate the credential"
+)
+
+_URL_HINT = (
+    "if the password must reach the endpoint (a proxy, say), keep the conf private; otherwise drop "
+    "user:password@ from the URL"
 )
 
 
@@ -48,4 +63,25 @@ def _report(run: Run, finding: secretscan.Finding, origin: Origin, data: Any) ->
     run.facts.secret_pointers.add(finding.pointer)
     run.redact.add(finding.matched)
     place = "key" if finding.at_key else "value"
-    run.add(where, finding.pointer, ERROR, SECRET, f"this {place} looks like a credential: {finding.what}", _HINT, data)
+    if finding.what == secretscan.URL_PASSWORD:
+        message = f"this {place} holds {finding.what}, which anyone who reads the conf can use"
+        run.add(where, finding.pointer, WARNING, SECRET_URL, message, _URL_HINT, data)
+        return
+    hint = _WORKER_ENV_HINT if finding.pointer.startswith(_WORKER_ENV) else _HINT
+    run.add(where, finding.pointer, ERROR, SECRET, f"this {place} looks like a credential: {finding.what}", hint, data)
+
+
+def check_comments(run: Run, sources: Sequence[tuple[str, str]]) -> None:
+    """Credentials in comments: Helm never reads them, but SLATE keeps the conf and shows it, so a warning
+    at their line (a line whose value was reported already is left alone), and redacted everywhere."""
+    for name, text in sources:
+        if "#" not in text:
+            continue
+        reported = {p.line for p in run.problems if p.file == name and p.rule in (SECRET, SECRET_URL)}
+        for number, line in enumerate(text.split("\n"), start=1):
+            at = line.find("#")
+            found = secretscan.scan_text(line[at:]) if at >= 0 and number not in reported else None
+            if found:
+                run.redact.add(found[1])
+                message = f"this comment holds {found[0]}"
+                run.add((name, number, at + 1), "", WARNING, SECRET_COMMENT, message, _HINT)

@@ -7,6 +7,8 @@ credential here:
   - a ``GLOBUS_COMPUTE_CLIENT_SECRET=...`` or ``FUNCX_SDK_CLIENT_SECRET=...`` line pasted into a value;
   - a key named like *secret*, *token*, *password* (that the schema does not declare as a name of a
     secret) holding a literal of 8 or more characters;
+  - a URL with a password in it (``scheme://user:password@host``): often needed (a proxy in
+    userEnvironment), so a warning rather than an error, but redacted like the rest;
   - a high-entropy, base64-like run of 40 or more characters (Globus client secrets and tokens).
 Findings carry the pointer and a description of the *kind* of value found; the caller redacts the
 matched text from every message.
@@ -45,6 +47,9 @@ MIN_LITERAL = 8
 MIN_ENTROPY = 4.0
 
 
+URL_PASSWORD = "a URL with a password in it (user:password@host)"
+
+
 class Finding(Record):
     """A credential-looking value (or key) at ``pointer``; ``matched`` is the text to redact."""
 
@@ -52,6 +57,22 @@ class Finding(Record):
     at_key: bool
     what: str
     matched: tuple[str, ...]
+
+
+def url_userinfo(text: str) -> tuple[str, ...]:
+    """The ``user:password@`` parts of the URLs in ``text`` (each authority is read once: linear)."""
+    found = []
+    start = text.find("://")
+    while start >= 0:
+        end = start + 3
+        while end < len(text) and text[end] not in "/?#" and not text[end].isspace():
+            end += 1
+        authority = text[start + 3 : end]
+        user, at, _ = authority.rpartition("@")
+        if at and ":" in user and user.partition(":")[2]:
+            found.append(user + "@")
+        start = text.find("://", end)
+    return tuple(found)
 
 
 def entropy(text: str) -> float:
@@ -82,6 +103,9 @@ def scan_text(text: str) -> tuple[str, tuple[str, ...]] | None:
     assignment = re.search(_ENV_ASSIGNMENT, text) if "_CLIENT_SECRET" in text else None
     if assignment:
         return f"a {assignment.group(1)}= assignment", (assignment.group(2),)
+    userinfo = url_userinfo(text) if "://" in text else ()
+    if userinfo:
+        return URL_PASSWORD, userinfo
     if len(text) < _TOKEN_LENGTH:
         return None
     tokens = tuple(token for token in re.findall(_TOKEN, text) if _random_looking(token))

@@ -84,7 +84,9 @@ def _same_text(note: ScalarNote) -> bool:
     """Whether the templates, turning the unquoted number back into a string, get the same text
     ("4.19" does; "1.10" becomes 1.1, "010" becomes 8 and "1e3" becomes 1000, which do not)."""
     value = note.value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool):
+        return note.text == str(value).lower()  # "true" does; "yes" or "True" become true, which do not
+    if not isinstance(value, (int, float)):
         return False
     if isinstance(value, float) and value.is_integer():
         return False

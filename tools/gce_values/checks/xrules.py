@@ -11,12 +11,21 @@ Kinds and their fields (besides ``id``, ``message`` and ``severity``):
   required            key: the value must not be empty
   exactlyOne          keys: exactly one of them is true
   lessOrEqual         keys [low, high]: low <= high (numbers; missing counts as 0, as in Helm)
-  quantityLessOrEqual keys [low, high]: low <= high as Kubernetes quantities (500m, 2, 512Mi, 4Gi)
+  quantityLessOrEqual keys [low, high]: low <= high as Kubernetes quantities (500m, 2, 512Mi, 4Gi, 1e3),
+                      exactly (checks.quantities); a value that is not one leaves the rule out
   forbiddenKeys       key (a mapping), forbidden: [names]: none of these names is a key of it
-  requiredWhen        key, and whenNonEmpty: K (K is not empty) or whenFalse: K (K is false)
+  requiredWhen        key, and whenNonEmpty: K (K is not empty), whenFalse: K (K is false) or whenTrue: K (K is
+                      true)
   releaseNameLength   key (Instance), max: the release name (SLATE: <chart>-<Instance>) fits
   warnWhen            key, when: [{key, greaterThan: N}, {key, equals: V} or {key, notEmpty: true}, ...]:
                       all hold
+  namesDefined        key (a list of mappings), field, definedIn (a list of mappings): every item's field
+                      is the name of an item of definedIn (a volume mount names a volume)
+  uniqueNames         key (a list of mappings), field, reserved: [names]: no two items share the field's
+                      value, and none takes a reserved one
+
+The last two need a loop, which a Go template condition cannot hold: their conditions call helper
+templates (``HELPER_TEMPLATES``) that _rules.tpl defines beside the rules.
 """
 
 from __future__ import annotations
@@ -125,7 +134,7 @@ def _go_exactly_one(rule: Rule) -> str:
     return f"ne (len (without (list {trues}) false)) 1"
 
 
-def _ordered(rule: Rule, ctx: Context, measure: Callable[[Any], float | None]) -> Violation | None:
+def _ordered(rule: Rule, ctx: Context, measure: Callable[[Any], float | int | None]) -> Violation | None:
     """lessOrEqual and quantityLessOrEqual: the first key's measure must not exceed the second's."""
     low_key, high_key = rule.spec["keys"]
     low, high = measure(ctx.get(low_key)), measure(ctx.get(high_key))
@@ -144,51 +153,19 @@ def _go_less_or_equal(rule: Rule) -> str:
     return f"gt (float64 {_values_expr(low)}) (float64 {_values_expr(high)})"
 
 
-# The quantities the schema's patterns allow (digits, maybe a fraction, maybe one of these suffixes), as
-# the chart's gce.quantity (QUANTITY_TEMPLATE) reads them.
-QUANTITY_FACTORS = {
-    "": 1.0,
-    "m": 1e-3,
-    "k": 1e3,
-    "M": 1e6,
-    "G": 1e9,
-    "T": 1e12,
-    "Ki": 2.0**10,
-    "Mi": 2.0**20,
-    "Gi": 2.0**30,
-    "Ti": 2.0**40,
-}
+def quantity(value: Any) -> int | None:
+    """A Kubernetes quantity in nano-units, read exactly as the chart's gce.quantity reads it (see
+    gce_values.checks.quantities); None if not one (a missing key included: the rule then does not apply)."""
+    from gce_values.checks.quantities import reading
 
-
-def quantity(value: Any) -> float | None:
-    """A Kubernetes quantity (a number, or a string such as 500m or 4Gi) as a float; None if not one."""
-    if isinstance(value, bool) or value is _MISSING or value is None:
-        return None
-    text = go_string(value)
-    number = text.rstrip("kmMGTi")
-    suffix = text[len(number) :]
-    whole, dot, fraction = number.partition(".")
-    if suffix not in QUANTITY_FACTORS or not _digits(whole) or (dot and not _digits(fraction)):
-        return None
-    return float(number) * QUANTITY_FACTORS[suffix]
-
-
-def _digits(text: str) -> bool:
-    return text.isascii() and text.isdigit()
+    return None if value is _MISSING else reading(value)
 
 
 def quantity_template() -> str:
-    """gce.quantity: the Go template twin of ``quantity``, for quantityLessOrEqual rules."""
-    factors = " ".join(f'"{suffix}" {factor!r}' for suffix, factor in QUANTITY_FACTORS.items())
-    return (
-        "{{/* gce.quantity turns a Kubernetes quantity (500m, 2, 512Mi, 4Gi) into a number. */}}\n"
-        '{{- define "gce.quantity" -}}\n'
-        '{{- $text := include "gce.scalarString" . -}}\n'
-        '{{- $number := regexFind "^[0-9]+([.][0-9]+)?" $text -}}\n'
-        f"{{{{- $factors := dict {factors} -}}}}\n"
-        "{{- mulf (float64 $number) (get $factors (trimPrefix $number $text)) -}}\n"
-        "{{- end }}\n"
-    )
+    """gce.quantity and its helpers: the Go template twin of ``quantity``, for quantityLessOrEqual rules."""
+    from gce_values.checks.quantities import TEMPLATE
+
+    return TEMPLATE
 
 
 def _check_quantity_less_or_equal(rule: Rule, ctx: Context) -> Violation | None:
@@ -196,8 +173,8 @@ def _check_quantity_less_or_equal(rule: Rule, ctx: Context) -> Violation | None:
 
 
 def _go_quantity_less_or_equal(rule: Rule) -> str:
-    low, high = (f'(float64 (include "gce.quantity" {_values_expr(key)}))' for key in rule.spec["keys"])
-    return f"gt {low} {high}"
+    low, high = (_values_expr(key) for key in rule.spec["keys"])
+    return f'eq (include "gce.quantityAbove" (list {low} {high})) "true"'
 
 
 def _check_forbidden_keys(rule: Rule, ctx: Context) -> Violation | None:
@@ -220,8 +197,9 @@ def _check_required_when(rule: Rule, ctx: Context) -> Violation | None:
         trigger = rule.spec["whenNonEmpty"]
         triggered = not go_empty(ctx.get(trigger))
     else:
-        trigger = rule.spec["whenFalse"]
-        triggered = go_string(ctx.get(trigger)) == "false"
+        flag = "false" if "whenFalse" in rule.spec else "true"
+        trigger = rule.spec["when" + flag.capitalize()]
+        triggered = go_string(ctx.get(trigger)) == flag
     if triggered and go_empty(ctx.get(rule.key)):
         return Violation(rule, ctx.user_first(rule.key, trigger))
     return None
@@ -231,7 +209,8 @@ def _go_required_when(rule: Rule) -> str:
     if "whenNonEmpty" in rule.spec:
         trigger = f"not (empty {_values_expr(rule.spec['whenNonEmpty'])})"
     else:
-        trigger = f'eq (toString {_values_expr(rule.spec["whenFalse"])}) "false"'
+        flag = "false" if "whenFalse" in rule.spec else "true"
+        trigger = f'eq (toString {_values_expr(rule.spec["when" + flag.capitalize()])}) "{flag}"'
     return f"and ({trigger}) ({_go_is_empty_text(rule.key)})"
 
 
@@ -280,6 +259,79 @@ def _go_warn_when(rule: Rule) -> str:
     return conds[0] if len(conds) == 1 else "and " + " ".join(conds)
 
 
+def _items(value: Any) -> list[dict[str, Any]]:
+    """The mappings of a list value (the schema allows no other items; a missing list is empty)."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _field_pointer(rule: Rule, index: int) -> str:
+    return ptr.child(ptr.child(ptr.from_dotted(rule.key), index), rule.spec["field"])
+
+
+def _check_names_defined(rule: Rule, ctx: Context) -> Violation | None:
+    field = rule.spec["field"]
+    defined = {go_string(item.get("name")) for item in _items(ctx.get(rule.spec["definedIn"]))}
+    for index, item in enumerate(_items(ctx.get(rule.key))):
+        name = go_string(item.get(field))
+        if name not in defined:
+            return Violation(rule, _field_pointer(rule, index), hint=f"{name!r} is not among them")
+    return None
+
+
+def _go_names_defined(rule: Rule) -> str:
+    items, defined = (f"({_values_expr(key)} | default list)" for key in (rule.key, rule.spec["definedIn"]))
+    return f'ne (include "gce.undefinedNames" (list {items} {defined} "{rule.spec["field"]}")) ""'
+
+
+def _check_unique_names(rule: Rule, ctx: Context) -> Violation | None:
+    field = rule.spec["field"]
+    reserved = {go_string(name) for name in rule.spec.get("reserved", [])}
+    seen: set[str] = set()
+    for index, item in enumerate(_items(ctx.get(rule.key))):
+        name = go_string(item.get(field))
+        if name in reserved or name in seen:
+            why = "is reserved" if name in reserved else "comes twice"
+            return Violation(rule, _field_pointer(rule, index), hint=f"{name!r} {why}")
+        seen.add(name)
+    return None
+
+
+def _go_unique_names(rule: Rule) -> str:
+    reserved = " ".join(f'"{go_string(name)}"' for name in rule.spec.get("reserved", []))
+    items = f"({_values_expr(rule.key)} | default list)"
+    return f'ne (include "gce.repeatedNames" (list {items} "{rule.spec["field"]}" (list {reserved}))) ""'
+
+
+# The helper templates of the kinds whose condition needs a loop: each prints the first offending name
+# (nothing when the rule holds).
+HELPER_TEMPLATES = {
+    "namesDefined": (
+        "{{/* gce.undefinedNames: the first item of a list whose field names no item of another list. */}}\n"
+        '{{- define "gce.undefinedNames" -}}\n'
+        "{{- $field := index . 2 -}}\n"
+        "{{- $defined := list -}}\n"
+        '{{- range (index . 1) }}{{ $defined = append $defined (toString (index . "name")) }}{{ end -}}\n'
+        "{{- $missing := list -}}\n"
+        "{{- range (index . 0) }}{{ if not (has (toString (index . $field)) $defined) }}"
+        "{{ $missing = append $missing (toString (index . $field)) }}{{ end }}{{ end -}}\n"
+        "{{- if $missing }}{{ first $missing | quote }}{{ end -}}\n"
+        "{{- end }}\n"
+    ),
+    "uniqueNames": (
+        "{{/* gce.repeatedNames: the first item of a list whose field repeats another's or a reserved one. */}}\n"
+        '{{- define "gce.repeatedNames" -}}\n'
+        "{{- $field := index . 1 -}}\n"
+        "{{- $seen := index . 2 -}}\n"
+        "{{- $repeated := list -}}\n"
+        "{{- range (index . 0) }}{{ $name := toString (index . $field) }}"
+        "{{ if has $name $seen }}{{ $repeated = append $repeated $name }}{{ end }}"
+        "{{ $seen = append $seen $name }}{{ end -}}\n"
+        "{{- if $repeated }}{{ first $repeated | quote }}{{ end -}}\n"
+        "{{- end }}\n"
+    ),
+}
+
+
 class Kind(Record):
     """An x-rule kind: its Python check, and its Go template condition (true when the rule is broken)."""
 
@@ -296,6 +348,8 @@ KINDS: dict[str, Kind] = {
     "requiredWhen": Kind(_check_required_when, _go_required_when),
     "releaseNameLength": Kind(_check_release_name_length, _go_release_name_length),
     "warnWhen": Kind(_check_warn_when, _go_warn_when),
+    "namesDefined": Kind(_check_names_defined, _go_names_defined),
+    "uniqueNames": Kind(_check_unique_names, _go_unique_names),
 }
 
 

@@ -3,7 +3,7 @@
 libyaml finds the events; these functions then hold each one to go-yaml v2's rules:
   - escapes in double-quoted text: go-yaml knows ``\\'`` (libyaml does not) and not ``\\/`` (libyaml,
     following YAML 1.2 and JSON, does); ``double_quoted_escapes`` finds what go-yaml would refuse, and
-    ``patch_single_quote_escape`` lets libyaml read a ``\\'`` it would stop at;
+    ``quote_escape_at`` tells a ``\\'`` that libyaml stopped at;
   - ``!!timestamp``: Go's time.Parse with go-yaml's four layouts, so 2001-13-45 is refused;
   - ``!!binary``: Go's base64, which skips line breaks and nothing else.
 """
@@ -47,18 +47,15 @@ def double_quoted_escapes(source: str) -> str | None:
     return None
 
 
-def patch_single_quote_escape(text: str, line: int, column: int) -> str | None:
-    """``text`` with the ``\\'`` that libyaml stopped at (0-based line, column of the backslash or of
-    the quote after it) written as ``\\x27``, the same character; None if there is no ``\\'`` there."""
-    lines = text.split("\n")
-    if line >= len(lines):
-        return None
-    row = lines[line]
-    for start in (column, column - 1):
-        if start >= 0 and row[start : start + 2] == "\\'":
-            lines[line] = row[:start] + "\\x27" + row[start + 2 :]
-            return "\n".join(lines)
-    return None
+def quote_escape_at(text: str, line: int, column: int) -> bool:
+    """Whether libyaml stopped at a ``\\'`` (0-based line, column of the backslash or of the quote after
+    it): an escape go-yaml reads in double quotes, and libyaml refuses."""
+    start = 0
+    for _ in range(line):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return False
+    return any(at >= 0 and text.startswith("\\'", start + at) for at in (column, column - 1))
 
 
 def timestamp_ok(text: str) -> bool:

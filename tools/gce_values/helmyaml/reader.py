@@ -32,6 +32,7 @@ from gce_values.records import TYPE_CHECKING, Record
 from gce_values.report import ERROR, WARNING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     import yaml
@@ -172,6 +173,8 @@ class _Builder:
         self.stack: list[_Frame] = []
         self.anchors: dict[str, _Node] = {}
         self.open_anchors: set[str] = set()
+        # Whether each open collection is written in flow style ({...} or [...]).
+        self.flows: list[bool] = []
         self.alias_nodes = 0
         self.values = 0
         self.root: _Node | None = None
@@ -210,9 +213,11 @@ class _Builder:
         if event.anchor:
             self.open_anchors.add(event.anchor)
         self.stack.append(_Frame(data=data, pointer=pointer, anchor=event.anchor, line=line, column=column))
+        self.flows.append(bool(event.flow_style))
 
     def end(self, event: Any) -> None:
         frame = self.stack.pop()
+        self.flows.pop()
         node = _Node(frame.data, frame.size, "map" if frame.is_map else "seq", frame.line, frame.column, frame.height)
         if frame.anchor:
             self.open_anchors.discard(frame.anchor)
@@ -228,6 +233,13 @@ class _Builder:
         if event.style == '"' and self.text is not None:
             self._check_escapes(event, line, column)
         plain = tag is None and event.implicit[0]
+        if plain and "?" in event.value and self.flows and self.flows[-1]:
+            # go-yaml ends a plain scalar at ? in a flow collection (libyaml reads on), then fails on the rest
+            raise self.fail(
+                "not valid YAML: a ? inside a plain value in {...} or [...] ends the value for Helm; quote it",
+                line,
+                column + event.value.index("?") if "\n" not in event.value else column,
+            )
         if at_key and ((plain and event.value == "<<") or tag == _MERGE):
             self._set_key("<<", line, column, is_merge=True)
             return
@@ -283,6 +295,9 @@ class _Builder:
                 raise self.fail("a key must be a single value, not a list, mapping or null", line, column)
             self._set_key(text, line, column, is_merge=False)
             return
+        if node.kind == "seq" and self.stack and self.stack[-1].key_is_merge and self.stack[-1].key is not None:
+            # go-yaml merges a list of mappings written out, but not one behind an alias
+            raise self.fail("a merge (<<) of an alias needs a mapping; the alias here is a list", line, column)
         _check_finite(node, self, line, column)
         self._attach(node._replace(line=line, column=column))
 
@@ -325,6 +340,21 @@ class _Builder:
 
     def _set_key(self, text: str, line: int, column: int, is_merge: bool) -> None:
         frame = self.stack[-1]
+        if "\x85" in text:
+            self.problems.append(
+                Issue(
+                    line=line,
+                    column=column,
+                    pointer=ptr.child(frame.pointer, text),
+                    severity=ERROR,
+                    rule="key-next-line",
+                    message=(
+                        "a key with a NEL character (U+0085, a line break to YAML): Helm 3 (the SLATE "
+                        "server's) fails on the whole conf when it checks the schema, though Helm 4 reads it"
+                    ),
+                    hint="take the character out of the key",
+                )
+            )
         frame.key, frame.key_line, frame.key_column, frame.key_is_merge = text, line, column, is_merge
 
     def _attach(self, node: _Node) -> None:
@@ -431,6 +461,16 @@ def _parser(text: str) -> Any:
     return loader_class(text)
 
 
+def _go_parser(text: str) -> Any:
+    """PyYAML's pure-Python parser with go-yaml's extra escape (``\\'`` in double quotes is ``'``); its
+    reader takes a byte-order mark inside the text as a character, as go-yaml does."""
+    from gce_values.pyyaml import yaml
+
+    loader = yaml.SafeLoader(text)
+    loader.ESCAPE_REPLACEMENTS = {**yaml.SafeLoader.ESCAPE_REPLACEMENTS, "'": "'"}  # type: ignore[misc]
+    return loader
+
+
 def _syntax_error(name: str, text: str, error: yaml.YAMLError) -> InputError:
     """A one-line message without PyYAML's excerpt of the line (it could show a secret)."""
     from gce_values.pyyaml import yaml
@@ -497,69 +537,41 @@ class _Directive(Record):
 def load(text: str, name: str) -> Loaded:
     """Parse ``text`` (named ``name`` in messages) like Helm; raises InputError for unusable input.
 
-    A ``\\'`` in double quotes, which go-yaml reads as ``'`` and libyaml refuses, is rewritten as the
-    escape both read the same (``\\x27``) and the text parsed again. A byte-order mark after the start,
-    which go-yaml reads as a character of the text and libyaml stops at, is read through a stand-in.
+    libyaml (fast) reads nearly every conf. Two things go-yaml reads and libyaml does not send the
+    text to PyYAML's own parser instead, taught go-yaml's way: a ``\\'`` escape in double quotes, and a
+    byte-order mark after the start (go-yaml reads it as a character of the text). Either way the text
+    is parsed at most twice, so the time stays linear in its size whatever it holds.
 
     PyYAML is imported here, not with the module: confs the plain reader (helmyaml.plainread) takes
     never load it, and this module's records and scalar rules serve that reader too.
     """
     from gce_values.pyyaml import yaml
 
-    stand_in = None
     if "\ufeff" in text[1:]:
-        stand_in = next(chr(code) for code in range(0xF0000, 0xFFFFE) if chr(code) not in text)
-        text = text[:1] + text[1:].replace("\ufeff", stand_in)
-    for _ in range(_MAX_REWRITES):
-        try:
-            loaded = _load(text, name)
-            return loaded if stand_in is None else _put_back(loaded, stand_in, "\ufeff")
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark
-            patched = goyaml.patch_single_quote_escape(text, mark.line, mark.column) if mark else None
-            if patched is None:
-                raise _syntax_error(name, text, error) from None
-            text = patched
-        except yaml.YAMLError as error:
+        return _load_go_way(text, name)
+    try:
+        return _load(text, name)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        if mark is None or not goyaml.quote_escape_at(text, mark.line, mark.column):
             raise _syntax_error(name, text, error) from None
-    raise InputError(f"not valid YAML: more than {_MAX_REWRITES} \\' escapes", source=name)
+    except yaml.YAMLError as error:
+        raise _syntax_error(name, text, error) from None
+    return _load_go_way(text, name)
 
 
-_MAX_REWRITES = 1000
+def _load_go_way(text: str, name: str) -> Loaded:
+    from gce_values.pyyaml import yaml
+
+    try:
+        return _load(text, name, _go_parser)
+    except yaml.YAMLError as error:
+        raise _syntax_error(name, text, error) from None
 
 
-def _put_back(loaded: Loaded, stand_in: str, char: str) -> Loaded:
-    """``loaded`` with ``stand_in`` replaced by ``char`` everywhere it can appear (rare: never fast)."""
-
-    def text(value: str) -> str:
-        return value.replace(stand_in, char)
-
-    def data(value: Any) -> Any:
-        if isinstance(value, str):
-            return text(value)
-        if isinstance(value, dict):
-            return {text(key): data(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [data(item) for item in value]
-        return value
-
-    return Loaded(
-        name=loaded.name,
-        data=data(loaded.data),
-        positions={text(pointer): pos for pointer, pos in loaded.positions.items()},
-        notes=[
-            note._replace(pointer=text(note.pointer), text=text(note.text), value=data(note.value))
-            for note in loaded.notes
-        ],
-        problems=[
-            issue._replace(pointer=text(issue.pointer), message=text(issue.message)) for issue in loaded.problems
-        ],
-    )
-
-
-def _load(text: str, name: str) -> Loaded:
+def _load(text: str, name: str, make_parser: Callable[[str], Any] | None = None) -> Loaded:
     builder = _Builder(name, text)
-    parser = _parser(text)
+    parser = (make_parser or _parser)(text)
     try:
         directive = _run(parser, builder)
         extra = _extra_document_line(parser)

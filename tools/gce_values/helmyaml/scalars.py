@@ -96,8 +96,36 @@ def resolve_plain(text: str) -> tuple[str, Any]:
 
 def as_template_text(value: float) -> str:
     """A number as the chart's templates write it back as text (gce.scalarString: whole numbers in full,
-    others as Go prints a float64): 4.10 -> "4.1", 1e3 -> "1000", 0x10 -> "16"."""
+    others as Go prints a float64): 4.10 -> "4.1", 1e3 -> "1000", 0x10 -> "16", 1000000.5 -> "1.0000005e+06"."""
     number = float(value)
     if number.is_integer():
         return f"{number:.0f}"
-    return repr(number)
+    return go_float_text(number)
+
+
+def go_float_text(number: float) -> str:
+    """Go's ``%v`` of a float64 (strconv.FormatFloat(f, 'g', -1, 64)): the shortest digits that read back
+    the same, with an exponent when it is below -4 or at least 6 (or than the digits, for whole numbers)."""
+    if number in (float("inf"), float("-inf")):
+        return "+Inf" if number > 0 else "-Inf"
+    if str(number) == "nan":
+        return "NaN"
+    sign = "-" if str(number).startswith("-") else ""
+    mantissa, _, power = repr(abs(number)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    written = whole + fraction
+    significant = written.lstrip("0")
+    point = len(whole) + int(power or 0) - (len(written) - len(significant))
+    digits = significant.rstrip("0") or "0"
+    if not significant:
+        return sign + "0"
+    exponent = point - 1
+    limit = len(digits) if 6 > len(digits) >= point else 6
+    if exponent < -4 or exponent >= limit:
+        tail = f"{digits[0]}.{digits[1:]}" if len(digits) > 1 else digits
+        return f"{sign}{tail}e{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
+    if point <= 0:
+        return f"{sign}0.{'0' * -point}{digits}"
+    if point >= len(digits):
+        return sign + digits + "0" * (point - len(digits))
+    return f"{sign}{digits[:point]}.{digits[point:]}"

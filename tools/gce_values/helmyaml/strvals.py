@@ -84,7 +84,10 @@ class SetParser:
                 except _EndOfInput:
                     return
         except _StrvalsError as error:
-            raise InputError(f"Helm cannot parse this expression: {error}", source=self.name) from None
+            # The position, never the text: what follows a separator may be a credential.
+            raise InputError(
+                f"Helm cannot parse this expression at character {self.at}: {error}", source=self.name
+            ) from None
 
     # Reading.
     def _read(self) -> str | None:
@@ -135,14 +138,14 @@ class SetParser:
         if last is None:
             if not key:
                 raise _EndOfInput
-            raise _StrvalsError(f"key {key!r} has no value")
+            raise _StrvalsError("a key with no value (no = after it)")
         created = key not in data
         child = ptr.child(pointer, key)
         if last == "[":
             index = self._index()
             existing = data.get(key, [])
             if not isinstance(existing, list):
-                raise _StrvalsError(f"{key!r} is not a list, so it cannot take an index")
+                raise _StrvalsError("the key before [ is not a list, so it cannot take an index")
             items = list(existing)
             try:
                 items = self._list_item(items, index, child, level)
@@ -157,20 +160,20 @@ class SetParser:
             return
         if last == ",":
             self._set(data, pointer, key, "")
-            raise _StrvalsError(f"key {key!r} has no value (cannot end with ,)")
+            raise _StrvalsError("a key with no value (an expression cannot end with ,)")
         level += 1
         if level > MAX_NESTED_NAME_LEVEL:
             raise _StrvalsError(f"a key may be nested at most {MAX_NESTED_NAME_LEVEL} levels deep")
         inner = data.get(key, {})
         if not isinstance(inner, dict):
-            raise _StrvalsError(f"{key!r} is not a map, so it cannot take a .key")
+            raise _StrvalsError("the key before . is not a map, so it cannot take a .key")
         ended = False
         try:
             self._key(inner, child, level)
         except _EndOfInput:
             ended = True
         if not inner:  # Helm 3.8 says so even at the end of the expression (`a.`); later versions do not
-            raise _StrvalsError(f"key map {key!r} has no value")
+            raise _StrvalsError("a key map with no value")
         self._set_container(data, pointer, key, inner, created)
         if ended:
             raise _EndOfInput
@@ -180,7 +183,7 @@ class SetParser:
         if last is None:
             raise _StrvalsError("error parsing index: the expression ends before ]")
         if not re.fullmatch(r"[-+]?[0-9]+", text):
-            raise _StrvalsError(f"error parsing index: {text!r} is not a number")
+            raise _StrvalsError("error parsing index: not a number")
         if len(text.lstrip("+-").lstrip("0")) > 18:
             raise _StrvalsError(f"error parsing index: a number of {len(text)} digits is out of range")
         return int(text)
@@ -208,7 +211,7 @@ class SetParser:
             raise _StrvalsError(f"lists are nested more than {MAX_DEPTH} levels deep")
         rest, last = self._until("[.=")
         if rest:
-            raise _StrvalsError(f"unexpected data at end of array index: {rest!r}")
+            raise _StrvalsError("unexpected data at the end of an array index")
         if last is None:
             raise _EndOfInput
         if last == "=":

@@ -45,6 +45,8 @@ _SUPPORTED = _ANNOTATIONS | {
     "minItems",
     "maxItems",
     "uniqueItems",
+    "minProperties",
+    "maxProperties",
     "format",
 }
 
@@ -167,8 +169,10 @@ def _string_checks(node: dict[str, Any]) -> list[Check]:
     return out + _length_checks(node, str, "minLength", "maxLength")
 
 
-def _length_checks(node: dict[str, Any], kind: type[str | list[Any]], low_key: str, high_key: str) -> list[Check]:
-    """minLength/maxLength of strings and minItems/maxItems of arrays: bounds on len() of one kind."""
+def _length_checks(
+    node: dict[str, Any], kind: type[str | list[Any] | dict[str, Any]], low_key: str, high_key: str
+) -> list[Check]:
+    """minLength/maxLength of strings, minItems/maxItems of arrays, minProperties/maxProperties of objects."""
     out: list[Check] = []
     if low_key in node:
         low = node[low_key]
@@ -226,7 +230,7 @@ def _object_checks(node: dict[str, Any]) -> list[Check]:
         return True
 
     out.append(check)
-    return out
+    return out + _length_checks(node, dict, "minProperties", "maxProperties")
 
 
 def _array_checks(node: dict[str, Any]) -> list[Check]:

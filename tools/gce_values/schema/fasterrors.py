@@ -117,6 +117,11 @@ def _fails(keyword: str, limit: Any, value: Any) -> bool:
             return bool(len(value) > limit)
         if keyword == "uniqueItems":
             return bool(limit) and not all_different(value)
+    if isinstance(value, dict):
+        if keyword == "minProperties":
+            return bool(len(value) < limit)
+        if keyword == "maxProperties":
+            return bool(len(value) > limit)
     return False
 
 

@@ -187,6 +187,8 @@ class _Translator:
             message = f"key {key!r} {patternwords.explain(key, error.validator_value)}"
         elif error.validator == "maxLength":
             message = f"key {key!r} is longer than {error.validator_value} characters"
+        elif error.validator == "enum":
+            message = f"key {key!r} is not allowed here: use one of {', '.join(map(str, error.validator_value))}"
         else:
             message = f"key {key!r} is not allowed here ({error.validator})"
         return Finding(child, True, "propertyNames", message, _schema_hint(error.schema))
@@ -222,7 +224,7 @@ class _Translator:
         if keyword in ("minItems", "maxItems", "minProperties", "maxProperties"):
             word = "at least" if keyword.startswith("min") else "at most"
             noun = "items" if keyword.endswith("Items") else "keys"
-            return f"has {len(value)} {noun}; {word} {limit} allowed", None
+            return f"has {len(value)} {noun}; {word} {limit} allowed", _schema_hint(error.schema)
         if keyword == "uniqueItems":
             return "has the same item more than once", None
         return f"does not satisfy the schema's {keyword!r} rule", _schema_hint(error.schema)

@@ -65,6 +65,7 @@ def rules_tpl(schema: ValuesSchema, _old: str = "") -> str:
     checks = [_rule_template(r) for r in schema.rules() if r.severity == "error"]
     warnings = [_rule_template(r) for r in schema.rules() if r.severity == "warning"]
     quantities = any(r.kind == "quantityLessOrEqual" for r in schema.rules())
+    kinds = {r.kind for r in schema.rules()}
     return (
         "{{/* Generated from schema/values.schema.yaml (x-rules) by `gce-values schema build`; do not edit. */}}\n"
         "{{/* gce.rules fails the render when a cross-field rule is broken. */}}\n"
@@ -74,6 +75,7 @@ def rules_tpl(schema: ValuesSchema, _old: str = "") -> str:
         + "\n".join(warnings)
         + "\n{{- end }}\n"
         + ("\n" + xrules.quantity_template() if quantities else "")
+        + "".join("\n" + text for kind, text in xrules.HELPER_TEMPLATES.items() if kind in kinds)
     )
 
 

@@ -27,6 +27,8 @@ THIS_CHART = "this chart"
 NEEDS_REVIEW = frozenset({"review", "unmapped"})
 
 # Keys whose meaning is the same in this chart: copied as they are (after type clean-up).
+# Keys that earlier versions of this chart had and no predecessor did (x-removed says what to do).
+EARLIER_KEYS = ("userConfigSchema",)
 STRAIGHT_KEYS = (
     "Instance",
     "endpointUUID",
@@ -134,7 +136,8 @@ def predecessor_of(old: dict[str, Any], schema: ValuesSchema) -> str:
     that survive, like Instance or maxBlocks, mean the same here); otherwise the keys only one of
     the predecessors had decide.
     """
-    if old and all(str(key) in schema.properties for key in old) and not _old_image(old.get("image")):
+    ours = (*schema.properties, *EARLIER_KEYS)
+    if old and all(str(key) in ours for key in old) and not _old_image(old.get("image")):
         return THIS_CHART
     if "Instance" in old:
         return SLATE_CHART
@@ -155,10 +158,13 @@ def migrate(old: dict[str, Any], schema: ValuesSchema) -> Migration:
         for raw_key, value in old.items():
             if raw_key in STRAIGHT_KEYS:
                 _straight(result, raw_key, value, schema)  # the same type clean-up as for a predecessor's conf
+            elif raw_key in EARLIER_KEYS:
+                _removed(result, str(raw_key), value, schema, old)
             else:
                 _copy(result, str(raw_key), value, schema)
         _drop_credentials(result, schema)
         _required(result)
+        _high_assurance_is_fixed(result)
         return result
     handlers: dict[str, Callable[[Migration, Any], None]] = {
         "workerImage": _worker_image,
@@ -186,6 +192,7 @@ def migrate(old: dict[str, Any], schema: ValuesSchema) -> Migration:
     _block_defaults(result)
     _drop_credentials(result, schema)
     _required(result)
+    _high_assurance_is_fixed(result)
     return result
 
 
@@ -506,3 +513,23 @@ def _required(result: Migration) -> None:
             "The old conf names no credentials secret. Create one with `gce-values secret create` and put its "
             "name here.",
         )
+
+
+def _high_assurance_is_fixed(result: Migration) -> None:
+    """Say, beside a kept endpoint UUID, that the endpoint's High Assurance setting came with it.
+
+    An endpoint registers as High Assurance or not, for good: one registered without it (every
+    predecessor's) cannot have endpoint.highAssurance switched on later under the same UUID.
+    """
+    kept = [c for c in result.changes if c.key == "endpointUUID" and c.action in ("copied", "changed")]
+    if not kept:
+        return
+    endpoint = result.values.get("endpoint")
+    high = isinstance(endpoint, dict) and endpoint.get("highAssurance") is True
+    setting = "with" if high else "without"
+    why = (
+        f"The endpoint keeps its registration, {setting} High Assurance: endpoint.highAssurance cannot be "
+        f"switched {'off' if high else 'on'} later for this UUID (a new UUID registers a new endpoint)."
+    )
+    change = kept[0]
+    result.renote(change.key, change.action, change.new_key, f"{change.reason} {why}".strip())
