@@ -323,3 +323,17 @@ cluster-up: $(VENV)/.done cluster ## Start the test control plane and node for a
 # the control plane built here (root); results go into bench/results.md between the cluster markers.
 bench-cluster: $(VENV)/.done $(HELM4) cluster ## Time the test control plane, an install and function round trips (root).
 	cd tests && ../$(VENV_BIN)/python ../bench/run_cluster.py $(BENCH_ARGS)
+
+# ---------------------------------------------------------------------------
+# Release rehearsal (tests/release; root): what a tag publishes, installed from registries of our own
+# ---------------------------------------------------------------------------
+
+# tools/release/publish.py (the script the tag workflow runs) builds the assets and pushes the chart;
+# Debian's docker-registry (TLS, a password) in the test cluster's network namespace receives the chart
+# (Helm 3.8.1 and 4) and the endpoint image (podman); a PEP 503 folder receives the wheel and sdist.
+# Then, as a user: helm install oci://... into the test control plane, the kubelet pulling the image
+# with the chart's imagePullSecret; pip install gce-values into a fresh venv. Never part of `make test`.
+.PHONY: release-rehearsal
+
+release-rehearsal: $(VENV)/.done $(HELM38) $(HELM4) cluster ## Publish a release to local registries and install it as a user would (root).
+	RELEASE_REHEARSAL=1 $(TEST_ENV) $(VENV_BIN)/pytest tests/release $(PYTEST_ARGS)

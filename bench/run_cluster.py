@@ -233,8 +233,12 @@ def report(
     rows: list[tuple[str, Callable[[], str]]] = [
         ("cold build of the control plane (empty Go caches, 1 run)", lambda: cell([c / 60 for c in cold], "min")),
         (f"control plane ready (fresh start to node Ready, {len(ready)} runs)", lambda: cell(ready)),
-        ("`helm install` -> endpoint container running", lambda: cell(to_running)),
-        ("`helm install` -> the chart's engine started in it", lambda: cell(to_engine)),
+        (
+            "`helm install` -> the endpoint pod running the engine driver (the test patches the Deployment"
+            " after install; the Recreate strategy replaces the first pod)",
+            lambda: cell(to_running),
+        ),
+        ("`helm install` -> the chart's engine started in that pod", lambda: cell(to_engine)),
         ("task submitted -> worker pod scheduled", lambda: cell(cold_start["scheduled"])),
         ("task submitted -> worker registered", lambda: cell(cold_start["registered"])),
         ("task submitted -> first result", lambda: cell(cold_start["result"])),

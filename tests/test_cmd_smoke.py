@@ -155,8 +155,7 @@ def test_command_without_the_sdk_says_how_to_get_it(monkeypatch: pytest.MonkeyPa
     monkeypatch.setitem(sys.modules, "globus_compute_sdk", None)  # what an environment without it has
     ran = run("smoke", "--endpoint-id", ENDPOINT_ID, env=CREDENTIALS)
     assert ran.code == 2
-    assert "pip install globus-compute-sdk" in ran.stderr
-    assert "gce-values[smoke]" not in ran.stderr, "gce-values is not published on PyPI"
+    assert "pip install globus-compute-sdk" in ran.stderr, "the SDK itself: installable whatever gce-values is"
     assert len(ran.stderr.strip().splitlines()) == 1
     assert "Traceback" not in ran.output
 

@@ -117,8 +117,12 @@ class Kubeconfigs:
 class ControlPlane:
     """etcd, the API server, controller manager, scheduler and one node, in a namespace of their own."""
 
-    def __init__(self, name: str | None = None, state_dir: Path | None = None) -> None:
+    def __init__(
+        self, name: str | None = None, state_dir: Path | None = None, registry_cas: tuple[tuple[str, Path], ...] = ()
+    ) -> None:
+        """``registry_cas``: (host:port, CA file) of registries the node is to trust (see NodeLayout)."""
         self.name = name or f"gce-kube-{os.getpid()}"
+        self.registry_cas = registry_cas
         self.state_dir = state_dir or STATE_ROOT / self.name
         self.run_dir = Path("/run") / self.name
         self.netns_path = NETNS_DIR / self.name
@@ -164,7 +168,15 @@ class ControlPlane:
         self._start_apiserver(self.pki)
         self._start_controllers()
         self.node = Node(
-            NodeLayout(self.state_dir / "node", self.run_dir, NODE_NAME, NODE_IP, POD_CIDR, f"/{self.name}"),
+            NodeLayout(
+                self.state_dir / "node",
+                self.run_dir,
+                NODE_NAME,
+                NODE_IP,
+                POD_CIDR,
+                f"/{self.name}",
+                self.registry_cas,
+            ),
             self.supervisor,
             self.bin_dir,
         )

@@ -6,8 +6,9 @@ puts pods on a bridge inside the namespace, on the pod range, with no route out 
 keeps its pods under a cgroup root of its own, so two clusters, or a cluster and podman, never share
 cgroups, and the teardown knows what to remove.
 
-No registry is reachable: images reach containerd by ``ctr images import`` of an archive (podman's
-``save``, or the pause image this module writes as a docker archive).
+No registry outside is reachable: images reach containerd by ``ctr images import`` of an archive
+(podman's ``save``, or the pause image this module writes as a docker archive), or from a registry the
+tests start inside the namespace, whose CA the layout names (``registry_cas``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ class NodeLayout:
     node_ip: str
     pod_cidr: str
     cgroup_root: str
+    # Registries the node pulls from, each host ("10.201.0.1:5000") with the CA file that signed its
+    # certificate; empty for a node that gets its images only by import.
+    registry_cas: tuple[tuple[str, Path], ...] = ()
 
     @property
     def containerd_socket(self) -> Path:
@@ -91,7 +95,13 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 [{cri}.cni]
   bin_dir = "{CNI_BIN_DIR}"
   conf_dir = "{layout.state_dir / "cni"}"
+""" + "".join(
+        f"""
+[{cri}.registry.configs."{host}".tls]
+  ca_file = "{ca_file}"
 """
+        for host, ca_file in layout.registry_cas
+    )
 
 
 def cni_config(layout: NodeLayout) -> dict[str, object]:

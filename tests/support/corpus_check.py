@@ -16,7 +16,7 @@ The kinds:
     silent          an unquoted number whose text the templates change (image.tag 4.10 -> 4.1) without
                     an error on a key that takes an identifier, or without any word on a quantity
     leak            a planted credential appears in some output, in any escaping
-    slow            a call took longer than CALL_SECONDS
+    slow            a call took more than CALL_SECONDS of CPU time
     crash           exit code 3, or a traceback
     unparsable      --format json printed something that is not the JSON report
     nondeterministic the same call printed something else under another hash seed

@@ -62,8 +62,8 @@ def smoke(ctx: click.Context, conf: str | None, endpoint_id: str | None, env_fil
     (the SLATE blog's names, which the SDK no longer reads) are used when the
     new names are unset, with a note. The SDK's token store goes to a temporary
     directory, removed at the end (unless GLOBUS_COMPUTE_USER_DIR is set).
-    Needs globus-compute-sdk: pip install globus-compute-sdk (in a checkout of
-    this project: pip install '.[smoke]').
+    Needs globus-compute-sdk: pip install globus-compute-sdk (or pip install
+    'gce-values[smoke]'; in a checkout of this project, pip install '.[smoke]').
 
     \b
     Exit codes: 0 the endpoint answered "Hello World!", 1 the task failed, timed
@@ -186,8 +186,8 @@ def _make_executor(endpoint_id: str) -> Any:
         from globus_compute_sdk.serialize import ComputeSerializer, PureSourceTextInspect
     except ImportError:
         raise ProgramMissing(
-            "smoke needs globus-compute-sdk: pip install globus-compute-sdk (in a checkout of this project: "
-            "pip install '.[smoke]')"
+            "smoke needs globus-compute-sdk: pip install globus-compute-sdk (or pip install 'gce-values[smoke]'; "
+            "in a checkout of this project, pip install '.[smoke]')"
         ) from None
     serializer = ComputeSerializer(strategy_code=PureSourceTextInspect())
     try:
