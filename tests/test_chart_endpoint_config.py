@@ -32,7 +32,7 @@ from support.paths import CHART_DIR, TESTS_DIR
 
 LOADER = TESTS_DIR / "support" / "endpoint_config_loader.py"
 POD_IP = "10.42.0.15"
-PROVIDER_FILES = ("sitecustomize.py", "gce_release_provider.py")
+PROVIDER_FILES = ("sitecustomize.py", "gce_release_provider.py", "gce_release_engine.py")
 
 
 CASES = [(helm, name) for helm in HELM_VERSIONS for name in sorted(VALUE_SETS)]
@@ -162,7 +162,7 @@ def expected_user(value_set: ValueSet) -> dict[str, Any]:
     return {
         "type": "UserEndpointConfig",
         "high_assurance": values["endpoint"]["highAssurance"],
-        "engine": "GlobusComputeEngine",
+        "engine": "ReleaseComputeEngine",
         "max_retries_on_system_failure": values["maxRetriesOnSystemFailure"],
         "executor": "HighThroughputExecutor",
         "provider": "ReleaseKubernetesProvider",
@@ -277,6 +277,39 @@ def test_provider_names_what_the_chart_renders(
             # The policy that closes the workers to connections selects the pods the provider makes.
             assert policy["metadata"]["namespace"] == provider["namespace"]
             assert policy["spec"]["podSelector"]["matchLabels"].items() <= provider["labels"].items()
+
+
+@pytest.mark.parametrize(("helm", "set_name"), CASES)
+def test_the_network_policy_admits_the_ports_workers_connect_to(
+    chart: HelmRenderer, loaded: dict[str, dict[str, Any]], helm: str, set_name: str
+) -> None:
+    # Parsl's interchange binds its worker port at random in [first, end); the endpoint's policy must
+    # admit the workers to exactly those ports (and none else) for the engine to get any worker.
+    ports = result_of(loaded, helm, set_name)["ports"]
+    first, end = ports["worker_port_range"]
+    rendered = chart.render_set(helm, VALUE_SETS[set_name])
+    policies = [p for p in rendered.of_kind("NetworkPolicy") if p["metadata"]["name"] == rendered.release]
+
+    assert ports["worker_port"] is None, "a single pinned port would refuse a second engine"
+    assert 0 < end - first <= 1000
+    if VALUE_SETS[set_name].values["networkPolicy"]["enabled"]:
+        [policy] = policies
+        [rule] = policy["spec"]["ingress"]
+        assert rule["ports"] == [{"protocol": "TCP", "port": first, "endPort": end - 1}]
+    else:
+        assert policies == []
+
+
+@pytest.mark.parametrize(("helm", "set_name"), CASES)
+def test_one_lost_worker_pod_does_not_end_the_engine(
+    loaded: dict[str, dict[str, Any]], helm: str, set_name: str
+) -> None:
+    # Parsl's default handler ends the engine once every block so far failed or went missing: the
+    # first worker pod a cluster deletes or evicts. The chart's engine ends only after three in a row.
+    assert result_of(loaded, helm, set_name)["block_errors"] == {
+        "one_lost_ends_engine": False,
+        "three_failed_end_engine": True,
+    }
 
 
 @pytest.mark.parametrize("helm", HELM_VERSIONS)

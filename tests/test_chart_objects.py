@@ -407,24 +407,24 @@ def test_egress_is_limited_only_when_asked(chart: HelmRenderer, helm: str, set_n
 def test_only_this_releases_workers_may_connect_to_the_endpoint(chart: HelmRenderer, helm: str, set_name: str) -> None:
     rendered = render(chart, helm, set_name)
 
-    assert endpoint_policy(rendered)["ingress"] == [
+    [rule] = endpoint_policy(rendered)["ingress"]
+    assert rule["from"] == [
         {
-            "from": [
-                {
-                    "namespaceSelector": {
-                        "matchLabels": {"kubernetes.io/metadata.name": VALUE_SETS[set_name].worker_namespace}
-                    },
-                    # A pod of another release (or any pod with a parsl-job-id label) is not admitted.
-                    "podSelector": {
-                        "matchLabels": {
-                            "app.kubernetes.io/instance": rendered.release,
-                            "app.kubernetes.io/component": "worker",
-                        }
-                    },
+            "namespaceSelector": {
+                "matchLabels": {"kubernetes.io/metadata.name": VALUE_SETS[set_name].worker_namespace}
+            },
+            # A pod of another release (or any pod with a parsl-job-id label) is not admitted.
+            "podSelector": {
+                "matchLabels": {
+                    "app.kubernetes.io/instance": rendered.release,
+                    "app.kubernetes.io/component": "worker",
                 }
-            ]
+            },
         }
     ]
+    # Only to the engines' worker ports (test_chart_endpoint_config: the ones the engine binds).
+    [ports] = rule["ports"]
+    assert ports["protocol"] == "TCP" and ports["port"] <= ports["endPort"]
 
 
 @pytest.mark.parametrize("helm", HELM_VERSIONS)

@@ -8,6 +8,7 @@ missing, duplicate and refused requests; every request recorded; the bearer toke
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,8 +62,10 @@ def test_pods_are_created_read_listed_by_label_and_deleted(double: KubeApiDouble
     with pytest.raises(client.ApiException) as missing:
         api.read_namespaced_pod("w-1", NAMESPACE)
     assert missing.value.status == 404
-    # Every pod body sent is kept as an artifact, as sent.
-    assert [p.name for p in sorted((tmp_path / "pods").glob("*.json"))] == ["01-w-1.json", "02-w-2.json"]
+    # Every pod body sent is kept as an artifact, as sent: not the stored object with its uid.
+    recorded = sorted((tmp_path / "pods").glob("*.json"))
+    assert [p.name for p in recorded] == ["01-w-1.json", "02-w-2.json"]
+    assert json.loads(recorded[0].read_text(encoding="utf-8")) == pod_body("w-1", {"parsl-job-id": "1"})
     assert [r.verb for r in double.requests] == ["create", "create", "get", "list", "delete", "get"]
 
 
@@ -98,3 +101,37 @@ def test_requests_without_the_token_are_unauthorized(double: KubeApiDouble) -> N
     with pytest.raises(client.ApiException) as refused:
         core(double, token="wrong").list_namespaced_pod(NAMESPACE)
     assert refused.value.status == 401
+
+
+def test_patches_follow_their_content_type(double: KubeApiDouble) -> None:
+    api = core(double)
+    data = {"a": "QQ==", "b": "Qg==", "c": "Qw=="}
+    api.create_namespaced_secret(NAMESPACE, {"metadata": {"name": "keys"}, "data": data})
+    # JSON patch (a list of operations), as kubectl patch --type=json sends it.
+    operations = [
+        {"op": "test", "path": "/data/a", "value": "QQ=="},
+        {"op": "remove", "path": "/data/a"},
+        {"op": "add", "path": "/data/d", "value": "RA=="},
+        {"op": "replace", "path": "/data/b", "value": "Yg=="},
+    ]
+    api.patch_namespaced_secret("keys", NAMESPACE, operations, _content_type="application/json-patch+json")
+    assert api.read_namespaced_secret("keys", NAMESPACE).data == {"b": "Yg==", "c": "Qw==", "d": "RA=="}
+    # Merge patch: null removes an entry, the rest is merged.
+    api.patch_namespaced_secret(
+        "keys", NAMESPACE, {"data": {"c": None, "e": "RQ=="}}, _content_type="application/merge-patch+json"
+    )
+    assert api.read_namespaced_secret("keys", NAMESPACE).data == {"b": "Yg==", "d": "RA==", "e": "RQ=="}
+    # Strategic merge patch (the client's choice for an object body): a merge for a Secret's data.
+    api.patch_namespaced_secret("keys", NAMESPACE, {"data": {"b": None}})
+    assert api.read_namespaced_secret("keys", NAMESPACE).data == {"d": "RA==", "e": "RQ=="}
+    assert [r.status for r in double.requests_for("patch", "secrets")] == [200, 200, 200]
+
+
+def test_a_json_patch_that_does_not_apply_is_invalid(double: KubeApiDouble) -> None:
+    api = core(double)
+    api.create_namespaced_secret(NAMESPACE, {"metadata": {"name": "keys"}, "data": {"a": "QQ=="}})
+    for operations in ([{"op": "test", "path": "/data/a", "value": "other"}], [{"op": "remove", "path": "/data/z"}]):
+        with pytest.raises(client.ApiException) as invalid:
+            api.patch_namespaced_secret("keys", NAMESPACE, operations, _content_type="application/json-patch+json")
+        assert invalid.value.status == 422
+    assert api.read_namespaced_secret("keys", NAMESPACE).data == {"a": "QQ=="}

@@ -83,7 +83,9 @@ class RecordingClient:
             raise ApiException(status=404, reason="Not Found")
         return V1ConfigMap(metadata=V1ObjectMeta(name=name, namespace=namespace, uid=OWNER_UID))
 
-    def patch_namespaced_secret(self, name: str, namespace: str, body: Any, _content_type: str = "") -> None:
+    def patch_namespaced_secret(
+        self, name: str, namespace: str, body: Any, _content_type: str = "", _request_timeout: float = 0
+    ) -> None:
         self.calls.append(("patch", "secrets", name, (body, _content_type)))
 
     def create_namespaced_pod(self, namespace: str, body: dict[str, Any]) -> V1Pod:
@@ -380,13 +382,20 @@ def test_a_submission_shape_gives_a_valid_restricted_pod(
 # --- the keys ------------------------------------------------------------------------------------
 
 
+def mounted_files(pod: dict[str, Any], data: dict[str, str]) -> dict[str, str]:
+    """The files of the pod's keys volume as the kubelet makes them from the Secret's data (``items``)."""
+    [volume] = pod["spec"]["volumes"]
+    items = volume["secret"].get("items") or [{"key": key, "path": key} for key in data]
+    return {item["path"]: base64.b64decode(data[item["key"]]).decode("ascii") for item in items}
+
+
 def test_encrypted_worker_gets_the_keys_through_the_secret(make: Any, cert_dir: Path, tmp_path: Path) -> None:
     made = make("full")
     made.provider.submit(launch_command(cert_dir), 1)
     [(patch, content_type)] = made.client.sent("patch", "secrets")
     [pod] = made.client.sent("create", "pods")
     [container] = pod["spec"]["containers"]
-    files = {name: base64.b64decode(text).decode() for name, text in patch["data"].items()}
+    files = mounted_files(pod, patch["data"])
 
     assert content_type == "application/merge-patch+json"
     assert set(patch) == {"data"}, "only the keys: Helm's metadata on the Secret stays"
@@ -398,9 +407,10 @@ def test_encrypted_worker_gets_the_keys_through_the_secret(make: Any, cert_dir: 
     assert given_public == server_public
     assert given_secret != server_secret, "the server's secret key must not leave the endpoint"
     secret_name = f"{VALUE_SETS['full'].release}-worker-keys"
-    assert pod["spec"]["volumes"] == [
-        {"name": "worker-keys", "secret": {"secretName": secret_name, "defaultMode": 0o440}}
-    ]
+    [volume] = pod["spec"]["volumes"]
+    assert volume["name"] == "worker-keys"
+    assert volume["secret"]["secretName"] == secret_name and volume["secret"]["defaultMode"] == 0o440
+    assert {item["key"] for item in volume["secret"]["items"]} == set(patch["data"]), "this engine's entries only"
     assert container["volumeMounts"] == [{"name": "worker-keys", "mountPath": "/etc/gce-worker-keys", "readOnly": True}]
     command = container["args"][1]
     assert str(cert_dir) not in command, "the endpoint's certificate directory does not exist in the worker"
@@ -482,7 +492,8 @@ def test_only_a_worker_with_the_keys_is_answered(
     made = make("full")
     made.provider.submit(launch_command(cert_dir), 1)
     [(patch, _)] = made.client.sent("patch", "secrets")
-    ours = {name: base64.b64decode(text).decode() for name, text in patch["data"].items()}
+    [pod] = made.client.sent("create", "pods")
+    ours = mounted_files(pod, patch["data"])
     # A rogue pod knows the server's public key (it is no secret) but has only a key pair of its own.
     rogue_dir = tmp_path / "rogue-keys"
     rogue_dir.mkdir()

@@ -58,6 +58,11 @@ def parse_options() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=1, help="hello_world tasks in flight at once")
     parser.add_argument("--wait-managers", type=int, default=0, help="first wait until this many workers registered")
     parser.add_argument(
+        "--delete-running-pod",
+        action="store_true",
+        help="delete the first worker pod the engine sees running, through the Kubernetes API (as kubectl)",
+    )
+    parser.add_argument(
         "--endpoint-logging",
         action="store_true",
         help="log as the endpoint's user endpoint process does (to GLOBUS_COMPUTE_LOG_PATH)",
@@ -164,6 +169,31 @@ def watch_registrations(engine: Any) -> None:
     threading.Thread(target=watch, name="registrations", daemon=True).start()
 
 
+def delete_first_running_pod(engine: Any) -> None:
+    """In a thread: once the first worker pod runs, delete it the way ``kubectl delete pod`` does, with
+    a client of its own (on the in-cluster configuration, which the provider loaded: the pod's service
+    account)."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    def delete() -> None:
+        api = client.CoreV1Api()
+        provider = engine.provider
+        while True:
+            for job in list(provider.resources.values()):
+                try:
+                    pod = api.read_namespaced_pod(job["pod_name"], provider.namespace)
+                except ApiException:
+                    continue
+                if pod.status and pod.status.phase == "Running":
+                    api.delete_namespaced_pod(job["pod_name"], provider.namespace)
+                    emit("deleted", pod=job["pod_name"])
+                    return
+            time.sleep(0.5)
+
+    threading.Thread(target=delete, name="delete-running-pod", daemon=True).start()
+
+
 def main() -> int:
     options = parse_options()
     endpoint_dir = pathlib.Path(os.environ["GLOBUS_COMPUTE_USER_DIR"]) / os.environ["GCE_ENDPOINT_NAME"]
@@ -173,6 +203,8 @@ def main() -> int:
     engine.start(endpoint_id=uuid.UUID(os.environ["GCE_ENDPOINT_UUID"]), run_dir=str(endpoint_dir))
     emit("started")
     watch_registrations(engine)
+    if options.delete_running_pod:
+        delete_first_running_pod(engine)
     completed = False
     try:
         submitter = Submitter(engine, options.result_timeout)

@@ -4,12 +4,14 @@ No API server can run on these machines, so the runtime tests give the endpoint'
 (and anything else that speaks the Kubernetes REST API) this double instead. It is small on purpose:
 
 - a generic store of namespaced objects: ``GET`` (read and list, with ``labelSelector``), ``POST``,
-  ``PUT``, ``PATCH`` (JSON merge patch) and ``DELETE`` on ``/api/v1/namespaces/NS/PLURAL[/NAME]`` and
+  ``PUT``, ``PATCH`` (by its Content-Type: JSON patch, JSON merge patch, and strategic merge patch
+  taken as a merge patch, which is what it is for the maps the tests patch) and ``DELETE`` on
+  ``/api/v1/namespaces/NS/PLURAL[/NAME]`` and
   ``/apis/GROUP/VERSION/namespaces/NS/PLURAL[/NAME]``; any plural works (pods, configmaps, secrets,
   deployments, ...); objects can also be put in directly (``store.put``), e.g. a ConfigMap a test
   expects to be read;
 - it records every request (method, path, query, body) in ``requests``, and writes each pod body it
-  is sent to ``record_dir`` as JSON;
+  is sent, as sent (not the stored object, to which it adds a uid and the like), to ``record_dir``;
 - a pod it is sent is *started* by a ``PodRunner`` (``PodmanPodRunner``: one podman container per pod
   container, with its image, command, args, env, user and cpu/memory limits); reading the pod reports
   the container's state as the pod's ``status.phase``; deleting the pod removes the container;
@@ -146,6 +148,90 @@ def merge_patch(target: Any, patch: Any) -> Any:
         else:
             result[key] = merge_patch(result.get(key), value)
     return result
+
+
+PATCH_TYPES = {
+    "application/json-patch+json": "json",
+    "application/merge-patch+json": "merge",
+    "application/strategic-merge-patch+json": "merge",
+}
+
+
+class PatchError(ValueError):
+    """A JSON patch that cannot be applied (the API server answers 422)."""
+
+
+def _pointer(path: str) -> list[str]:
+    """The reference tokens of an RFC 6901 JSON pointer."""
+    if path == "":
+        return []
+    if not path.startswith("/"):
+        raise PatchError(f"not a JSON pointer: {path!r}")
+    return [token.replace("~1", "/").replace("~0", "~") for token in path[1:].split("/")]
+
+
+def _parent(document: Any, tokens: list[str]) -> tuple[Any, str]:
+    if not tokens:
+        raise PatchError("the patch may not replace the whole object")
+    node = document
+    for token in tokens[:-1]:
+        try:
+            node = node[int(token)] if isinstance(node, list) else node[token]
+        except (KeyError, IndexError, ValueError) as exc:
+            raise PatchError(f"no such path: /{'/'.join(tokens)}") from exc
+    return node, tokens[-1]
+
+
+def _get(document: Any, tokens: list[str]) -> Any:
+    node, last = _parent(document, tokens)
+    try:
+        return node[int(last)] if isinstance(node, list) else node[last]
+    except (KeyError, IndexError, ValueError) as exc:
+        raise PatchError(f"no such path: /{'/'.join(tokens)}") from exc
+
+
+def _remove(document: Any, tokens: list[str]) -> Any:
+    node, last = _parent(document, tokens)
+    _get(document, tokens)
+    return node.pop(int(last)) if isinstance(node, list) else node.pop(last)
+
+
+def _add(document: Any, tokens: list[str], value: Any) -> None:
+    node, last = _parent(document, tokens)
+    if isinstance(node, list):
+        node.insert(len(node) if last == "-" else int(last), copy.deepcopy(value))
+    elif isinstance(node, dict):
+        node[last] = copy.deepcopy(value)
+    else:
+        raise PatchError(f"no such path: /{'/'.join(tokens)}")
+
+
+def json_patch(target: Any, operations: Any) -> Any:
+    """RFC 6902 JSON patch (what ``application/json-patch+json`` means); raises PatchError."""
+    if not isinstance(operations, list):
+        raise PatchError("a JSON patch is a list of operations")
+    document = copy.deepcopy(target)
+    for operation in operations:
+        if not isinstance(operation, dict) or "path" not in operation:
+            raise PatchError(f"not a JSON patch operation: {operation!r}")
+        op, tokens = operation.get("op"), _pointer(operation["path"])
+        if op == "add":
+            _add(document, tokens, operation.get("value"))
+        elif op == "remove":
+            _remove(document, tokens)
+        elif op == "replace":
+            _remove(document, tokens)
+            _add(document, tokens, operation.get("value"))
+        elif op == "test":
+            if _get(document, tokens) != operation.get("value"):
+                raise PatchError(f"test failed at {operation['path']}")
+        elif op in {"move", "copy"}:
+            source = _pointer(operation.get("from", ""))
+            value = _remove(document, source) if op == "move" else _get(document, source)
+            _add(document, tokens, value)
+        else:
+            raise PatchError(f"unknown JSON patch operation {op!r}")
+    return document
 
 
 def label_selector_matches(selector: str, labels: Mapping[str, str]) -> bool:
@@ -326,15 +412,17 @@ class KubeApiDouble:
 
     # -- the server's side -------------------------------------------------------------------------
 
-    def handle(self, method: str, raw_path: str, body: Any) -> tuple[int, Object]:
+    def handle(self, method: str, raw_path: str, body: Any, content_type: str = "") -> tuple[int, Object]:
         parts = urlsplit(raw_path)
         query = parse_qs(parts.query)
-        status, answer = self._answer(method, parts.path, query, body)
+        status, answer = self._answer(method, parts.path, query, copy.deepcopy(body), content_type)
         with self._lock:
             self.requests.append(Request(method, parts.path, query, body, status, time.time()))
         return status, answer
 
-    def _answer(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> tuple[int, Object]:
+    def _answer(
+        self, method: str, path: str, query: dict[str, list[str]], body: Any, content_type: str
+    ) -> tuple[int, Object]:
         if method == "GET" and path in {"/version", "/version/"}:
             return 200, {"major": "1", "minor": "33", "gitVersion": "v1.33.0-kube-api-double"}
         match = _PATH.match(path)
@@ -360,12 +448,13 @@ class KubeApiDouble:
         if verb == "create":
             if not isinstance(body, dict) or not body.get("metadata", {}).get("name"):
                 return 422, status_object(422, "Invalid", "the object has no metadata.name")
+            sent = copy.deepcopy(body)
             body.setdefault("metadata", {})["namespace"] = namespace
             if self.store.get(plural, namespace, body["metadata"]["name"]) is not None:
                 return 409, status_object(409, "AlreadyExists", f'{plural} "{body["metadata"]["name"]}" already exists')
             stored = self.store.put(plural, body, api_version)
             if plural == "pods":
-                self._record_pod(stored)
+                self._record_pod(sent)
                 self.runner.start(stored)
             return 201, self._with_status(plural, stored)
         assert name is not None
@@ -374,8 +463,17 @@ class KubeApiDouble:
             return 404, status_object(404, "NotFound", f'{plural} "{name}" not found')
         if verb == "get":
             return 200, self._with_status(plural, current)
+        if verb == "patch":
+            patch_type = PATCH_TYPES.get(content_type.split(";", maxsplit=1)[0].strip().lower())
+            if patch_type is None:
+                unsupported = f"the body of type {content_type!r} is unsupported"
+                return 415, status_object(415, "UnsupportedMediaType", unsupported)
+            try:
+                body = json_patch(current, body) if patch_type == "json" else merge_patch(current, body)
+            except PatchError as exc:
+                return 422, status_object(422, "Invalid", str(exc))
         if verb in {"update", "patch"}:
-            updated = body if verb == "update" else merge_patch(current, body)
+            updated = body
             updated.setdefault("metadata", {}).update(namespace=namespace, name=name)
             return 200, self.store.put(plural, updated, api_version)
         self.store.delete(plural, namespace, name)
@@ -442,7 +540,7 @@ class _Handler(BaseHTTPRequestHandler):
         except json.JSONDecodeError:
             self._send(400, status_object(400, "BadRequest", "the body is not JSON"))
             return
-        status, answer = double.handle(self.command, self.path, body)
+        status, answer = double.handle(self.command, self.path, body, self.headers.get("Content-Type") or "")
         self._send(status, answer)
 
     def _send(self, status: int, answer: Object) -> None:

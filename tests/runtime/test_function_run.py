@@ -7,13 +7,16 @@ started as containers of the requested image; nothing here is a cluster.
 
 from __future__ import annotations
 
+import copy
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from runtime.conftest import ARTIFACTS, image_values, render, worker_values
 from runtime.functions import FunctionRun, RunResult
+from runtime.pods import Object, PodmanPodRunner
 from runtime.testbed import BuiltImage, Podman
 
 # Small worker pods, and a short idle time so the test sees the engine scale its idle pod in.
@@ -35,7 +38,7 @@ def test_hello_world_returns_hello_world(hello_run: RunResult) -> None:
     assert hello_run.results("hello_world") == ["Hello World!"], explain(hello_run)
     (engine,) = hello_run.of("engine")
     # The chart's own provider (files/gce_release_provider.py), found as the endpoint finds it.
-    assert engine == {**engine, "type": "GlobusComputeEngine", "provider": "ReleaseKubernetesProvider"}
+    assert engine == {**engine, "type": "ReleaseComputeEngine", "provider": "ReleaseKubernetesProvider"}
 
 
 def test_exception_in_function_comes_back_as_that_exception(hello_run: RunResult) -> None:
@@ -89,7 +92,7 @@ def test_refused_pod_create_comes_back_as_the_task_error(
     # API's answer instead of waiting forever, and no container was started.
     docs = render(helm4, {**worker_values("rt"), **image_values(endpoint_image)}, tmp_path)
     run = FunctionRun(
-        podman, endpoint_image.reference, docs, name="refused", inject=[("create", "pods", 403)],
+        podman, endpoint_image.reference, docs, name="refused-driver", inject=[("create", "pods", 403)],
         driver_args=["--no-error-task", "--idle-wait", "0", "--result-timeout", "120"],
     ).run()  # fmt: skip
     (error,) = run.errors("hello_world")
@@ -97,3 +100,43 @@ def test_refused_pod_create_comes_back_as_the_task_error(
     assert "Forbidden" in error["text"]
     assert [r.status for r in run.double.requests_for("create", "pods")][:1] == [403]
     assert run.runner.started == {}
+
+
+@dataclass
+class FirstPodNeverRegisters(PodmanPodRunner):
+    """Runs the engine's first worker pod with a command that idles instead of starting the worker, and
+    every later pod as asked: the task waits for a worker when the first pod is deleted, rather than
+    being in flight on it (a task on a worker that vanishes is lost with it; that is not tested here)."""
+
+    def start(self, pod: Object) -> None:
+        if self.started:
+            super().start(pod)
+            return
+        idle = copy.deepcopy(pod)
+        (container,) = idle["spec"]["containers"]
+        container["args"] = ["-c", "sleep 3600"]
+        super().start(idle)
+
+
+def test_a_deleted_worker_pod_is_replaced_and_the_task_completes(
+    podman: Podman, endpoint_image: BuiltImage, helm4: Path, tmp_path: Path
+) -> None:
+    # maxBlocks 1: before the fix the engine kept the deleted pod's block as running, never started
+    # another, and the task waited for the result timeout.
+    docs = render(helm4, {**worker_values("rtlost"), **image_values(endpoint_image)}, tmp_path)
+    run = FunctionRun(
+        podman, endpoint_image.reference, docs, name="lost-pod", runner_type=FirstPodNeverRegisters,
+        driver_args=["--delete-running-pod", "--no-error-task", "--idle-wait", "0", "--result-timeout", "240"],
+        timeout=420,
+    ).run()  # fmt: skip
+
+    (deleted,) = run.of("deleted")
+    creates = [r.body["metadata"]["name"] for r in run.double.requests_for("create", "pods")]
+    assert len(creates) == 2 and creates[0] == deleted["pod"], explain(run)
+    # The provider read the deleted pod once more and was told it is gone...
+    reads = [r.status for r in run.double.requests_for("get", "pods") if r.path.endswith("/" + deleted["pod"])]
+    assert 404 in reads, explain(run)
+    # ...and the engine's replacement ran the task.
+    assert run.results("hello_world") == ["Hello World!"], explain(run)
+    (result,) = run.of("result")
+    assert result["time"] > deleted["time"]

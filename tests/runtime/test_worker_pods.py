@@ -85,7 +85,9 @@ class RogueAlongside(PodmanPodRunner):
         assert self.lookup is not None
         secret = self.lookup("secrets", pod["metadata"]["namespace"], volume["secret"]["secretName"])
         assert secret is not None
-        keys = {name: base64.b64decode(text).decode() for name, text in secret["data"].items()}
+        # The files the release's worker mounts: its engine's entries of the Secret (items).
+        items = volume["secret"]["items"]
+        keys = {item["path"]: base64.b64decode(secret["data"][item["key"]]).decode() for item in items}
         client_key = keys["client.key_secret"] if role == THIEF else ""
         script = "\n".join(
             [
@@ -147,12 +149,17 @@ def test_rogue_worker_is_refused_while_the_releases_worker_runs_tasks(rogue_run:
 
 def test_the_releases_worker_got_its_keys_from_the_secret(rogue_run: RunResult) -> None:
     (create,) = rogue_run.double.requests_for("create", "pods")
-    (patch,) = rogue_run.double.requests_for("patch", "secrets")
-    assert patch.status == 200 and create.status == 201
+    patch, withdraw = rogue_run.double.requests_for("patch", "secrets")
+    assert patch.status == 200 and create.status == 201 and withdraw.status == 200
     assert patch.time < create.time, "the keys must be in the Secret before the pod that mounts them"
     (volume,) = create.body["spec"]["volumes"]
     assert patch.path.endswith("/secrets/" + volume["secret"]["secretName"])
-    assert set(patch.body["data"]) == {"client.key_secret", "server.key_secret"}
+    # The engine's own entries, which its pod mounts as the files Parsl's worker reads...
+    items = volume["secret"]["items"]
+    assert {item["path"] for item in items} == {"client.key_secret", "server.key_secret"}
+    assert set(patch.body["data"]) == {item["key"] for item in items}
+    # ...removed when the engine process ended.
+    assert withdraw.body["data"] == dict.fromkeys(patch.body["data"])
 
 
 def test_recorded_requests_are_namespaced(rogue_run: RunResult) -> None:
@@ -207,7 +214,7 @@ def refused_run(
         podman,
         endpoint_image.reference,
         docs,
-        name="refused",
+        name="refused-entrypoint",
         inject=[("create", "pods", 403)],
         through_entrypoint=True,
         driver_args=["--tasks", "1", "--no-error-task", "--idle-wait", "0", "--result-timeout", "60"],

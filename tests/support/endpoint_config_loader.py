@@ -97,6 +97,17 @@ def describe_user(config: Any) -> dict[str, Any]:
     }
 
 
+def block_error_verdicts(executor: Any) -> dict[str, bool]:
+    """Whether the executor's block error handler ends the engine: after one lost block (the only one
+    so far), then after three failed blocks in a row."""
+    from parsl.jobs.states import JobState, JobStatus
+
+    executor.handle_errors({"0": JobStatus(JobState.MISSING, message="pod gone")})
+    one_lost = bool(executor.bad_state_is_set)
+    executor.handle_errors({str(block): JobStatus(JobState.FAILED, message="no image") for block in range(3)})
+    return {"one_lost_ends_engine": one_lost, "three_failed_end_engine": bool(executor.bad_state_is_set)}
+
+
 def load_case(case: dict[str, Any], workdir: Path) -> dict[str, Any]:
     from globus_compute_endpoint.endpoint.config.utils import load_config_yaml, render_config_user_template
     from globus_compute_endpoint.endpoint.identity_mapper import MappedPosixIdentity
@@ -122,6 +133,9 @@ def load_case(case: dict[str, Any], workdir: Path) -> dict[str, Any]:
         if user.high_assurance:
             user.engine.assert_ha_compliant()  # what the user endpoint checks before it starts
         result["user"] = describe_user(user)
+        executor = user.engine.executor
+        result["ports"] = {"worker_port": executor.worker_port, "worker_port_range": list(executor.worker_port_range)}
+        result["block_errors"] = block_error_verdicts(executor)
     finally:
         user.engine.shutdown()
     return result

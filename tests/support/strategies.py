@@ -10,6 +10,7 @@ group of settings (Helm's templates then fail on nil, which is the chart's busin
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,6 +33,10 @@ MAP_VALUES = ('"1"', "1", "x", "true", "[1]", "{a: 1}", "2Gi", '"0.5"', "~", '"2
 EXTRA_KEYS = ("imagee", "replicaCount", "workerImageSecret", "instance", "maxBlock", "SLATE")
 
 
+# Plain numbers Helm's YAML reads with another text: leading zeros, hex, octal, exponents.
+_TEXT_CHANGING_NUMBER = re.compile(r"[-+]?(0[0-9]+|0[xXoObB][0-9a-fA-F]+|[0-9]+(\.[0-9]*)?[eE][-+]?[0-9]+)")
+
+
 def _flow(value: Any) -> str:
     return json.dumps(value)
 
@@ -39,9 +44,7 @@ def _flow(value: Any) -> str:
 def _spellings(node: dict[str, Any]) -> tuple[list[str], list[str]]:
     """Flow-YAML spellings for a value of this schema node: (likely right, near misses)."""
     good: list[str] = []
-    # An identifier (x-text) written as a number whose text changes is refused by gce-values only.
-    changes_text = {"010", "0x1F", "1e3"} if node.get("x-text") else set()
-    near: list[str] = [spelling for spelling in WRONG_TYPES if spelling not in changes_text]
+    near: list[str] = list(WRONG_TYPES)
     if "default" in node:
         good.append(_flow(node["default"]))
     good += [_flow(example) for example in node.get("examples", [])]
@@ -54,9 +57,7 @@ def _spellings(node: dict[str, Any]) -> tuple[list[str], list[str]]:
             good.append(_flow(limit) if bound != "exclusiveMinimum" else _flow(limit + 1))
             near += [_flow(limit - 1), _flow(limit + 1)]
     if "integer" in kinds or "number" in kinds:
-        good.append("2")
-        if not changes_text:
-            good += ["1e1", "0o7"]
+        good += ["2", "1e1", "0o7"]
         near += ["0.5", "08"]
         if node.get("x-slate-coerce") is True:
             good = [word for word in good if word not in _TEXT_CHANGING_NUMBERS]
@@ -73,6 +74,11 @@ def _spellings(node: dict[str, Any]) -> tuple[list[str], list[str]]:
     if "array" in kinds:
         good += ["[]", f"[{UUID}]"]
         near += [f"[{UUID}, {UUID}]", "[x]"]
+    if node.get("x-text"):
+        # An identifier (x-text) written as a number whose text Helm changes (010 -> "8", 1e1 -> "10")
+        # is an error gce-values reports on purpose and Helm cannot see: no conf both should judge.
+        good = [text for text in good if not _TEXT_CHANGING_NUMBER.fullmatch(text)]
+        near = [text for text in near if not _TEXT_CHANGING_NUMBER.fullmatch(text)]
     return good or near, near
 
 

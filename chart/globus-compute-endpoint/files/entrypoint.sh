@@ -10,6 +10,7 @@
 #                              `globus-compute-endpoint start NAME --endpoint-uuid UUID --log-to-console`,
 #                              so that the endpoint itself receives the pod's signals
 #   entrypoint.sh probe live   succeed while the endpoint runs (it refreshes its PID file every 15 s)
+#                              and the relay of its engine's log to this container's output runs
 #   entrypoint.sh probe ready  succeed once the endpoint has also registered with Globus Compute
 #
 # Environment (the chart sets the first seven):
@@ -228,16 +229,74 @@ check_endpoint_name() {
 
 # The endpoint runs its engine (which starts the worker pods) in a child process whose output and log
 # go to a file (GLOBUS_COMPUTE_LOG_PATH), where kubectl logs never shows them. Make that file a FIFO
-# that a background cat copies to this container's output: a refused pod create or an image that does
+# whose lines a relay copies to this container's output: a refused pod create or an image that does
 # not pull then shows in `kubectl logs` / `slate instance logs`, and nothing grows in the emptyDir.
-# cat holds the FIFO open for writing too, so it never sees an end of file between engine runs.
+#
+# Nothing that writes the log may ever wait on the relay:
+# - this shell keeps the FIFO open for reading and writing on descriptor LOG_RELAY_FD, and the endpoint
+#   it execs inherits it, so opening the log always finds a reader (an open never blocks) and writing
+#   it never meets a closed pipe, whatever became of the relay;
+# - the relay is a loop that starts `cat` again when it is killed, within a second, reading from where
+#   the last one stopped (nothing is lost: unread lines wait in the FIFO); it ends when cat reaches the
+#   end of the FIFO, which is when the endpoint and every process that had the log open have exited,
+#   so the last lines are out before it stops. It ignores SIGTERM, SIGINT and SIGHUP, which are for the
+#   endpoint: a signal to the whole process group must not stop it before the endpoint's last lines.
+# - a relay that keeps failing (cat dies at once, five times in a row) gives up and says so, and the
+#   liveness probe, which checks the relay's process, then fails: the kubelet restarts the container.
+# - in the pod's own PID namespace the kernel stops the relay when the endpoint (PID 1) exits; the
+#   chart's sitecustomize.py therefore makes a Python process holding LOG_RELAY_FD wait, at its exit,
+#   until the relay has copied what is left in the FIFO.
+LOG_RELAY_FD=3
 relay_engine_log() {
     fifo="${GLOBUS_COMPUTE_USER_DIR}/engine-log.fifo"
-    rm -f "${fifo}"
+    rm -f "${fifo}" "${GLOBUS_COMPUTE_USER_DIR}/log-relay.pid"
     mkfifo -m 600 "${fifo}"
-    cat <>"${fifo}" &
+    exec 3<>"${fifo}"
+    endpoint_pid=$$
+    (
+        exec 3>&-
+        trap '' TERM INT HUP
+        failures=0
+        while :; do
+            started=$(date +%s)
+            if cat <"${fifo}"; then
+                exit 0
+            fi
+            kill -0 "${endpoint_pid}" 2>/dev/null || exit 0
+            ended=$(date +%s)
+            if [ "${ended}" -le "$((started + 1))" ]; then
+                failures=$((failures + 1))
+            else
+                failures=0
+            fi
+            if [ "${failures}" -ge 5 ]; then
+                log "error: the engine log relay keeps failing; the engine's log no longer reaches this output"
+                exit 1
+            fi
+            log "the engine log relay stopped; restarting it"
+            sleep 1
+        done
+    ) &
+    printf '%s\n' "$!" >"${GLOBUS_COMPUTE_USER_DIR}/log-relay.pid"
     GLOBUS_COMPUTE_LOG_PATH=${fifo}
-    export GLOBUS_COMPUTE_LOG_PATH
+    GCE_LOG_RELAY_FD=${LOG_RELAY_FD}
+    export GLOBUS_COMPUTE_LOG_PATH GCE_LOG_RELAY_FD
+}
+
+# Succeed while the relay of the engine's log runs (when the entrypoint started one). A relay that
+# exited is a zombie of the endpoint, which never reaps it: read its state, not just its existence.
+check_log_relay() {
+    relay_pid_file="${GLOBUS_COMPUTE_USER_DIR}/log-relay.pid"
+    [ -f "${relay_pid_file}" ] || return 0
+    read -r relay_pid <"${relay_pid_file}" || relay_pid=""
+    relay_state=""
+    if [ -n "${relay_pid}" ] && [ -r "/proc/${relay_pid}/stat" ]; then
+        read -r _ _ relay_state _ <"/proc/${relay_pid}/stat" || relay_state=""
+    fi
+    case ${relay_state} in
+        '' | Z | X) die 1 "the engine log relay (pid ${relay_pid:-unknown}) has stopped: the engine's log no longer reaches the container's output" ;;
+        *) ;;
+    esac
 }
 
 print_exported_credential_variables() {
@@ -315,6 +374,7 @@ probe() {
     modified=$(stat -c %Y "${pid_file}")
     age=$((now - modified))
     [ "${age}" -le "${stale_after}" ] || die 1 "the endpoint stopped refreshing ${pid_file} ${age}s ago (it does every 15 s while it runs)"
+    check_log_relay
     if [ "$1" = ready ]; then
         [ -s "${ep_dir}/endpoint.json" ] || die 1 "the endpoint has not registered with Globus Compute yet (no ${ep_dir}/endpoint.json)"
     fi

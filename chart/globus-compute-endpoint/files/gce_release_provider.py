@@ -20,15 +20,22 @@ and replaces the pod it sends:
   create) that each worker mounts and copies into a private directory, which the worker is then told
   to use as its ``--cert_dir``. The workers get the server's public key only: the server secret key
   they are given is a throwaway, since Parsl's client reads just the public half of that file.
+  The endpoint runs one engine per user endpoint process, each with keys of its own, so each engine
+  writes entries of its own (named after its server key) and its pods mount only those (``items``);
+  an engine that stops removes its entries.
 
 It also reports worker trouble (a refused pod create, an image that does not pull, a worker pod that
-ended) at warning level, so it shows in the endpoint's log. The chart ships this file and
-sitecustomize.py, which makes it visible to the endpoint as ``parsl.providers.ReleaseKubernetesProvider``.
+ended or vanished) at warning level, so it shows in the endpoint's log. A worker pod that is gone
+(deleted, evicted, collected) is reported as MISSING, so the engine replaces its block. The chart
+ships this file and sitecustomize.py, which makes it visible to the endpoint as
+``parsl.providers.ReleaseKubernetesProvider``.
 """
 
 from __future__ import annotations
 
+import atexit
 import base64
+import hashlib
 import logging
 import re
 from pathlib import Path
@@ -46,6 +53,8 @@ KEYS_VOLUME = "worker-keys"
 KEYS_MOUNT = "/etc/gce-worker-keys"
 CLIENT_KEY = "client.key_secret"
 SERVER_KEY = "server.key_secret"
+# The Secret patches' timeout: the one at exit must end well within the endpoint's 10 s grace.
+PATCH_TIMEOUT_SECONDS = 5
 _CERT_DIR = re.compile(r"--cert_dir (\S+)")
 # Waiting reasons of a worker container that will not start without someone's help.
 _STUCK_REASONS = frozenset(
@@ -83,6 +92,17 @@ def worker_key_files(cert_dir: Path) -> dict[str, str]:
         CLIENT_KEY: (cert_dir / CLIENT_KEY).read_text(encoding="ascii"),
         SERVER_KEY: key_file(server_public, throwaway_secret),
     }
+
+
+def engine_key_id(cert_dir: Path) -> str:
+    """A short name for an engine's keys, from its server public key (each interchange makes its own)."""
+    server_public, _ = zmq.auth.load_certificate(cert_dir / "server.key")
+    return "engine-" + hashlib.sha256(server_public).hexdigest()[:16]
+
+
+def engine_entries(key_id: str) -> dict[str, str]:
+    """The worker-keys Secret's entry for each file a worker mounts (file name -> Secret key)."""
+    return {name: f"{key_id}.{name}" for name in (CLIENT_KEY, SERVER_KEY)}
 
 
 def worker_command(cmd_string: str) -> tuple[str, Path | None]:
@@ -136,6 +156,10 @@ class ReleaseKubernetesProvider(KubernetesProvider):
         self.image_pull_policy = image_pull_policy
         self._owner: dict[str, str] | None = None
         self._reported: dict[str, str] = {}
+        # The last state Kubernetes gave each worker pod, for the warning when the pod is gone.
+        self._last_seen: dict[str, str] = {}
+        # The Secret entries of this engine's keys, once published (None before, or unencrypted).
+        self._key_id: str | None = None
 
     @property
     def api(self) -> Any:
@@ -145,43 +169,88 @@ class ReleaseKubernetesProvider(KubernetesProvider):
     # -- what the pods belong to ---------------------------------------------------------------
 
     def owner_reference(self) -> dict[str, str]:
-        """The release's ConfigMap in the worker namespace, read once (its uid never changes)."""
-        if self._owner is None:
-            try:
-                owner = self.api.read_namespaced_config_map(self.owner_config_map, self.namespace)
-            except ApiException as exc:
-                logger.error(
-                    "cannot read ConfigMap %s/%s, the owner of this release's worker pods (%s %s);"
-                    " no worker pod is created without it",
-                    self.namespace,
-                    self.owner_config_map,
-                    exc.status,
-                    exc.reason,
-                )
-                raise
-            self._owner = {
-                "apiVersion": "v1",
-                "kind": "ConfigMap",
-                "name": owner.metadata.name,
-                "uid": owner.metadata.uid,
-            }
-        return self._owner
+        """The release's ConfigMap in the worker namespace, read anew for each pod.
+
+        One read per block: a ConfigMap recreated since the last pod (by kubectl, a restore, Helm
+        recreating a missing object) has a new uid, and a pod naming the old one would be deleted by
+        the garbage collector as soon as it is made.
+        """
+        try:
+            owner = self.api.read_namespaced_config_map(self.owner_config_map, self.namespace)
+        except ApiException as exc:
+            logger.error(
+                "cannot read ConfigMap %s/%s, the owner of this release's worker pods (%s %s);"
+                " no worker pod is created without it",
+                self.namespace,
+                self.owner_config_map,
+                exc.status,
+                exc.reason,
+            )
+            raise
+        current = {"apiVersion": "v1", "kind": "ConfigMap", "name": owner.metadata.name, "uid": owner.metadata.uid}
+        if self._owner is not None and self._owner["uid"] != current["uid"]:
+            logger.warning(
+                "ConfigMap %s/%s, the owner of this release's worker pods, was recreated (uid %s, was %s);"
+                " new worker pods name the new one",
+                self.namespace,
+                self.owner_config_map,
+                current["uid"],
+                self._owner["uid"],
+            )
+        self._owner = current
+        return current
 
     def publish_worker_keys(self, cert_dir: Path) -> None:
-        """Put this engine's worker keys into the release's Secret (a merge patch of its data only).
+        """Put this engine's worker keys into its own entries of the release's Secret (a merge patch).
 
-        Before every pod create, so that whatever reset the Secret (an upgrade, another engine
-        start), a new worker mounts the keys of the engine that created it.
+        Before every pod create, so that whatever reset the Secret (an upgrade), a new worker finds the
+        keys of the engine that created it. Other engines' entries are left alone: the endpoint runs
+        one engine per user endpoint process, each with its own keys, and may run several at once.
         """
-        data = {
-            name: base64.b64encode(text.encode("ascii")).decode("ascii")
+        key_id = engine_key_id(cert_dir)
+        entries = engine_entries(key_id)
+        data: dict[str, str | None] = {
+            entries[name]: base64.b64encode(text.encode("ascii")).decode("ascii")
             for name, text in worker_key_files(cert_dir).items()
         }
+        self._patch_worker_keys(data)
+        if self._key_id is None:
+            # Parsl gives providers no stop hook; the user endpoint process exits when its engine stops.
+            atexit.register(self.withdraw_worker_keys)
+        self._key_id = key_id
+
+    def withdraw_worker_keys(self) -> None:
+        """Remove this engine's entries from the release's Secret (when the engine stops).
+
+        Its keys open no interchange once it has stopped; other engines' entries stay. A failure is
+        only logged, as this runs while the process ends: the entries of an engine that could not
+        remove them are harmless, and the release's uninstall removes the Secret.
+        """
+        if self._key_id is None:
+            return
+        key_id, self._key_id = self._key_id, None
+        try:
+            self._patch_worker_keys(dict.fromkeys(engine_entries(key_id).values()))
+        except Exception as exc:  # noqa: BLE001 - nothing may keep the ending process from ending
+            logger.warning(
+                "cannot remove this engine's keys (%s) from Secret %s/%s: %s",
+                key_id,
+                self.namespace,
+                self.worker_keys_secret,
+                exc,
+            )
+
+    def _patch_worker_keys(self, data: dict[str, str | None]) -> None:
+        """A JSON merge patch of the Secret's data: set these entries, remove those given as None.
+
+        With a timeout: the endpoint gives an ending engine 10 s before it kills it.
+        """
         self.api.patch_namespaced_secret(
             self.worker_keys_secret,
             self.namespace,
             {"data": data},
             _content_type="application/merge-patch+json",
+            _request_timeout=PATCH_TIMEOUT_SECONDS,
         )
 
     # -- Parsl's provider interface ------------------------------------------------------------
@@ -265,9 +334,7 @@ class ReleaseKubernetesProvider(KubernetesProvider):
         }
         if KEYS_MOUNT in command:
             container["volumeMounts"] = [{"name": KEYS_VOLUME, "mountPath": KEYS_MOUNT, "readOnly": True}]
-            spec["volumes"] = [
-                {"name": KEYS_VOLUME, "secret": {"secretName": self.worker_keys_secret, "defaultMode": 0o440}}
-            ]
+            spec["volumes"] = [{"name": KEYS_VOLUME, "secret": self.keys_volume_source()}]
         if self.service_account_name:
             spec["serviceAccountName"] = self.service_account_name
         if self.secret:
@@ -278,6 +345,15 @@ class ReleaseKubernetesProvider(KubernetesProvider):
             spec["tolerations"] = [dict(toleration) for toleration in self.tolerations]
         self.pod_extras(spec, container)
         return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}
+
+    def keys_volume_source(self) -> dict[str, Any]:
+        """The worker-keys Secret as a worker pod mounts it: this engine's entries only, as plain files."""
+        source: dict[str, Any] = {"secretName": self.worker_keys_secret, "defaultMode": 0o440}
+        if self._key_id is not None:
+            source["items"] = [
+                {"key": entry, "path": name} for name, entry in sorted(engine_entries(self._key_id).items())
+            ]
+        return source
 
     def pod_extras(self, spec: dict[str, Any], container: dict[str, Any]) -> None:
         """What the conf adds to a worker pod: placement, identity, environment, volumes and mounts.
@@ -306,7 +382,7 @@ class ReleaseKubernetesProvider(KubernetesProvider):
             container["volumeMounts"] = [*container.get("volumeMounts", []), *mounts]
 
     def _status(self) -> None:
-        """Parsl's poll of each live worker pod, which also reports pods that cannot start or ended."""
+        """Parsl's poll of each live worker pod, which also reports pods that cannot start, ended or are gone."""
         for key, resource in self.resources.items():
             job_id = str(key)
             if resource["status"].terminal:
@@ -315,6 +391,9 @@ class ReleaseKubernetesProvider(KubernetesProvider):
             try:
                 pod = self.api.read_namespaced_pod(name=pod_name, namespace=self.namespace)
             except ApiException as exc:
+                if exc.status == 404:
+                    resource["status"] = self._lost(job_id, pod_name)
+                    continue
                 self._report_once(
                     job_id,
                     f"unreadable {exc.status}",
@@ -327,15 +406,31 @@ class ReleaseKubernetesProvider(KubernetesProvider):
                 continue
             phase = pod.status.phase if pod.status else None
             state = translate_table.get(phase or "Unknown", JobState.UNKNOWN)
-            resource["status"] = JobStatus(state)
+            why = _why(pod)
+            self._last_seen[job_id] = f"phase {phase}" + (f", {why}" if why else "")
+            resource["status"] = JobStatus(state, message=why or None)
             if resource["status"].terminal:
                 logger.warning(
-                    "worker pod %s/%s ended (phase %s); its tasks are lost and the engine may start another",
+                    "worker pod %s/%s ended (%s); its tasks are lost and the engine may start another",
                     self.namespace,
                     pod_name,
-                    phase,
+                    self._last_seen[job_id],
                 )
             self._report_waiting(job_id, pod_name, pod)
+
+    def _lost(self, job_id: str, pod_name: str) -> JobStatus:
+        """The state of a worker pod the API server no longer has: MISSING, so the engine replaces it.
+
+        Parsl's own provider keeps the last state (RUNNING) of such a pod, and the engine then waits
+        for a block that will never come back (globus/globus-compute#705).
+        """
+        last = self._last_seen.pop(job_id, "not read before")
+        message = f"worker pod {self.namespace}/{pod_name} is gone from the Kubernetes API (last seen: {last})"
+        logger.warning(
+            "%s: deleted, evicted or garbage-collected; its block is lost and the engine may start another",
+            message,
+        )
+        return JobStatus(JobState.MISSING, message=message)
 
     def _report_waiting(self, job_id: str, pod_name: str, pod: Any) -> None:
         """Warn when a worker container waits for something that will not come (an image, say)."""
@@ -357,3 +452,11 @@ class ReleaseKubernetesProvider(KubernetesProvider):
         if self._reported.get(job_id) != what:
             self._reported[job_id] = what
             logger.warning(message, *args)
+
+
+def _why(pod: Any) -> str:
+    """The reason Kubernetes gives for a pod's state (Evicted, DeadlineExceeded, ...), or ''."""
+    status = pod.status
+    if status is None or not (status.reason or status.message):
+        return ""
+    return ": ".join(part for part in (status.reason, status.message) if part)

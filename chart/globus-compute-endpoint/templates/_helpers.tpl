@@ -72,6 +72,60 @@ release: {{ .Release.Name }}
 {{- printf "%s-workers" (include "gce.fullname" .) -}}
 {{- end }}
 
+{{/*
+The ports on which the engines' interchanges take worker connections, first to last: each engine
+(one per user endpoint process, several may run at once) binds one of them at random. Pinned so that
+the endpoint's NetworkPolicy can name them; Parsl's own default is any of 54000-54999.
+*/}}
+{{- define "gce.workerPortFirst" -}}54000{{- end }}
+{{- define "gce.workerPortLast" -}}54063{{- end }}
+
+{{/*
+"true" when the SLATE server renders the chart: it sets SLATE.Instance.ID (and SLATE.Cluster) at
+install, which plain Helm leaves at the default "untagged". SLATE groups may not create cluster-scoped
+objects, so those are never rendered then.
+*/}}
+{{- define "gce.onSlate" -}}
+{{- $slate := .Values.SLATE | default dict -}}
+{{- $id := include "gce.scalarString" ($slate.Instance | default dict | dig "ID" "untagged") -}}
+{{- if or (ne $id "untagged") (hasKey $slate "Cluster") -}}true{{- end -}}
+{{- end }}
+
+{{/* The service account the endpoint runs under, as the API server names it in a request. */}}
+{{- define "gce.endpointUser" -}}
+{{- printf "system:serviceaccount:%s:%s" .Release.Namespace (include "gce.serviceAccountName" . | default "default") -}}
+{{- end }}
+
+{{/* The service account of the worker pods: the conf's, the chart's, or the namespace's default. */}}
+{{- define "gce.workerServiceAccountName" -}}
+{{- if .Values.workerServiceAccountName -}}
+{{- .Values.workerServiceAccountName | toString -}}
+{{- else if .Values.rbacEnabled -}}
+{{- printf "%s-worker" (include "gce.fullname" .) -}}
+{{- else -}}
+default
+{{- end -}}
+{{- end }}
+
+{{/*
+The Secrets a worker pod may use, as a JSON list: the workers' keys, and those the conf's worker
+volumes and environment name (the admission policy allows these and no other).
+*/}}
+{{- define "gce.workerSecrets" -}}
+{{- $names := list (include "gce.workerKeysSecret" .) -}}
+{{- range .Values.workerVolumes -}}
+{{- with .secret }}{{ $names = append $names (.secretName | toString) }}{{ end -}}
+{{- with .csi }}{{ with .nodePublishSecretRef }}{{ $names = append $names (.name | toString) }}{{ end }}{{ end -}}
+{{- with .projected -}}
+{{- range .sources }}{{ with .secret }}{{ $names = append $names (.name | toString) }}{{ end }}{{ end -}}
+{{- end -}}
+{{- end -}}
+{{- range $name, $value := .Values.workerEnv -}}
+{{- if kindIs "map" $value }}{{ with $value.secretKeyRef }}{{ $names = append $names (.name | toString) }}{{ end }}{{ end -}}
+{{- end -}}
+{{- $names | uniq | toJson -}}
+{{- end }}
+
 {{/* The Secret the endpoint's provider writes the workers' CurveZMQ keys into. */}}
 {{- define "gce.workerKeysSecret" -}}
 {{- printf "%s-worker-keys" (include "gce.fullname" .) -}}
