@@ -198,9 +198,20 @@ package: $(HELM4) ## helm package the chart into dist/ with a .sha256 beside it.
 	cd dist && for f in globus-compute-endpoint-*.tgz; do sha256sum "$$f" > "$$f.sha256"; done
 	@cat dist/*.sha256
 
-slate-catalog: ## Lay the chart out for a SLATE catalog pull request: make slate-catalog DEST=dir
-	@test -n "$(DEST)" || { echo "usage: make slate-catalog DEST=path/to/slate-catalog-incubator" >&2; exit 2; }
-	$(PY) tools/export_slate_catalog.py $(CHART_DIR) $(DEST)
+# The catalog's CI (ct lint) with its own files, .ci/slate-catalog/upstream/: yamale on Chart.yaml,
+# yamllint on Chart.yaml and values.yaml, and Helm 3.8.1's lint once per ci/*-values.yaml.
+CATALOG_CI := .ci/slate-catalog/upstream
+CATALOG_CHART = $(DEST)/charts/globus-compute
+
+slate-catalog: $(VENV)/.done $(HELM38) ## Lay the chart out for a SLATE catalog pull request and run the catalog's CI checks on it: make slate-catalog DEST=dir
+	@test -n "$(DEST)" || { echo "usage: make slate-catalog DEST=path/to/your/fork/of/slate-catalog-incubator" >&2; exit 2; }
+	$(VENV_BIN)/python tools/export_slate_catalog.py $(CHART_DIR) $(DEST)
+	@echo "== the SLATE catalog's CI checks (ct lint with $(CATALOG_CI)/) on $(CATALOG_CHART)"
+	$(VENV_BIN)/yamale -s $(CATALOG_CI)/chart_schema.yaml $(CATALOG_CHART)/Chart.yaml
+	$(VENV_BIN)/yamllint -c $(CATALOG_CI)/lintconf.yaml $(CATALOG_CHART)/Chart.yaml $(CATALOG_CHART)/values.yaml
+	for values in $(CATALOG_CHART)/ci/*-values.yaml; do $(HELM38) lint $(CATALOG_CHART) -f "$$values" || exit 1; done
+	@echo "Passed. Next: in $(DEST), commit charts/globus-compute, push, and open a pull request against"
+	@echo "slateci/slate-catalog-incubator (README, Publishing to the SLATE catalog)."
 
 # ---------------------------------------------------------------------------
 # Endpoint image (images/endpoint/): for operators, needs docker or podman

@@ -2,7 +2,7 @@
 
 checkov runs from its own virtual environment, named by $CHECKOV (the Makefile sets it).  A check
 may be skipped only by a ``checkov.io/skipN: CKV_ID=reason`` annotation in a template, and every
-skipped check must be explained in the chart README's "Security checks" section.
+skipped check must be explained in the "Security checks" section of the chart's docs/how-it-works.md.
 """
 
 from __future__ import annotations
@@ -53,9 +53,9 @@ def skip_annotations(rendered: Rendered) -> dict[str, set[str]]:
 
 
 def readme_security_section() -> str:
-    text = (CHART_DIR / "README.md").read_text(encoding="utf-8")
+    text = (CHART_DIR / "docs" / "how-it-works.md").read_text(encoding="utf-8")
     match = re.search(r"^## Security checks\n(.*?)(?=^## )", text, re.MULTILINE | re.DOTALL)
-    assert match, "the chart README has no '## Security checks' section before the next section"
+    assert match, "the chart's docs/how-it-works.md has no '## Security checks' section before the next section"
     return match.group(1)
 
 

@@ -36,7 +36,7 @@ CONFS: dict[str, tuple[dict[str, Any], bool]] = {
     "slate-block": ({"SLATE": {"Instance": {"ID": "instance_1"}, "Cluster": {"Name": "c"}}}, True),
     "pod-annotation": ({"podAnnotations": {"example.org/team": "atlas"}}, True),
     "bad-uuid": ({"endpointUUID": "not-a-uuid"}, False),
-    "uuid-in-braces": ({"endpointUUID": "{2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3}"}, False),
+    "uuid-in-braces": ({"endpointUUID": "{7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57}"}, False),
     "instance-uppercase": ({"Instance": "Atlas"}, False),
     "instance-trailing-dash": ({"Instance": "atlas-"}, False),
     "instance-underscore": ({"Instance": "atlas_ml"}, False),

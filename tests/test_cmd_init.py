@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gce_values.schema import load
 from gce_values.sources import read_source
@@ -149,14 +151,6 @@ def test_an_interrupted_write_leaves_the_old_conf(tmp_path: Path, monkeypatch: p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["my-conf.yaml"], "the temporary file is gone"
 
 
-def test_without_a_terminal_the_secret_name_is_required(tmp_path: Path) -> None:
-    conf = tmp_path / "my-conf.yaml"
-    ran = run("init", "-o", str(conf))
-    assert ran.code == 2
-    assert "--secret" in ran.stderr
-    assert not conf.exists()
-
-
 @pytest.mark.parametrize(
     ("option", "value"),
     [
@@ -192,3 +186,44 @@ def test_asks_on_a_terminal_and_asks_again_after_a_bad_answer(tmp_path: Path) ->
     assert values["Instance"] == "atlas"
     assert values["secrets"] == "globus-compute-creds"
     _assert_valid(tmp_path / "my-conf.yaml")
+
+
+# --- secret names SLATE's server would read as something else -------------------------------------
+
+# Kubernetes names are lowercase, so only these spellings can reach a conf as a secret name.
+YAML11_BOOLEANS = ["yes", "no", "on", "off", "y", "n", "true", "false"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.one_of(
+        st.sampled_from(YAML11_BOOLEANS).map(lambda word: (word, "boolean")),
+        st.integers(min_value=0, max_value=10**9).map(lambda n: (str(n), "number")),
+        st.sampled_from(["010", "0x1f", "1e3", "0o17", "1.5"]).map(lambda word: (word, "number")),
+        st.just(("null", "null")),
+    )
+)
+def test_init_warns_about_a_secret_name_slate_would_unquote(case: tuple[str, str]) -> None:
+    """`yes`, `010`, `1e3`, `null`...: valid Kubernetes names, but unquoted by SLATE's server they are no text."""
+    name, read_as = case
+    ran = run("init", "-o", "-", "--secret", name)
+    assert ran.code == 0, ran.output
+    assert yaml.safe_load(ran.stdout)["secrets"] == name, "written quoted, as the user asked"
+    warnings = [line for line in ran.stderr.splitlines() if "warning:" in line and "slate-quotes" in line]
+    assert len(warnings) == 1, ran.stderr
+    assert f"does not read as a {read_as}" in warnings[0] or (read_as == "null" and "as null" in warnings[0])
+    if read_as != "number":
+        assert "not a number" not in warnings[0], "the hint fits the value"
+
+
+def test_init_says_nothing_about_an_ordinary_secret_name() -> None:
+    ran = run("init", "-o", "-", "--secret", "globus-compute-creds")
+    assert ran.code == 0
+    assert "warning" not in ran.stderr
+
+
+def test_init_without_a_terminal_takes_the_prompts_default_secret(tmp_path: Path) -> None:
+    ran = run("init", "-o", str(tmp_path / "c.yaml"))
+    assert ran.code == 0, ran.output
+    assert _load(tmp_path / "c.yaml")["secrets"] == "globus-compute-creds"
+    assert "no --secret given" in ran.stderr

@@ -126,7 +126,7 @@ def test_runs_slate_with_the_conf_and_reports_success(conf: Path, bin_dir: Path)
         "app", "install", "globus-compute-endpoint", "--version", CHART_VERSION,
         "--group", "atlas-group", "--cluster", "uchicago", "--conf", str(conf),
     ]  # fmt: skip
-    assert "gce-values smoke --endpoint-id 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3" in ran.stderr
+    assert f"gce-values smoke {shlex.quote(str(conf))}" in ran.stderr
 
 
 @pytest.mark.parametrize("exit_code", [1, 7])
@@ -223,3 +223,83 @@ def test_unreadable_conf_is_exit_2(tmp_path: Path, bin_dir: Path) -> None:
     ran = run("install", str(tmp_path / "absent.yaml"), "--group", "g", "--cluster", "c", env=_env(bin_dir))
     assert ran.code == 2
     assert "absent.yaml" in ran.stderr
+
+
+# --- what the user is told before and after slate runs -------------------------------------------
+
+
+def _failing_slate(bin_dir: Path, message: str) -> None:
+    """A `slate` that fails as the SLATE client does when the API server refuses an install.
+
+    The client prints "Failed to install application APP: MESSAGE" on stderr and exits 1, where
+    MESSAGE is the server's error (slateci/slate-client-server, src/client/Client.cpp, showError).
+    """
+    script = bin_dir / "slate"
+    line = f"Failed to install application globus-compute-endpoint: {message}"
+    script.write_text(f"#!/bin/sh\necho {shlex.quote(line)} >&2\nexit 1\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+
+
+# The server's messages (src/ApplicationCommands.cpp and src/slate_service.cpp), the options given,
+# what the hint must offer, and what it must not (an option already used, or one that cannot help).
+SLATE_FAILURES = {
+    "version not in the stable catalog": ("Application not found", [], ["--dev", "--local", "--helm"], []),
+    "version not in the incubator": ("Application not found", ["--dev"], ["--local", "--helm"], ["--dev"]),
+    "ad-hoc refused": ("Ad-hoc application installation is not permitted", ["--local"], ["operator", "--helm"], []),
+    "instance name taken": (
+        "Instance name is already in use, consider using a different tag",
+        [],
+        ["another Instance", "slate instance delete"],
+        ["--dev", "--local"],
+    ),
+    "not allowed on the cluster": ("Not authorized", [], ["slate whoami", "list-allowed-groups c"], ["--dev"]),
+    "unknown cluster": ("Invalid Cluster", [], ["slate cluster list"], ["--dev"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SLATE_FAILURES))
+def test_a_failing_slate_gets_the_hint_that_fits_its_cause(conf: Path, bin_dir: Path, case: str) -> None:
+    message, options, offered, not_offered = SLATE_FAILURES[case]
+    _failing_slate(bin_dir, message)
+    ran = run("install", str(conf), "--group", "g", "--cluster", "c", *options, env=_env(bin_dir))
+    assert ran.code == 1
+    assert message in ran.stderr, "slate's own message reaches the user"
+    hints = [line for line in ran.stderr.splitlines() if line.startswith("hint: ")]
+    assert len(hints) == 1, ran.stderr
+    for words in offered:
+        assert words in hints[0]
+    for words in not_offered:
+        assert words not in hints[0]
+
+
+def test_an_unknown_slate_failure_gets_no_made_up_hint(conf: Path, bin_dir: Path) -> None:
+    _failing_slate(bin_dir, "something new went wrong")
+    ran = run("install", str(conf), "--group", "g", "--cluster", "c", env=_env(bin_dir))
+    assert ran.code == 1
+    assert "failed with exit code 1" in ran.stderr
+    assert "hint:" not in ran.stderr
+
+
+def test_install_says_what_may_not_be_published_yet(conf: Path, bin_dir: Path) -> None:
+    """Before slate runs: the chart version must be in SLATE's catalog, and the default image pushed."""
+    ran = run("install", str(conf), "--group", "g", "--cluster", "c", "--dry-run", env=_env(bin_dir))
+    assert ran.code == 0, ran.output
+    notes = [line for line in ran.stderr.splitlines() if line.startswith("note: ")]
+    assert any(f"{CHART_VERSION} only once its stable catalog" in note and "--helm" in note for note in notes)
+    assert any("default image" in note for note in notes)
+    own_image = conf.parent / "own-image.yaml"
+    values = yaml.safe_load(conf.read_text())
+    values["image"] = {"repository": "registry.example.org/me/gce-endpoint"}
+    own_image.write_text(yaml.safe_dump(values))
+    helm = run("install", str(own_image), "--helm", "--namespace", "n", "--dry-run", env=_env(bin_dir))
+    assert "note: " not in helm.stderr.replace("note: helm is not installed here", ""), helm.stderr
+
+
+def test_dry_run_honours_format_json(conf: Path, bin_dir: Path) -> None:
+    options = ["--group", "g", "--cluster", "c", "--dry-run", "--format", "json"]
+    ran = run("install", str(conf), *options, env=_env(bin_dir))
+    assert ran.code == 0, ran.output
+    document = json.loads(ran.stdout)
+    assert document["valid"] is True
+    assert document["command"][:6] == ["slate", "app", "install", "globus-compute-endpoint", "--version", CHART_VERSION]
+    assert any("catalog" in note for note in document["notes"])

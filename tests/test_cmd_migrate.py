@@ -18,7 +18,7 @@ from support.paths import REPO_ROOT
 PREDECESSORS = REPO_ROOT / "tests" / "fixtures" / "predecessor-confs"
 SLATE_CONF = PREDECESSORS / "slate-0.1.6.yaml"
 UPSTREAM_CONF = PREDECESSORS / "upstream-0.7.1.yaml"
-ENDPOINT_ID = "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3"
+ENDPOINT_ID = "7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57"
 PLANTED = "PlantedS3cret+/Value=="
 
 
@@ -303,6 +303,45 @@ def test_values_written_as_the_predecessors_took_them_are_converted_to_the_schem
     assert reasons["initMem"] == "A number without a unit means bytes; written as a quoted quantity."
     assert reasons["initCPU"] == "'500m' written as a number."
     assert _validate(out) == []
+
+
+def test_an_empty_text_key_becomes_empty_text_not_a_null(tmp_path: Path) -> None:
+    """`imagePullSecret:` (null) copied as is would delete the key and its default in Helm: an error."""
+    old = _edited(tmp_path, SLATE_CONF, endpointUUID=ENDPOINT_ID, secrets="creds", imagePullSecret=None)
+    _code, report, output, out = _migrate(tmp_path, old)
+    assert yaml.safe_load(out.read_text())["imagePullSecret"] == ""
+    assert _actions(report)["imagePullSecret"] == "changed"
+    assert "imagePullSecret" not in _validate(out), output
+
+
+@pytest.mark.parametrize(("seconds", "whole"), [(1.5, 2), (0.2, 1), (30.0, 30)])
+def test_a_fractional_task_ttl_becomes_a_whole_task_timeout(tmp_path: Path, seconds: float, whole: int) -> None:
+    """The old README's own example, `taskTTLSeconds: 1.5`: rounded up (0 would mean no limit), with a note."""
+    old = _edited(tmp_path, SLATE_CONF, endpointUUID=ENDPOINT_ID, secrets="creds", taskTTLSeconds=seconds)
+    _code, report, output, out = _migrate(tmp_path, old)
+    assert yaml.safe_load(out.read_text())["taskTimeout"] == whole
+    assert "taskTimeout" not in _validate(out), output
+    reason = next(c["reason"] for c in report["changes"] if c["key"] == "taskTTLSeconds")
+    assert ("rounded up" in reason) == (seconds != whole)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        {"repository": "funcx/kube-endpoint", "tag": "main-3.10"},
+        {"repository": "docker.io/funcx/kube-endpoint", "tag": "main-3.9"},
+        {"repository": "hub.opensciencegrid.org/slate/globus-compute", "tag": "0.0.1"},
+        {"repository": "compute/kube-endpoint", "tag": "main-3.10"},
+    ],
+)
+def test_every_old_endpoint_image_is_dropped_not_kept_as_the_users_own(tmp_path: Path, image: dict[str, str]) -> None:
+    text = UPSTREAM_CONF.read_text(encoding="utf-8").replace("compute/kube-endpoint", image["repository"])
+    old = tmp_path / "old.yaml"
+    old.write_text(text.replace("tag: main-3.10", f"tag: {image['tag']}"), encoding="utf-8")
+    _code, report, _output, out = _migrate(tmp_path, old)
+    assert _actions(report)["image"] == "dropped"
+    assert yaml.safe_load(out.read_text())["image"]["repository"] != image["repository"], "kept as the user's own"
+    assert image["repository"] in next(c["reason"] for c in report["changes"] if c["key"] == "image")
 
 
 def test_a_kept_endpoint_uuid_says_high_assurance_cannot_be_switched_on_later(tmp_path: Path) -> None:

@@ -186,3 +186,24 @@ def test_rendering_with_helm_needs_a_namespace(mode: str, helm_bins: dict[str, P
 def test_help_says_it_needs_helm_and_how_to_get_it() -> None:
     text = " ".join(run("render", "--help").stdout.split())
     assert "need helm" in text and "make setup" in text and "https://helm.sh/docs/intro/install/" in text
+
+
+def test_format_json_gives_a_json_report_even_for_a_valid_conf() -> None:
+    """--format json is honoured: a program gets a report to parse, not silence; the conf stays YAML."""
+    import json
+
+    ran = run("render", str(SEED_FILE), "--format", "json")
+    assert ran.code == 0, ran.output
+    report = json.loads(ran.stderr)
+    assert report["valid"] is True and report["problems"] == []
+    assert yaml.safe_load(ran.stdout)["endpointUUID"]
+
+
+def test_keeps_the_editor_schema_line_of_the_conf(tmp_path: Path) -> None:
+    conf = tmp_path / "my-conf.yaml"
+    made = run("init", "-o", str(conf), "--secret", "globus-compute-creds", "--schema-url", "conf.schema.json")
+    assert made.code == 0, made.output
+    ran = run("render", str(conf))
+    assert ran.stdout.splitlines()[0] == "# yaml-language-server: $schema=conf.schema.json"
+    plain = run("render", str(SEED_FILE))
+    assert "yaml-language-server" not in plain.stdout, "no line the conf did not have"

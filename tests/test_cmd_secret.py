@@ -211,8 +211,14 @@ def test_check_reports_each_problem_on_its_line(tmp_path: Path) -> None:
     assert "no `=`" in by_line["4"]
     assert "did you mean GLOBUS_COMPUTE_CLIENT_SECRET" in by_line["5"] and "warning" in by_line["5"]
     assert "repeated (first on line 2)" in by_line["6"]
-    assert "GLOBUS_COMPUTE_CLIENT_SECRET (or FUNCX_SDK_CLIENT_SECRET) is missing" in ran.stdout
+    assert (
+        "GLOBUS_COMPUTE_CLIENT_SECRET: missing (nor is there its old spelling, FUNCX_SDK_CLIENT_SECRET)" in ran.stdout
+    )
     assert PLANTED not in ran.output
+    for line in ran.stdout.splitlines():
+        key = line.split(": ")[2] if line.count(": ") >= 2 else ""
+        if key.isupper():
+            assert line.count(key) == 1, f"the key is named twice: {line}"
 
 
 def test_check_catches_windows_line_endings(tmp_path: Path) -> None:
@@ -244,3 +250,43 @@ def test_check_unreadable_file_is_exit_2(tmp_path: Path) -> None:
     binary = tmp_path / "binary.env"
     binary.write_bytes(b"\xff\xfe\x00garbage")
     assert run("secret", "check", str(binary)).code == 2
+
+
+@pytest.mark.parametrize("key", ["GLOBUS_COMPUTE_CLIENT_SECRET", "GLOBUS_COMPUTE_CLIENT_ID", "FUNCX_SDK_CLIENT_SECRET"])
+def test_check_refuses_a_comment_after_a_value(tmp_path: Path, key: str) -> None:
+    """kubectl's and slate's env files keep ` # my secret` in the value: the endpoint would fail to log in."""
+    lines = {"GLOBUS_COMPUTE_CLIENT_ID": CLIENT_ID, "GLOBUS_COMPUTE_CLIENT_SECRET": PLANTED}
+    if key.startswith("FUNCX"):
+        lines = {"GLOBUS_COMPUTE_CLIENT_ID": CLIENT_ID, key: PLANTED}
+    text = "".join(f"{k}={v}{' # my secret' if k == key else ''}\n" for k, v in lines.items())
+    ran = run("secret", "check", str(_env_file(tmp_path, text)))
+    assert ran.code == 1, ran.output
+    assert "comment" in ran.stdout and "lines of their own" in ran.stdout
+    assert PLANTED not in ran.output
+
+
+def test_create_takes_the_blogs_funcx_variables_from_the_environment(tmp_path: Path) -> None:
+    """The SLATE blog's FUNCX_SDK_* names, which smoke and secret check accept, work for create too."""
+    out = tmp_path / "client_creds.env"
+    env = {"FUNCX_SDK_CLIENT_ID": CLIENT_ID, "FUNCX_SDK_CLIENT_SECRET": PLANTED}
+    ran = run(
+        "secret",
+        "create",
+        "-o",
+        str(out),
+        env={**env, "GLOBUS_COMPUTE_CLIENT_ID": None, "GLOBUS_COMPUTE_CLIENT_SECRET": None},
+    )
+    assert ran.code == 0, ran.output
+    assert out.read_text() == f"GLOBUS_COMPUTE_CLIENT_ID={CLIENT_ID}\nGLOBUS_COMPUTE_CLIENT_SECRET={PLANTED}\n"
+    assert "old spelling" in ran.stderr
+    assert PLANTED not in ran.output
+
+
+def test_the_example_in_a_client_id_error_is_not_taken_for_the_users_value(tmp_path: Path) -> None:
+    ran = run(
+        "secret",
+        "check",
+        str(_env_file(tmp_path, f"GLOBUS_COMPUTE_CLIENT_ID=abc\nGLOBUS_COMPUTE_CLIENT_SECRET={PLANTED}\n")),
+    )
+    assert "a UUID looks like" in ran.stdout
+    assert "it looks like" not in ran.stdout

@@ -7,12 +7,15 @@ The real run needs a live endpoint (documented); here the executor is a small st
 from __future__ import annotations
 
 import concurrent.futures
+import http.server
+import json
 import os
+import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,7 @@ from gce_values.cli.commands import smoke
 from gce_values.workflow import taskwait
 from support.cli import run
 
-ENDPOINT_ID = "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3"
+ENDPOINT_ID = "7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57"
 CLIENT_ID = "5a1c9f0e-8d3b-4c27-9e61-0b7d2f4a8c13"
 PLANTED = "PlantedS3cret+/Value=="
 CREDENTIALS = {"GLOBUS_COMPUTE_CLIENT_ID": CLIENT_ID, "GLOBUS_COMPUTE_CLIENT_SECRET": PLANTED}
@@ -152,16 +155,17 @@ def test_command_without_the_sdk_says_how_to_get_it(monkeypatch: pytest.MonkeyPa
     monkeypatch.setitem(sys.modules, "globus_compute_sdk", None)  # what an environment without it has
     ran = run("smoke", "--endpoint-id", ENDPOINT_ID, env=CREDENTIALS)
     assert ran.code == 2
-    assert "pip install 'gce-values[smoke]'" in ran.stderr
+    assert "pip install globus-compute-sdk" in ran.stderr, "the SDK itself: installable whatever gce-values is"
     assert len(ran.stderr.strip().splitlines()) == 1
     assert "Traceback" not in ran.output
 
 
-def _smoke_process(tmp_path: Path, env: dict[str, str | None]) -> subprocess.CompletedProcess[str]:
+def _smoke_process(tmp_path: Path, env: dict[str, str | None], *args: str) -> subprocess.CompletedProcess[str]:
     """The console script, as CI runs it: no terminal, standard input empty, a fresh HOME."""
     full = {**os.environ, "HOME": str(tmp_path), **env}
+    target = args or ("--endpoint-id", ENDPOINT_ID)
     return subprocess.run(
-        [str(Path(sys.executable).parent / "gce-values"), "smoke", "--endpoint-id", ENDPOINT_ID, "--timeout", "5"],
+        [str(Path(sys.executable).parent / "gce-values"), "smoke", *target, "--timeout", "5"],
         stdin=subprocess.DEVNULL,
         env={name: value for name, value in full.items() if value is not None},
         capture_output=True,
@@ -225,5 +229,86 @@ def test_old_names_reach_the_real_sdk_which_never_prompts(tmp_path: Path) -> Non
     ran = _smoke_process(tmp_path, env)
     assert ran.returncode == 1, ran.stderr
     assert "note: using FUNCX_SDK_CLIENT_ID as GLOBUS_COMPUTE_CLIENT_ID" in ran.stderr
-    assert "refused the client credentials or cannot be reached" in ran.stderr
+    assert "cannot reach Globus" in ran.stderr
     assert PLANTED not in ran.stdout + ran.stderr
+
+
+# --- the conf, an env file, and which of "refused" and "unreachable" -----------------------------
+
+
+class _RefusingAuth(http.server.BaseHTTPRequestHandler):
+    """Globus Auth as it answers unknown client credentials: 401, invalid_client."""
+
+    def do_POST(self) -> None:
+        body = json.dumps({"error": "invalid_client"}).encode()
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the test reads the command's output, not the server's."""
+
+
+@pytest.fixture
+def refusing_auth() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RefusingAuth)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def _closed_port() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}/"
+
+
+@pytest.fixture
+def conf_and_env_file(tmp_path: Path) -> tuple[Path, Path]:
+    conf = tmp_path / "my-conf.yaml"
+    conf.write_text(f"endpointUUID: {ENDPOINT_ID}\nsecrets: globus-compute-creds\n")
+    env_file = tmp_path / "client_creds.env"
+    env_file.write_text(f"FUNCX_SDK_CLIENT_ID={CLIENT_ID}\nFUNCX_SDK_CLIENT_SECRET={PLANTED}\n")
+    env_file.chmod(0o600)
+    return conf, env_file
+
+
+@pytest.mark.parametrize("answer", ["refused", "unreachable"])
+def test_smoke_takes_the_conf_and_env_file_and_says_which_failure(
+    tmp_path: Path, conf_and_env_file: tuple[Path, Path], refusing_auth: str, answer: str
+) -> None:
+    """The real SDK, Globus Auth a local server that refuses, or a closed port: the message says which."""
+    conf, env_file = conf_and_env_file
+    auth = refusing_auth if answer == "refused" else _closed_port()
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**NO_CREDENTIALS, "GLOBUS_SDK_SERVICE_URL_AUTH": auth, "GLOBUS_SDK_SERVICE_URL_FUNCX": auth}
+    ran = _smoke_process(home, env, str(conf), "--env-file", str(env_file))
+    assert ran.returncode == 1, ran.stderr
+    if answer == "refused":
+        assert "Globus refused the client credentials" in ran.stderr and "cannot reach" not in ran.stderr
+    else:
+        assert "cannot reach Globus" in ran.stderr and "refused the client" not in ran.stderr
+    assert PLANTED not in ran.stdout + ran.stderr
+    assert not list(home.rglob("storage.db")), "the SDK's token store was left behind"
+
+
+def test_smoke_needs_an_endpoint_from_the_conf_or_the_option(tmp_path: Path) -> None:
+    assert run("smoke", env=CREDENTIALS).code == 2
+    no_uuid = tmp_path / "c.yaml"
+    no_uuid.write_text("secrets: creds\n")
+    ran = run("smoke", str(no_uuid), env=CREDENTIALS)
+    assert ran.code == 2 and "has no endpointUUID" in ran.stderr
+
+
+def test_smoke_refuses_an_env_file_with_a_comment_in_a_value(tmp_path: Path) -> None:
+    env_file = tmp_path / "client_creds.env"
+    env_file.write_text(f"GLOBUS_COMPUTE_CLIENT_ID={CLIENT_ID}\nGLOBUS_COMPUTE_CLIENT_SECRET={PLANTED} # mine\n")
+    ran = run("smoke", "--endpoint-id", ENDPOINT_ID, "--env-file", str(env_file), env=NO_CREDENTIALS)
+    assert ran.code == 2
+    assert "comment" in ran.stderr
+    assert PLANTED not in ran.output

@@ -21,7 +21,7 @@ NOT_CONFS = {
 }
 CONFS = {
     "the seed conf": SEED_TEXT,
-    "a quoted key": '"endpointUUID": 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3\n',
+    "a quoted key": '"endpointUUID": 7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57\n',
     "only the schema line and SLATE's keys": f"# yaml-language-server: $schema={editor.url()}\nInstance: x\n",
     "the SLATE 0.1.6 defaults": (PREDECESSORS / "slate-0.1.6.yaml").read_text(encoding="utf-8"),
     "the upstream 0.7.1 defaults": (PREDECESSORS / "upstream-0.7.1.yaml").read_text(encoding="utf-8"),

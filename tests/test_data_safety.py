@@ -26,11 +26,11 @@ import pytest
 from support.cli import Ran, run
 from support.hostile_corpus import VALID_CONF
 
-CLIENT_ID = "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3"
+CLIENT_ID = "7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57"
 # Shaped like a Globus client secret (44 characters of base64), so that it is recognisable as one.
 SECRET = "Zq3Xv8Lm2Pk7Wd5Rt9Hs4Nf6Jb1Gc0Ye+Ua/Io-TxKw="
 SECRET_ENV = f"GLOBUS_COMPUTE_CLIENT_ID={CLIENT_ID}\nGLOBUS_COMPUTE_CLIENT_SECRET={SECRET}\n"
-OLD_CONF = "Instance: ci\nendpointUUID: 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3\nsecrets: creds\nmaxBlocks: 100\n"
+OLD_CONF = "Instance: ci\nendpointUUID: 7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57\nsecrets: creds\nmaxBlocks: 100\n"
 ORIGINAL = b"# the user's own file, which must survive\nkeep: me\n"
 
 

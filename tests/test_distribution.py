@@ -19,7 +19,7 @@ from support.paths import REPO_ROOT
 
 GOOD_CONF = """\
 Instance: precommit
-endpointUUID: 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3
+endpointUUID: 7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57
 secrets: globus-compute-creds
 useClientCredentials: true
 minBlocks: 0
@@ -186,6 +186,9 @@ def test_pre_commit_hook_as_the_readme_says_checks_only_the_confs(tmp_path: Path
         "k8s/app.yaml": MANIFEST,
         "other-chart/values.yaml": OTHER_CHART_VALUES,
         "endpoints/atlas.yaml": GOOD_CONF,
+        "my-conf": GOOD_CONF,  # the SLATE blog post's name for it, without an extension
+        "Makefile": "all:\n\techo minBlocks\n",
+        "notes.md": "minBlocks: not a conf, and not handed to the hook\n",
     }
     for name, text in files.items():
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
@@ -197,8 +200,11 @@ def test_pre_commit_hook_as_the_readme_says_checks_only_the_confs(tmp_path: Path
     assert good.returncode == 0, good.stdout + good.stderr
     assert "Passed" in good.stdout
     assert "endpoints/atlas.yaml: valid" in good.stdout
-    for other in (".pre-commit-config.yaml", ".github/workflows/ci.yaml", "k8s/app.yaml", "other-chart/values.yaml"):
-        assert f"{other}: skipped, not a conf for this chart" in good.stdout
+    assert "my-conf: valid" in good.stdout, "a conf without an extension is checked"
+    # The other YAML files and the Makefile: one line counts them, none is named.
+    assert "skipped 5 files that are not a conf for this chart" in good.stdout
+    for other in (".pre-commit-config.yaml", "ci.yaml", "app.yaml", "other-chart", "Makefile", "notes.md"):
+        assert other not in good.stdout
 
     (repo / "endpoints" / "broken.yaml").write_text(BAD_CONF)
     assert _run(["git", "add", "-A"], repo, env).returncode == 0
@@ -207,3 +213,12 @@ def test_pre_commit_hook_as_the_readme_says_checks_only_the_confs(tmp_path: Path
     assert "Failed" in bad.stdout
     assert "endpoints/broken.yaml:5:1: error: minBlocks:" in bad.stdout
     assert "error" not in "".join(line for line in bad.stdout.splitlines(True) if "broken.yaml" not in line)
+
+    # The blog's conf, broken, without an extension: the commit is stopped, not "(no files to check)".
+    (repo / "endpoints" / "broken.yaml").unlink()
+    (repo / "my-conf").write_text(BAD_CONF)
+    assert _run(["git", "add", "-A"], repo, env).returncode == 0
+    blog = _run([pre_commit, "run", "--files", "my-conf"], repo, env)
+    assert blog.returncode == 1, blog.stdout + blog.stderr
+    assert "no files to check" not in blog.stdout
+    assert "my-conf:5:1: error: minBlocks:" in blog.stdout

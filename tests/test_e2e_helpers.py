@@ -39,7 +39,7 @@ from support.paths import REPO_ROOT
 RELEASE = "gce-e2e-1a2b3c"
 NAMESPACE = "gce-e2e-4d5e6f"
 WORKER_NAMESPACE = "gce-e2e-workers-7a8b9c"
-ENDPOINT_UUID = "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3"
+ENDPOINT_UUID = "7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57"
 CLIENT_ID = "6c1f0a52-8d4e-4b8e-9f3e-0d6a4f6f3b21"
 CLIENT_SECRET = "s3cr3t-value-that-must-not-leak"
 

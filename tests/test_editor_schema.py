@@ -193,7 +193,7 @@ def test_a_typo_in_a_key_is_one_diagnostic_at_its_line(server: LanguageServer, t
 
 
 def test_a_malformed_uuid_is_one_diagnostic_at_its_line(server: LanguageServer, tmp_path: Path) -> None:
-    conf = _conf(tmp_path, "uuid.yaml", SEED_CONF.replace("2f0bd7f3-3a94", "2f0bd7f3-3a9"))
+    conf = _conf(tmp_path, "uuid.yaml", SEED_CONF.replace("7d3e9b21-5c4a", "7d3e9b21-5c4"))
     diagnostics = server.diagnose(conf)
     assert _lines(diagnostics) == [3], diagnostics
 

@@ -43,10 +43,13 @@ from support.entrypoint_harness import (
     assert_no_secret,
     chart_values,
     client_secret_keys,
+    copy_environment,
     host_tool,
     linter_binary,
+    pod_bin,
+    reachable_bin,
+    reachable_by_run_as,
     render_chart,
-    venv_bin,
 )
 from support.paths import CHART_DIR, CI_DIR, REPO_ROOT, TESTS_DIR
 
@@ -353,7 +356,7 @@ def test_entrypoint_needs_only_tools_the_image_checks(make_pod: MakePod) -> None
     try:
         tools_dir.chmod(0o755)
         for tool in [*match.group(1).split(), "globus-compute-endpoint"]:
-            found = shutil.which(tool, path=f"{venv_bin()}:/usr/local/bin:/usr/bin:/bin")
+            found = shutil.which(tool, path=f"{pod_bin()}:/usr/local/bin:/usr/bin:/bin")
             assert found, f"{tool} is not on this machine"
             (tools_dir / tool).symlink_to(found)
         pod = make_pod()
@@ -597,9 +600,9 @@ def test_bad_usage_exits_64(make_pod: MakePod, name: str) -> None:
         ("2F0BD7F3-3A94-4E38-9A0C-4A50F29FD2A3", True),  # upper case is still a UUID
         ("2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a", False),  # one digit short
         ("2f0bd7f3-3a94-4e38-9a0c4a50-f29fd2a3", False),  # a dash out of place
-        ("{2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3}", False),  # braces
+        ("{7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57}", False),  # braces
         ("2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2ag", False),  # not hex
-        ("2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3\n2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3", False),  # two lines
+        ("7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57\n7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57", False),  # two lines
         ("------------------------------------", False),  # the shape, without digits
     ],
 )
@@ -650,3 +653,38 @@ def test_probe_rejects_a_bad_stale_setting(make_pod: MakePod) -> None:
     result = pod.run(pod.spec.probes["livenessProbe"], env={"GCE_PID_STALE_SECONDS": "1m"})
     assert result.returncode == EX_CONFIG
     assert "GCE_PID_STALE_SECONDS must be a whole number of seconds, not '1m'" in result.stderr
+
+
+# --- (e) a clone anywhere ----------------------------------------------------------------------
+
+
+def test_a_clone_in_a_private_directory_still_runs_the_endpoint_as_the_pod_user(host_tools: None) -> None:
+    """A clone under a 0700 directory (root's home, `mktemp -d`) is out of the pod user's reach.
+
+    The harness must then hand the entrypoint a reachable copy of the environment, or every entrypoint
+    test fails with "globus-compute-endpoint is not installed in this image".
+    """
+    private = Path(tempfile.mkdtemp(prefix="gce-private-"))
+    try:
+        private.chmod(0o700)
+        clone_env = copy_environment(Path(sys.prefix), private / "clone" / ".venv")
+        endpoint = clone_env / "bin" / "globus-compute-endpoint"
+        assert not reachable_by_run_as(endpoint), "the private clone should be out of the pod user's reach"
+        runnable = reachable_bin(clone_env)
+        try:
+            assert runnable != clone_env / "bin"
+            home = runnable.parent.parent / "home"
+            home.mkdir(mode=0o777)
+            home.chmod(0o777)
+            ran = subprocess.run(
+                [host_tool("setpriv"), f"--reuid={RUN_AS.pw_uid}", f"--regid={RUN_AS.pw_gid}", "--clear-groups",
+                 "--", str(runnable / "globus-compute-endpoint"), "version"],
+                capture_output=True, text=True, check=False, timeout=60, cwd="/",
+                env={"HOME": str(home), "PATH": f"{runnable}:/usr/bin:/bin"},
+            )  # fmt: skip
+        finally:
+            shutil.rmtree(runnable.parent.parent)
+    finally:
+        shutil.rmtree(private)
+    assert ran.returncode == 0, ran.stderr
+    assert re.search(r"\d+\.\d+\.\d+", ran.stdout), ran.stdout

@@ -192,3 +192,19 @@ def test_a_command_writing_to_a_pipe_leaves_it_a_pipe(tmp_path: Path) -> None:
     assert ran.code == 1, ran.output  # the old defaults lack endpointUUID and secrets
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
     assert b"maxBlocks: 4" in received[0]
+
+
+def test_writing_into_dev_null_needs_no_force(tmp_path: Path) -> None:
+    """`migrate -o /dev/null` (to see only the report) writes into the device: nothing is overwritten."""
+    from support.cli import run
+    from support.paths import REPO_ROOT
+
+    old = REPO_ROOT / "tests" / "fixtures" / "predecessor-confs" / "slate-0.1.6.yaml"
+    ran = run("migrate", str(old), "-o", os.devnull)
+    assert "--force" not in ran.stderr, ran.stderr
+    assert ran.code == 1, ran.output  # the report: the old defaults lack endpointUUID and secrets
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode), "still the device"
+    existing = tmp_path / "my-conf.yaml"
+    existing.write_text("kept: true\n")
+    assert run("migrate", str(old), "-o", str(existing)).code == 2, "a regular file still needs --force"
+    assert existing.read_text() == "kept: true\n"

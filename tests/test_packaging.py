@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -129,7 +130,60 @@ def test_completion_scripts_call_back_into_the_tool(shell: str) -> None:
     assert "_GCE_VALUES_COMPLETE" in result.stdout
 
 
+def test_completion_offers_the_users_commands_not_the_maintainers() -> None:
+    """What bash completes after `gce-values `: every command of --help, and not the hidden `schema`."""
+    import os
+
+    env = {**os.environ, "_GCE_VALUES_COMPLETE": "bash_complete", "COMP_WORDS": "gce-values ", "COMP_CWORD": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", "from gce_values.cli import main; main()"],
+        capture_output=True, text=True, check=False, env=env,
+    )  # fmt: skip
+    offered = {line.split(",", 1)[1] for line in result.stdout.splitlines() if "," in line}
+    assert {"init", "validate", "render", "install", "migrate", "secret", "smoke", "completion"} <= offered
+    assert "schema" not in offered
+    assert "\n  schema " not in gce_values("--help").stdout
+
+
 def test_completion_rejects_an_unknown_shell() -> None:
     result = gce_values("completion", "powershell")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+UPSTREAM_CI = CATALOG_CI / "upstream"
+
+
+def make_slate_catalog(dest: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """The one command a maintainer runs to prepare the catalog pull request (tools are already set up)."""
+    return subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/.done", "-o", ".tools/bin/helm38", "slate-catalog",
+         f"DEST={dest}", *extra],
+        cwd=REPO_ROOT, capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+
+
+def test_make_slate_catalog_output_passes_the_catalogs_own_ci(tmp_path: Path) -> None:
+    """With the catalog's own, unchanged CI files: yamale, yamllint and Helm 3.8.1's lint per ci values file."""
+    made = make_slate_catalog(tmp_path)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "Passed." in made.stdout
+    exported = tmp_path / "charts" / "globus-compute"
+    assert sorted(exported.glob("ci/*-values.yaml")), "ct lint would lint only the defaults"
+    assert f"{UPSTREAM_CI.relative_to(REPO_ROOT)}/lintconf.yaml" in made.stdout, "the catalog's own rules ran"
+    ct_config = yaml.safe_load((UPSTREAM_CI / "ct.yaml").read_text(encoding="utf-8"))
+    assert exported.parent.name in ct_config["chart-dirs"], "ct lint looks for charts where the export puts it"
+
+
+def test_make_slate_catalog_fails_on_what_the_catalogs_ci_rejects(tmp_path: Path) -> None:
+    """A Chart.yaml without a description, which the catalog's yamale schema requires, stops the command."""
+    chart = tmp_path / "chart" / "globus-compute-endpoint"
+    shutil.copytree(CHART, chart)
+    metadata = (chart / "Chart.yaml").read_text(encoding="utf-8")
+    (chart / "Chart.yaml").write_text(
+        "\n".join(line for line in metadata.splitlines() if not line.startswith("description:")) + "\n"
+    )
+    made = make_slate_catalog(tmp_path / "dest", f"CHART_DIR={chart}")
+    assert made.returncode != 0
+    assert "description" in made.stdout + made.stderr
+    assert "Passed." not in made.stdout

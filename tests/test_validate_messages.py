@@ -12,6 +12,7 @@ from gce_values.report import Problem
 from gce_values.schema import ValuesSchema, load
 from gce_values.validator import Result, validate_sources
 from support.cli import run
+from support.paths import SEED as SEED_VALUES
 from support.paths import SEED_TEXT
 
 SEED = SEED_TEXT  # lines 1-5; cases below append from line 6
@@ -53,6 +54,9 @@ def test_unknown_key_ignores_case_when_suggesting() -> None:
     assert problem.hint == "did you mean 'maxIdleTime'?"
 
 
+MIGRATE_HINT = "`gce-values migrate OLD-CONF -o NEW-CONF` converts a conf of the old charts"
+
+
 def test_removed_keys_say_what_replaced_them() -> None:
     result = _check(SEED + "workerImageSecret: regcred\nreplicaCount: 2\ninstance: x\n")
     found = {p.key: (p.line, p.rule, p.message, p.hint) for p in result.problems}
@@ -60,16 +64,26 @@ def test_removed_keys_say_what_replaced_them() -> None:
         6,
         "removed-key",
         "'workerImageSecret' is no longer a setting of this chart: Renamed to imagePullSecret, which now also "
-        "applies to the endpoint pod.",
-        "use imagePullSecret instead",
+        "applies to the endpoint pod",
+        MIGRATE_HINT,
     )
     assert found["replicaCount"][1:3] == (
         "removed-key",
         "'replicaCount' is no longer a setting of this chart: An endpoint UUID must never run twice, so the "
-        "chart always runs exactly one replica.",
+        "chart always runs exactly one replica",
     )
-    assert found["replicaCount"][3] is None
-    assert found["instance"][3] == "use Instance instead"
+    assert found["replicaCount"][3] == MIGRATE_HINT, "an old conf is pointed at migrate"
+    assert found["instance"][2].endswith("SLATE reads Instance with a capital I")
+
+
+def test_a_moved_key_is_named_once_and_without_a_doubled_stop() -> None:
+    """Not "Moved to endpoint.name.; use endpoint.name instead": the message names the new key, once."""
+    result = _check(SEED + "endpointName: mine\n")
+    (moved,) = [p for p in result.problems if p.key == "endpointName"]
+    line = f"{moved.message}; {moved.hint}"
+    assert line.count("endpoint.name") == 1, line
+    assert ".;" not in line
+    assert "gce-values migrate" in line
 
 
 def test_slate_and_instance_are_always_allowed() -> None:
@@ -128,7 +142,7 @@ def test_pattern_errors_say_what_is_wrong_in_words() -> None:
         ("Instance: my-endpoint-", "ends with '-'"),
         ("Instance: my endpoint", "has a space, which is not allowed here"),
         ("endpointUUID: 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a", "has 31 hex digits, one digit short of a UUID's 32"),
-        ('endpointUUID: "{2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3}"', "has braces around the UUID"),
+        ('endpointUUID: "{7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57}"', "has braces around the UUID"),
         ("endpointUUID: 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2ag", "has 'g', which a UUID does not"),
         ("initMem: 512MB", "has 'B', which is not allowed here"),
     ],
@@ -154,7 +168,7 @@ def test_uppercase_uuid_in_admins_names_both_helm_versions() -> None:
 def test_pattern_is_matched_like_go_not_python() -> None:
     """Python's $ also matches before a final newline; Helm's RE2 does not. A block scalar adds one."""
     text = SEED.replace(
-        "endpointUUID: 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3", "endpointUUID: |\n  2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3"
+        "endpointUUID: 7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57", "endpointUUID: |\n  7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57"
     )
     problem = _one(_check(text), "pattern")
     assert problem.key == "endpointUUID"
@@ -217,7 +231,8 @@ def test_quotes_slate_may_drop() -> None:
     assert found["resources.limits.memory"] == (
         8,
         13,
-        "this key does not accept that, so the install would fail there; use a form that is not a number",
+        "this key does not accept that, so the install would fail there; "
+        "use a text that does not read as a number (add a letter, e.g. a prefix)",
     )
     # userEnvironment takes numbers too, but 010 then becomes 8 (octal).
     assert found["userEnvironment.OMP_NUM_THREADS"][2] == "check that this key means the same thing either way"
@@ -430,3 +445,35 @@ def test_usage_errors_with_format_json_print_the_json_report() -> None:
     assert [(p["rule"], p["severity"]) for p in report["problems"]] == [("usage-error", "error")]
     ran = run("validate", "--format=json")
     assert ran.code == 2 and json.loads(ran.stdout)["problems"][0]["rule"] == "usage-error"
+
+
+# --- wording a new user tripped over ----------------------------------------------------------------
+
+
+def test_every_bad_character_of_a_placeholder_uuid_is_named() -> None:
+    result = _check(SEED.replace(str(SEED_VALUES["endpointUUID"]), "<your-uuid>"))
+    (problem,) = [p for p in result.errors if p.key == "endpointUUID"]
+    for char in "<>iory":
+        assert f"'{char}'" in problem.message, problem.message
+
+
+def test_a_misshapen_uuid_shows_the_example_once() -> None:
+    result = _check(SEED.replace(str(SEED_VALUES["endpointUUID"]), "2f0bd7f33a94-4e38-9a0c-4a50f29fd2a3-"))
+    (problem,) = [p for p in result.errors if p.key == "endpointUUID"]
+    line = f"{problem.message}; {problem.hint}"
+    assert line.count("2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3") == 1, line
+
+
+def test_a_length_error_does_not_paste_the_description() -> None:
+    result = _check(SEED.replace("Instance: ci", "Instance: " + "a" * 40))
+    (problem,) = [p for p in result.errors if p.rule == "maxLength"]
+    assert problem.message == "is 40 characters long; at most 29 allowed"
+    assert problem.hint is None
+
+
+def test_a_set_expression_is_located_by_its_number_alone(tmp_path: Path) -> None:
+    conf = tmp_path / "c.yaml"
+    conf.write_text(SEED)
+    ran = run("validate", str(conf), "--set", "maxBlocks=2", "--set", "minBlocks=-1")
+    assert "--set #2: error: minBlocks:" in ran.stdout, ran.stdout
+    assert "--set #2:1:1" not in ran.stdout

@@ -15,7 +15,7 @@ from support.cli import run
 from support.paths import SEED_TEXT
 
 SEED = SEED_TEXT  # lines 1-5; cases below append from line 6
-UUID = "2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3"
+UUID = "7d3e9b21-5c4a-4f8e-a1b6-0e2f9c8d4a57"
 
 
 def _json_run(tmp_path: Path, text: str, *args: str) -> tuple[int, dict[str, Any]]:

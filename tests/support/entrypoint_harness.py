@@ -6,14 +6,19 @@ Each mount becomes a directory under a sandbox root, laid out the way the kubele
 and Secret volumes (a timestamped directory, a ``..data`` symlink to it, and one symlink per key).
 The entrypoint then runs as an unprivileged user through ``setpriv`` (the tests run as root, and the
 entrypoint refuses root), with PATH leading to the bin directory of the interpreter running the
-tests, whose environment holds the pinned globus-compute-endpoint.
+tests, whose environment holds the pinned globus-compute-endpoint. When that environment lies where
+the unprivileged user cannot reach it (a clone under a 0700 directory such as root's home), PATH
+leads to a copy of it in a world-readable temporary directory instead.
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -70,6 +75,68 @@ def linter_binary(env_var: str, name: str) -> str:
 def venv_bin() -> Path:
     """The bin directory with the pinned globus-compute-endpoint: next to the running interpreter."""
     return Path(sys.executable).parent
+
+
+def reachable_by_run_as(path: Path) -> bool:
+    """Whether RUN_AS can execute ``path``: every directory above it must let that user through."""
+    probe = [host_tool("setpriv"), f"--reuid={RUN_AS.pw_uid}", f"--regid={RUN_AS.pw_gid}", "--clear-groups"]
+    return subprocess.run([*probe, "--", "/bin/sh", "-c", 'test -x "$0"', str(path)], check=False).returncode == 0
+
+
+def copy_environment(source: Path, target: Path) -> Path:
+    """Copy the virtual environment ``source`` to ``target``, its scripts pointed at the copy's interpreter.
+
+    Files are hard links where the file system allows (nothing is changed in them); the scripts whose
+    first line names ``source``'s interpreter, and files others may not read, are written anew, and
+    every directory of the copy lets others through.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    linked = subprocess.run(["cp", "-al", str(source), str(target)], capture_output=True, check=False)
+    if linked.returncode != 0:
+        shutil.rmtree(target, ignore_errors=True)
+        subprocess.run(["cp", "-a", str(source), str(target)], check=True)
+    old, new = f"#!{source}/bin/".encode(), f"#!{target}/bin/".encode()
+    for script in (target / "bin").iterdir():
+        if script.is_symlink() or not script.is_file():
+            continue
+        data = script.read_bytes()
+        if data.startswith(old):
+            mode = script.stat().st_mode
+            script.unlink()
+            script.write_bytes(new + data[len(old) :])
+            script.chmod(mode)
+    for directory, _, files in os.walk(target):
+        Path(directory).chmod(Path(directory).stat().st_mode | 0o005)
+        for name in files:
+            path = Path(directory, name)
+            mode = path.lstat().st_mode
+            if stat.S_ISREG(mode) and not mode & stat.S_IROTH:
+                data = path.read_bytes()
+                path.unlink()
+                path.write_bytes(data)
+                path.chmod(mode | 0o004 | (0o001 if mode & stat.S_IXUSR else 0))
+    return target
+
+
+def reachable_bin(prefix: Path) -> Path:
+    """The bin directory of environment ``prefix`` as the pod's user can run it: its own, or a copy's.
+
+    A clone in a private directory is out of reach of every user but its owner; the copy then goes to a
+    world-readable temporary directory, removed when the test session ends.
+    """
+    own = prefix / "bin"
+    if reachable_by_run_as(own / "globus-compute-endpoint"):
+        return own
+    staging = Path(tempfile.mkdtemp(prefix="gce-venv-"))
+    staging.chmod(0o755)
+    atexit.register(shutil.rmtree, staging, True)
+    return copy_environment(prefix, staging / "venv") / "bin"
+
+
+@functools.cache
+def pod_bin() -> Path:
+    """Where the pod's user finds globus-compute-endpoint: once per session for the running environment."""
+    return reachable_bin(Path(sys.prefix))
 
 
 def render_chart(helm: Path, values_file: Path) -> list[dict[str, Any]]:
@@ -220,7 +287,7 @@ class Pod:
     def environment(self, overrides: Mapping[str, str | None] | None = None) -> dict[str, str]:
         """The container's environment: the Deployment's env (paths rewritten) and the image's PATH."""
         env = {name: self.translate(value) for name, value in self.spec.env.items()}
-        env["PATH"] = f"{venv_bin()}:/usr/local/bin:/usr/bin:/bin"
+        env["PATH"] = f"{pod_bin()}:/usr/local/bin:/usr/bin:/bin"
         for name, value in (overrides or {}).items():
             if value is None:
                 env.pop(name, None)

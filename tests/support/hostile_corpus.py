@@ -231,7 +231,9 @@ def _outcomes(conf: Expect, env: Expect | Mapping[str, Expect], **overrides: Exp
 
 # A conf given where an env file belongs: no KEY=value lines with the credentials.
 CONF_AS_ENV = {
-    "secret-check": Problem(1, "GLOBUS_COMPUTE_CLIENT_ID (or FUNCX_SDK_CLIENT_ID) is missing"),
+    "secret-check": Problem(
+        1, "GLOBUS_COMPUTE_CLIENT_ID: missing (nor is there its old spelling, FUNCX_SDK_CLIENT_ID)"
+    ),
     "validate-creds": Report(0, "has no GLOBUS_COMPUTE_CLIENT_ID"),
     "secret-create": Unreadable(2, "has no GLOBUS_COMPUTE_CLIENT_ID"),
 }

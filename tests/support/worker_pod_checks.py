@@ -3,7 +3,7 @@
 Used on pod bodies built by the provider against a recording client (test_worker_provider.py) and on
 those recorded from the real engine through the Kubernetes API double (the runtime tests). The pods
 are made at run time, so no template annotation can carry checkov skips: the skips are here, each with
-its reason, and the chart README points here.
+its reason, and the chart's docs/how-it-works.md points here.
 """
 
 from __future__ import annotations

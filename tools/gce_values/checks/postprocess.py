@@ -44,10 +44,12 @@ def _fold_yaml_notes(problems: list[Problem]) -> list[Problem]:
 
 
 def _dedupe(problems: list[Problem], run: Run) -> list[Problem]:
-    """A rule of kind required says more than the schema's "missing required key" (but not than "null
-    deletes it", which names the user's mistake); a character Helm 3 cannot check says more than the
-    schema pattern that also refuses it, and a pattern as much as the format it backs; and each problem once."""
+    """A rule of kind required says more than the schema's "missing required key" (and, for a key a null
+    deleted, lends its advice to "null deletes it", which names the user's mistake); a character Helm 3
+    cannot check says more than the schema pattern that also refuses it, and a pattern as much as the
+    format it backs; and each problem once."""
     rule_pointers = {p.pointer for p in problems if p.rule != schemacheck.REQUIRED}
+    problems = _one_for_a_deleted_required_key(problems, run)
     unreadable = {p.pointer for p in problems if p.rule == helm3limits.UNREADABLE_TEXT}
     patterns = {p.pointer for p in problems if p.rule == schemacheck.PATTERN}
     out, seen = [], set()
@@ -65,5 +67,29 @@ def _dedupe(problems: list[Problem], run: Run) -> list[Problem]:
         identity = (problem.file, problem.line, problem.column, problem.pointer, problem.rule, problem.message)
         if identity not in seen:
             seen.add(identity)
+            out.append(problem)
+    return out
+
+
+def _one_for_a_deleted_required_key(problems: list[Problem], run: Run) -> list[Problem]:
+    """An empty required key (`secrets:`) is one mistake: "null deletes it", with the rule's advice as its hint."""
+    required_rules = {rule.id for rule in run.schema.rules() if rule.kind == "required"}
+    deleted = {p.pointer for p in problems if p.rule == schemacheck.REQUIRED and run.facts.was_deleted(p.pointer)}
+    advice = {
+        p.pointer: p.message.split(" is required: ", 1)[-1]
+        for p in problems
+        if p.rule in required_rules and p.pointer in deleted
+    }
+    if not advice:
+        return problems
+    out = []
+    for problem in problems:
+        if problem.rule in required_rules and problem.pointer in advice:
+            continue
+        if problem.rule == schemacheck.REQUIRED and problem.pointer in advice:
+            out.append(
+                problem._replace(hint=f"in Helm a null removes the key and its default; {advice[problem.pointer]}")
+            )
+        else:
             out.append(problem)
     return out

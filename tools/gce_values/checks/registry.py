@@ -10,8 +10,10 @@ from collections.abc import Callable
 
 from gce_values.checks import (
     credsfile,
+    exampleuuid,
     helm3limits,
     numbertext,
+    oldcharts,
     schemacheck,
     secret,
     slatequotes,
@@ -32,5 +34,17 @@ class Check(Record):
 # Credentials come before the schema: a value found to be one is then shown redacted.
 CHECKS = tuple(
     Check(module.__name__.rsplit(".", 1)[-1], module.RULES, module.check)
-    for module in (yamlread, yamlnotes, slatequotes, numbertext, secret, schemacheck, helm3limits, xrules, credsfile)
+    for module in (
+        yamlread,
+        yamlnotes,
+        slatequotes,
+        numbertext,
+        secret,
+        schemacheck,
+        helm3limits,
+        xrules,
+        oldcharts,
+        exampleuuid,
+        credsfile,
+    )
 )

@@ -43,10 +43,19 @@ def _check_note(run: Run, note: ScalarNote, where: tuple[str, int, int], data: A
         f"Helm would then read {read_as}"
     )
     if not takes_it:
-        hint = "this key does not accept that, so the install would fail there; use a form that is not a number"
+        hint = f"this key does not accept that, so the install would fail there; {_another_form(note.value)}"
     else:
         hint = "check that this key means the same thing either way"
     run.add(where, note.pointer, WARNING, SLATE_QUOTES, message, hint, data)
+
+
+def _another_form(value: Any) -> str:
+    """What to write instead, for what the text would be read as once unquoted."""
+    if value is None:
+        return "use a text YAML does not read as null (null, Null, NULL, ~)"
+    if isinstance(value, bool):
+        return "use a text YAML 1.1 does not read as a boolean (yes, no, on, off, y, n, true, false)"
+    return "use a text that does not read as a number (add a letter, e.g. a prefix)"
 
 
 def _within_bounds(node: dict[str, Any] | None, value: Any) -> bool:

@@ -7,8 +7,8 @@ checking a conf. For the plain form
 
 this module runs the validator the full command runs (gce_values.validator.validate_sources) on each
 CONF and prints what the full command prints: each problem as a text line, then ``CONF: valid`` or
-``CONF: invalid, N errors`` (no summary with --quiet; ``CONF: skipped, ...`` for a file that
---only-confs leaves alone), with the same exit code. Any other call -
+``CONF: invalid, N errors`` (no summary with --quiet; one ``skipped N files ...`` line for the files
+that --only-confs leaves alone), with the same exit code. Any other call -
 another option, standard input, an unreadable file, problems for a terminal (click colours those),
 output the terminal's encoding cannot take - returns None before printing anything, and the full
 click command then handles the call from the start. tests/test_validate_fastpath.py runs both paths
@@ -67,14 +67,14 @@ def run(args: Sequence[str]) -> int | None:
     lines: list[str] = []
     code = 0
     found = False
+    skipped = 0
     for conf in confs:
         if not os.path.isfile(conf):
             return None  # a pipe such as <(...) can be read only once: the full command must be the one to read it
         try:
             name, text = read_source(conf)
             if only_confs and not _is_conf(text):
-                if not quiet:
-                    lines.append(report.skipped(name))
+                skipped += 1
                 continue
             problems = validate_sources([(name, text)]).problems
         except InputError:
@@ -87,6 +87,8 @@ def run(args: Sequence[str]) -> int | None:
             lines.append(report.summary(name, problems))
         if any(problem.is_error for problem in problems):
             code = 1
+    if skipped and not quiet:
+        lines.append(report.skipped(skipped))
     output = "".join(line + "\n" for line in lines)
     if found and (sys.stdout.isatty() or not (output.isascii() or _utf8_stdout())):
         return None  # click colours problems for a terminal and re-encodes them for other encodings

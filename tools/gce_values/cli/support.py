@@ -102,10 +102,12 @@ def validate_or_exit(
     release: str | None = None,
     output_format: str = "text",
     strict: bool = False,
+    always: bool = False,
 ) -> Result:
     """Validate the confs (merged in order, then --set/--set-string); exit 1 when invalid.
 
-    Warnings of a valid conf are printed too, and count as errors with ``strict``.
+    Warnings of a valid conf are printed too, and count as errors with ``strict``; ``always`` prints
+    the report (on standard error) even when there is nothing in it.
     """
     from gce_values import report
     from gce_values.sources import read_source
@@ -114,7 +116,7 @@ def validate_or_exit(
     sources = [read_source(path) for path in paths]
     result = validate_sources(sources, set_values=set_values, set_strings=set_strings, release=release)
     problems = report.strict(result.problems) if strict else result.problems
-    show_problems(problems, output_format, files=[name for name, _text in sources])
+    show_problems(problems, output_format, files=[name for name, _text in sources], always=always)
     if any(problem.is_error for problem in problems):
         ctx.exit(1)
     return result

@@ -72,9 +72,9 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def skipped(name: str) -> str:
-    """The line for a file `validate --only-confs` left alone."""
-    return f"{one_line(name, LONGEST_TEXT)}: skipped, not a conf for this chart"
+def skipped(count: int) -> str:
+    """The one line for the files `validate --only-confs` left alone (a hook is handed every file)."""
+    return f"skipped {_plural(count, 'file')} that {'is' if count == 1 else 'are'} not a conf for this chart"
 
 
 def summary(name: str, problems: Sequence[Problem]) -> str:

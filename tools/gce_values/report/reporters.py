@@ -27,7 +27,7 @@ def _style(text: str, color: int | None = None, bold: bool = False, dim: bool = 
 
 
 def _location(problem: Problem) -> str:
-    if problem.line <= 0:
+    if problem.line <= 0 or problem.file.startswith("--set"):  # a --set expression has no lines to point into
         return problem.file
     if problem.column <= 0:
         return f"{problem.file}:{problem.line}"

@@ -74,3 +74,15 @@ def _without_helm_only(node: Any) -> Any:
     if isinstance(node, list):
         return [_without_helm_only(item) for item in node]
     return node
+
+
+def url_in(text: str) -> str | None:
+    """The schema URL of a conf's ``# yaml-language-server: $schema=URL`` line, among its leading comments."""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped.startswith("#"):
+            return None
+        _, found, rest = stripped.partition("yaml-language-server: $schema=")
+        if found and rest.strip():
+            return rest.strip()
+    return None

@@ -21,6 +21,9 @@ _CLASS = r"\[(?:\\.|[^\]\\])+\]"
 _ESCAPE = r"\\."
 _NAMES = {" ": "a space", "\t": "a tab", "_": "'_'", ".": "'.'", "-": "'-'", "/": "'/'", ":": "':'"}
 
+# Characters a message names before it counts the rest ("and 2 more").
+_NAMED_AT_MOST = 8
+
 
 def char_name(char: str) -> str:
     """A character as a message shows it: ``a space``, ``'_'``, ``U+007F (DELETE)``."""
@@ -60,7 +63,9 @@ def _uuid_problem(text: str, lowercase_only: bool) -> str | None:
         return "starts with urn:uuid:; write the UUID alone"
     bad = sorted({ch for ch in stripped if ch not in "0123456789abcdefABCDEF-"})
     if bad:
-        return f"has {', '.join(char_name(ch) for ch in bad[:3])}, which a UUID does not (hex digits and '-' only)"
+        named = ", ".join(char_name(ch) for ch in bad[:_NAMED_AT_MOST])
+        more = f" and {len(bad) - _NAMED_AT_MOST} more" if len(bad) > _NAMED_AT_MOST else ""
+        return f"has {named}{more}, which a UUID does not (hex digits and '-' only)"
     digits = len(stripped.replace("-", ""))
     if digits != 32:
         off = 32 - digits
@@ -68,7 +73,7 @@ def _uuid_problem(text: str, lowercase_only: bool) -> str | None:
         return f"has {digits} hex digits, {amount} {'short of' if off > 0 else 'more than'} a UUID's 32"
     groups = tuple(len(part) for part in stripped.split("-"))
     if groups != _HEX_GROUPS:
-        return "is not in the 8-4-4-4-12 form of a UUID (like 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3)"
+        return "is not in the 8-4-4-4-12 form of a UUID"
     if lowercase_only and stripped != stripped.lower():
         return (
             "has uppercase letters: Helm 3 (the SLATE server's) takes only lowercase UUIDs here, "

@@ -150,8 +150,10 @@ class _Translator:
             dotted = ".".join(ptr.tokens(child))
             gone = self.removed.get(dotted)
             if gone is not None:
-                hint = f"use {gone.replaced_by} instead" if gone.replaced_by else None
-                message = f"{key!r} is no longer a setting of this chart: {' '.join(gone.hint.split())}"
+                why = " ".join(gone.hint.split()).rstrip(".")
+                use = f"use {gone.replaced_by}; " if gone.replaced_by and gone.replaced_by not in why else ""
+                hint = f"{use}`gce-values migrate OLD-CONF -o NEW-CONF` converts a conf of the old charts"
+                message = f"{key!r} is no longer a setting of this chart: {why}"
                 yield Finding(child, True, "removed-key", message, hint)
                 continue
             unknown += 1
@@ -218,7 +220,7 @@ class _Translator:
             return f"must be {bounds[keyword]} {jsontext.dumps(limit)}; got {shown}", None
         if keyword in ("minLength", "maxLength"):
             word = "at least" if keyword == "minLength" else "at most"
-            return f"is {len(value)} characters long; {word} {limit} allowed", _schema_hint(error.schema)
+            return f"is {len(value)} characters long; {word} {limit} allowed", error.schema.get("x-errorMessage")
         if keyword in ("minItems", "maxItems", "minProperties", "maxProperties"):
             word = "at least" if keyword.startswith("min") else "at most"
             noun = "items" if keyword.endswith("Items") else "keys"

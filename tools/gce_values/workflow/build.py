@@ -80,7 +80,11 @@ def rules_tpl(schema: ValuesSchema, _old: str = "") -> str:
 
 
 def _type_text(node: dict[str, Any]) -> str:
+    """The type to write: text the SLATE server may unquote (x-slate-coerce) is accepted as a number
+    too, to survive that, but is text, and a user should write it as text."""
     kind = node.get("type", "object")
+    if node.get("x-slate-coerce") is True and isinstance(kind, list) and "string" in kind:
+        kind = "string"
     text = " or ".join(kind) if isinstance(kind, list) else str(kind)
     if "enum" in node:
         text += " (" + ", ".join(conffile.scalar_text(v) for v in node["enum"]) + ")"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,14 +38,26 @@ class Entry:
     value: str
 
 
+def _comment_problem(value: str, what: str) -> str | None:
+    """A `#` after a space: kubectl and slate take the whole rest of the line, comment included, as the value."""
+    if re.search(r"\s#", value):
+        return (
+            f"the {what} is followed by a comment on its line; kubectl and slate would keep the comment as part "
+            "of it: put comments on lines of their own"
+        )
+    return None
+
+
 def client_id_problem(value: str) -> str | None:
     """Why ``value`` cannot be a Globus client ID, or None when it can."""
     if not value:
         return "the client ID is empty"
+    if comment := _comment_problem(value, "client ID"):
+        return comment
     if value != value.strip() or value.strip("\"'") != value:
         return "the client ID has spaces or quotes around it; they would become part of it"
     if not load().matches("uuid", value):
-        return "the client ID is not a UUID (it looks like 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3)"
+        return "the client ID is not a UUID (a UUID looks like 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3)"
     return None
 
 
@@ -53,6 +65,8 @@ def client_secret_problem(value: str) -> str | None:
     """Why ``value`` cannot be a Globus client secret, or None when it can."""
     if not value:
         return "the client secret is empty"
+    if comment := _comment_problem(value, "client secret"):
+        return comment
     if value != value.strip() or value.strip("\"'") != value:
         return "the client secret has spaces or quotes around it; they would become part of it"
     if any(ch in value for ch in "\r\n"):
@@ -161,7 +175,7 @@ def _entry_problems(name: str, entries: list[Entry]) -> Iterator[Problem]:
                 entry.key,
                 severity="error",
                 rule="env-duplicate",
-                message=f"{entry.key} is repeated (first on line {first_line[entry.key]}); kubectl refuses that",
+                message=f"repeated (first on line {first_line[entry.key]}); kubectl refuses that",
                 hint="keep one",
             )
             continue
@@ -175,7 +189,7 @@ def _entry_problems(name: str, entries: list[Entry]) -> Iterator[Problem]:
                 entry.key,
                 severity="warning",
                 rule="env-unknown-key",
-                message=f"{entry.key} is not read by the chart",
+                message="not read by the chart",
                 hint=hint,
             )
     by_key = {entry.key: entry for entry in reversed(entries)}  # the first of repeated keys
@@ -191,14 +205,12 @@ def _entry_problems(name: str, entries: list[Entry]) -> Iterator[Problem]:
                 current,
                 severity="error",
                 rule="env-missing-key",
-                message=f"{current} (or {legacy}) is missing",
+                message=f"missing (nor is there its old spelling, {legacy})",
             )
             continue
         reason = checker(chosen.value)
         if reason:
-            yield _problem(
-                name, chosen.line, chosen.key, severity="error", rule="env-value", message=f"{chosen.key}: {reason}"
-            )
+            yield _problem(name, chosen.line, chosen.key, severity="error", rule="env-value", message=reason)
         if chosen.key == legacy:
             yield _problem(
                 name,
@@ -206,7 +218,7 @@ def _entry_problems(name: str, entries: list[Entry]) -> Iterator[Problem]:
                 legacy,
                 severity="warning",
                 rule="env-legacy-key",
-                message=f"{legacy} is the old spelling: this chart still reads it, but {current} is current "
+                message=f"the old spelling: this chart still reads it, but {current} is current "
                 "(the endpoint itself ignores FUNCX_* since 4.6.0)",
                 hint=f"rename it to {current}",
             )
@@ -217,7 +229,7 @@ def _entry_problems(name: str, entries: list[Entry]) -> Iterator[Problem]:
                 legacy,
                 severity="warning",
                 rule="env-conflicting-keys",
-                message=f"{legacy} differs from {current}; the chart uses {current}",
+                message=f"differs from {current}; the chart uses {current}",
                 hint=f"remove {legacy}",
             )
 
@@ -236,3 +248,17 @@ def _problem(
         message=message,
         hint=hint,
     )
+
+
+def from_environment(environ: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The client ID and secret from environment variables in either spelling (current spelling wins),
+    and the old spellings that were used."""
+    found: dict[str, str] = {}
+    legacy_used = []
+    for current, legacy in LEGACY.items():
+        if environ.get(current):
+            found[current] = environ[current]
+        elif environ.get(legacy):
+            found[current] = environ[legacy]
+            legacy_used.append(legacy)
+    return found, legacy_used

@@ -31,8 +31,11 @@ _NO_LINK_ERRNOS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno
 
 
 def refuse_existing(path: Path, force: bool) -> None:
-    """Fail early, before any work or prompt, when ``path`` exists and ``force`` is not set."""
-    if not force and os.path.lexists(path):
+    """Fail early, before any work or prompt, when ``path`` exists and ``force`` is not set.
+
+    A device or a pipe (``-o /dev/null``) is written into, not overwritten: it needs no --force.
+    """
+    if not force and os.path.lexists(path) and not _is_special(path):
         raise InputError(f"{path}: already exists; use --force to overwrite it")
 
 

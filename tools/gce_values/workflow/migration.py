@@ -10,12 +10,12 @@ never shown, since a user may have pasted a credential into their conf.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from gce_values import pointer as ptr
+from gce_values import predecessors
 from gce_values.checks import secretscan as secrets_scan
 from gce_values.schema import ValuesSchema, nodes
 
@@ -50,8 +50,7 @@ STRAIGHT_KEYS = (
 
 OLD_MAX_BLOCKS_DEFAULT = 100
 OLD_UPSTREAM_MIN_BLOCKS_DEFAULT = 1
-DEAD_IMAGE_REPOSITORY = "compute/kube-endpoint"
-OLD_IMAGE_TAG = "main-3.10"
+UPSTREAM_IMAGE = "compute/kube-endpoint"  # the Globus chart's default, when its conf names no repository
 # Service addresses the predecessors defaulted to; all mean production.
 PRODUCTION_ADDRESSES = frozenset(
     {
@@ -63,13 +62,6 @@ PRODUCTION_ADDRESSES = frozenset(
     }
 )
 
-_PYTHON_IMAGE_RE = re.compile(r"^(docker\.io/)?(library/)?python(:[\w.-]+)?$")
-_ENDPOINT_PACKAGE_RE = re.compile(r"(globus-compute-endpoint|funcx-endpoint|funcx)\b", re.IGNORECASE)
-_PIP_ENDPOINT_ONLY_RE = re.compile(
-    r"""^\s*(python3?\s+-m\s+)?pip3?\s+install(\s+-[-\w=]+)*\s+
-        ["']?(globus-compute-endpoint|funcx-endpoint)([<>=!~]=?[\w.*]+(,[<>=!~]=?[\w.*]+)*)?["']?\s*$""",
-    re.VERBOSE,
-)
 _CREDENTIAL_WORDS = ("SECRET", "PASSWORD", "TOKEN", "CLIENT_ID", "CREDENTIAL")
 REDACTED = "<redacted>"
 
@@ -155,8 +147,8 @@ def predecessor_of(old: dict[str, Any], schema: ValuesSchema) -> str:
 
 
 def _old_image(image: Any) -> bool:
-    """Whether an ``image`` mapping names the upstream chart's image (and so is not for this chart)."""
-    return isinstance(image, dict) and str(image.get("repository") or "") == DEAD_IMAGE_REPOSITORY
+    """Whether an ``image`` mapping names an old chart's endpoint image (and so is not for this chart)."""
+    return isinstance(image, dict) and predecessors.old_endpoint_image(str(image.get("repository") or "")) is not None
 
 
 def migrate(old: dict[str, Any], schema: ValuesSchema) -> Migration:
@@ -169,8 +161,7 @@ def migrate(old: dict[str, Any], schema: ValuesSchema) -> Migration:
             elif raw_key in EARLIER_KEYS:
                 _removed(result, str(raw_key), value, schema, old)
             else:
-                result.put(str(raw_key), value)
-                result.note(str(raw_key), "copied", str(raw_key))
+                _copy(result, str(raw_key), value, schema)
         _drop_credentials(result, schema)
         _required(result)
         _high_assurance_is_fixed(result)
@@ -194,8 +185,7 @@ def migrate(old: dict[str, Any], schema: ValuesSchema) -> Migration:
         elif key in removed:
             _removed(result, key, value, schema, old)
         elif key in schema.properties:
-            result.put(key, value)
-            result.note(key, "copied", key, "Already a key of this chart.")
+            _copy(result, key, value, schema, "Already a key of this chart.")
         else:
             _unmapped(result, key, schema)
     _credential_mode(result, old)
@@ -204,6 +194,20 @@ def migrate(old: dict[str, Any], schema: ValuesSchema) -> Migration:
     _required(result)
     _high_assurance_is_fixed(result)
     return result
+
+
+def _copy(result: Migration, key: str, value: Any, schema: ValuesSchema, why: str = "") -> None:
+    """A key this chart has too, copied; an empty one (null, which would delete the key and its default
+    in Helm) becomes "" for a text value, and is left out otherwise, so the chart's default applies."""
+    if value is None and key in schema.properties:
+        if nodes.accepted_types(schema.properties[key]) == {"string"}:
+            result.put(key, "")
+            result.note(key, "changed", key, 'Empty in the old conf: written as "" (a null would delete the key).')
+        else:
+            result.note(key, "dropped", reason="Empty in the old conf; this chart's default applies.")
+        return
+    result.put(key, value)
+    result.note(key, "copied", key, why)
 
 
 def _straight(result: Migration, key: str, value: Any, schema: ValuesSchema) -> None:
@@ -232,6 +236,9 @@ def _clean_type(node: dict[str, Any], value: Any) -> tuple[Any, str]:
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if types == {"integer"} and digits.isascii() and digits.isdigit() and len(digits) <= 18:
         return int(digits), ""
+    if types == {"integer"} and isinstance(value, float) and math.isfinite(value) and value >= 0:
+        whole = math.ceil(value)
+        return whole, "" if whole == value else f"{value} is not a whole number: rounded up to {whole}."
     if types == {"boolean"} and isinstance(value, str) and value.strip().lower() in {"true", "false"}:
         return value.strip().lower() == "true", ""
     if types == {"string"} and is_number:
@@ -254,7 +261,7 @@ def _worker_image(result: Migration, value: Any) -> None:
     if value in (None, ""):
         result.note("workerImage", "copied", "workerImage", "Empty: workers use the endpoint's image.")
         return
-    if _PYTHON_IMAGE_RE.match(str(value)):
+    if predecessors.PYTHON_IMAGE_RE.match(str(value)):
         result.note(
             "workerImage",
             "dropped",
@@ -277,7 +284,7 @@ def _worker_init(result: Migration, value: Any) -> None:
     text = "" if value is None else str(value)
     if not text.strip():
         return
-    if _PIP_ENDPOINT_ONLY_RE.match(text):
+    if predecessors.PIP_ENDPOINT_ONLY_RE.match(text):
         result.note(
             "workerInit",
             "dropped",
@@ -286,7 +293,7 @@ def _worker_init(result: Migration, value: Any) -> None:
         )
         return
     result.put("workerInit", text)
-    if _ENDPOINT_PACKAGE_RE.search(text):
+    if predecessors.ENDPOINT_PACKAGE_RE.search(text):
         result.note(
             "workerInit",
             "review",
@@ -323,18 +330,19 @@ def _image(result: Migration, value: Any) -> None:
     if not isinstance(value, dict):
         result.note("image", "unmapped", reason="Not a mapping of repository, tag and pullPolicy; not copied.")
         return
-    repository = str(value.get("repository") or "")
-    if repository in ("", DEAD_IMAGE_REPOSITORY):
+    repository = str(value.get("repository") or "") or UPSTREAM_IMAGE
+    which = predecessors.old_endpoint_image(repository)
+    if which is not None:
         tag = str(value.get("tag") or "")
-        named = f"{repository or DEAD_IMAGE_REPOSITORY}:{tag}" if tag else repository or DEAD_IMAGE_REPOSITORY
-        if tag and tag != OLD_IMAGE_TAG:
-            which = f"Your conf named {named}, a tag of the old chart's image {DEAD_IMAGE_REPOSITORY}"
+        named = f"{repository}:{tag}" if tag else repository
+        if repository == UPSTREAM_IMAGE and tag in ("", predecessors.OLD_IMAGE_TAG):
+            what = f"Your conf kept the old chart's default image {UPSTREAM_IMAGE}:{predecessors.OLD_IMAGE_TAG}"
         else:
-            which = f"Your conf kept the old chart's default image {DEAD_IMAGE_REPOSITORY}:{OLD_IMAGE_TAG}"
+            what = f"Your conf named {named}, {which}"
         result.note(
             "image",
             "dropped",
-            reason=f"{which}, which runs an endpoint older than 4.x that this chart's configuration does "
+            reason=f"{what}, which runs an endpoint older than 4.x that this chart's configuration does "
             "not fit (and is no longer published); this chart's default image runs the endpoint version "
             "it is tested with.",
         )
@@ -384,9 +392,12 @@ def _removed(result: Migration, key: str, value: Any, schema: ValuesSchema, old:
     if _has_path(old, target):
         result.note(key, "dropped", reason=f"{target} is set too, and wins. {entry.hint}")
         return
+    why = ""
     if value is not None:
+        node = schema.node(tuple(target.split(".")))
+        value, why = _clean_type(node, value) if node else (value, "")
         result.put(target, value)
-    result.note(key, "renamed", target, entry.hint)
+    result.note(key, "renamed", target, f"{entry.hint} {why}".strip())
 
 
 def _has_path(values: dict[str, Any], dotted: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -38,8 +39,22 @@ def find(name: str, env_var: str, explicit: str | None, fallbacks: Sequence[Path
 
 def run(argv: Sequence[str]) -> int:
     """Run a program with the user's terminal (its output is theirs to read) and return its exit code."""
+    return run_keeping_errors(argv, keep=False)[0]
+
+
+def run_keeping_errors(argv: Sequence[str], *, keep: bool = True) -> tuple[int, str]:
+    """Run a program, its standard output on the user's terminal; return its exit code and its standard error.
+
+    The error output is passed on to the user's standard error once the program ends, and kept so the
+    caller can tell why it failed.
+    """
     try:
-        code = subprocess.run(list(argv), check=False).returncode
+        done = subprocess.run(list(argv), check=False, stderr=subprocess.PIPE if keep else None)
     except OSError as exc:
         raise ProgramMissing(f"{argv[0]}: cannot run: {exc.strerror or exc}") from exc
-    return 128 - code if code < 0 else code  # killed by signal N: the shell's 128+N
+    errors = done.stderr.decode("utf-8", "replace") if keep else ""
+    if errors:
+        sys.stderr.write(errors)
+        sys.stderr.flush()
+    code = done.returncode
+    return (128 - code if code < 0 else code), errors  # killed by signal N: the shell's 128+N

@@ -38,7 +38,8 @@ def _interactive() -> bool:
 @click.option(
     "--secret",
     "secret_name",
-    help="Name of the SLATE secret with the client credentials. Asked for on a terminal; required otherwise.",
+    help="Name of the SLATE secret with the client credentials. Asked for on a terminal; "
+    f"otherwise {SUGGESTED_SECRET!r}, as on the terminal.",
 )
 @click.option(
     "--endpoint-uuid", help="Use this endpoint UUID (e.g. to keep an existing endpoint) instead of a new one."
@@ -67,7 +68,11 @@ def init(
     Every key carries the comment the chart's values.yaml has, and the first line points
     editors (yaml-language-server: VS Code's YAML extension, Neovim, Helix, ...) at the conf
     schema of this chart version. The conf is validated before it is written; an existing file
-    is replaced only with --force. Without a terminal nothing is asked: --secret is then required.
+    is replaced only with --force. Without a terminal nothing is asked: the prompts' defaults apply.
+
+    \b
+    Warnings (such as a secret name SLATE's server would read as a boolean or a
+    number) are printed, and the conf is written all the same.
 
     \b
     Exit codes: 0 written, 1 the answers make an invalid conf, 2 usage error or
@@ -97,10 +102,8 @@ def init(
             value_proc=support.check_secret_name,
         )
     else:
-        raise click.UsageError(
-            "--secret is required when standard input is not a terminal: name the SLATE secret that holds "
-            "the client credentials (make one with `gce-values secret create`)"
-        )
+        secret_name = SUGGESTED_SECRET
+        click.echo(f"note: no --secret given: the conf names the secret {SUGGESTED_SECRET}", err=True)
     if endpoint_uuid is not None and not _is_uuid(endpoint_uuid.strip()):
         raise click.BadParameter("not a UUID (e.g. 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3)", param_hint="--endpoint-uuid")
     endpoint_id = endpoint_uuid.strip().lower() if endpoint_uuid else str(uuid.uuid4())
@@ -116,8 +119,8 @@ def init(
     url = schema_url or editor_schema.url()
     text = conffile.render(load(), answers, include_slate=False, schema_url=url)
     result = validate_sources([("<stdout>" if output == "-" else output, text)])
+    support.show_problems(result.problems, "text")
     if not result.ok:
-        support.show_problems(result.problems, "text")
         ctx.exit(1)
     fileio.emit(text, output, force=force)
     if output != "-":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 
 import click
@@ -66,6 +67,12 @@ def install(
     with the carried chart.
 
     \b
+    Before it runs anything it says what may not exist yet (the chart version
+    in SLATE's catalog, the default image); when slate fails, it names the
+    likely cause and what to try instead. With --dry-run --format json it prints
+    {"valid": true, "command": [...], "notes": [...]}.
+
+    \b
     Exit codes: 0 installed (or --dry-run printed the command), 1 invalid conf,
     2 usage error, unreadable conf or slate/helm not installed; when slate or helm
     itself fails, its own exit code.
@@ -100,19 +107,35 @@ def install(
             raise
         program = tool
         click.echo(f"note: {tool} is not installed here; the command is shown as it would run", err=True)
+    version = versions.chart_metadata()["version"]
     if use_helm:
         argv = helm.upgrade_argv(program, release or release_name(result.values.get("Instance")), conf, str(namespace))
     elif local_chart:
         argv = slate.install_local_argv(program, conf, str(group), str(cluster), str(resources.chart_dir()))
     else:
-        version = versions.chart_metadata()["version"]
         argv = slate.install_argv(program, conf, str(group), str(cluster), version=version, dev=dev)
+    notes = slate.before_install(result.values, version=version, from_catalog=not (use_helm or local_chart), dev=dev)
     if dry_run:
-        click.echo(shlex.join(argv))
+        _show_dry_run(argv, notes, output_format)
         return
-    code = programs.run(argv)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    code, errors = programs.run_keeping_errors(argv)
     if code != 0:
         click.echo(f"gce-values install: `{shlex.join(argv[:3])} ...` failed with exit code {code}", err=True)
+        if not use_helm and (
+            hint := slate.failure_hint(errors, version=version, group=str(group), cluster=str(cluster), dev=dev)
+        ):
+            click.echo(f"hint: {hint}", err=True)
         ctx.exit(code)
-    uuid = result.values.get("endpointUUID", "")
-    click.echo(f"installed; when the endpoint is up, test it with `gce-values smoke --endpoint-id {uuid}`", err=True)
+    click.echo(f"installed; when the endpoint is up, test it with `gce-values smoke {shlex.quote(conf)}`", err=True)
+
+
+def _show_dry_run(argv: list[str], notes: list[str], output_format: str) -> None:
+    """The command that would run, for people (notes on stderr) or as one JSON document for programs."""
+    if output_format == "json":
+        click.echo(json.dumps({"valid": True, "command": argv, "notes": notes}, indent=2))
+        return
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(shlex.join(argv))

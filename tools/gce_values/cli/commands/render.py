@@ -55,8 +55,10 @@ def render(
 ) -> None:
     """Merge CONF files (then -f files, then --set values) as Helm does, validate, and print the result.
 
-    The result is a complete conf with the chart's comments, ready for `slate app install --conf`.
-    Nothing is written when the merged conf is invalid.
+    The result is a complete conf with the chart's comments (and the first CONF's editor schema
+    line, if it has one), ready for `slate app install --conf`.
+    Nothing is written when the merged conf is invalid. --format applies to the report of problems
+    on standard error; with json that report is printed even when it is empty.
 
     --manifests and --endpoint-config run `helm template` with the chart this tool carries, so
     they need helm 3.8 or later: found with --helm-bin, $GCE_HELM, helm on PATH, or (in a checkout
@@ -71,7 +73,8 @@ def render(
     from pathlib import Path
 
     from gce_values.cli import support
-    from gce_values.schema import load, release_name
+    from gce_values.schema import editor, load, release_name
+    from gce_values.sources import read_source
     from gce_values.workflow import conffile, fileio, helm
 
     paths = [*confs, *value_files]
@@ -95,10 +98,12 @@ def render(
         release=release,
         output_format=output_format,
         strict=strict,
+        always=output_format == "json",
     )
     values = result.values
     if not (manifests or endpoint_config):
-        fileio.emit(conffile.render(load(), values, include_slate=False), output, force=force)
+        schema_url = editor.url_in(read_source(paths[0])[1]) if paths[0] != "-" else None
+        fileio.emit(conffile.render(load(), values, include_slate=False, schema_url=schema_url), output, force=force)
         return
     try:
         rendered = helm.template(helm_path, release or release_name(values.get("Instance")), str(namespace), values)

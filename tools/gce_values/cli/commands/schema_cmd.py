@@ -9,7 +9,7 @@ import click
 from gce_values.cli.support import examples
 
 
-@click.group(epilog=examples("gce-values schema build", "gce-values schema build --check"))
+@click.group(hidden=True, epilog=examples("gce-values schema build", "gce-values schema build --check"))
 def schema() -> None:
     """Work with schema/values.schema.yaml, the source of every chart value (for maintainers)."""
 

@@ -56,8 +56,8 @@ def create(
     """Write the env file (mode 0600 from its creation) and print the commands that make the secret.
 
     The client ID and secret come from --from-env, else from the environment variables
-    GLOBUS_COMPUTE_CLIENT_ID and GLOBUS_COMPUTE_CLIENT_SECRET, else from prompts on a terminal
-    (the secret is not echoed).
+    GLOBUS_COMPUTE_CLIENT_ID and GLOBUS_COMPUTE_CLIENT_SECRET (or the old FUNCX_SDK_CLIENT_ID
+    and FUNCX_SDK_CLIENT_SECRET), else from prompts on a terminal (the secret is not echoed).
 
     \b
     Exit codes: 0 written, 1 the client ID is not a UUID or the secret is empty,
@@ -75,9 +75,11 @@ def create(
         found = credentials.values_from_env_file(Path(from_env))
         source = from_env
     else:
-        found = {
-            key: os.environ[key] for key in (credentials.CLIENT_ID, credentials.CLIENT_SECRET) if os.environ.get(key)
-        }
+        found, legacy_used = credentials.from_environment(os.environ)
+        for legacy in legacy_used:
+            click.echo(
+                f"note: took {legacy} from the environment (the old spelling); the file gets the new one", err=True
+            )
         source = "the environment"
     if len(found) < 2:
         found = _ask_for_missing(found, from_env, source)
@@ -114,7 +116,7 @@ def _ask_for_missing(found: dict[str, str], from_env: str | None, source: str) -
     if not click.get_text_stream("stdin").isatty():
         raise click.UsageError(
             f"no terminal to ask for, and no {' or '.join(missing)}: give --from-env FILE, or set "
-            "GLOBUS_COMPUTE_CLIENT_ID and GLOBUS_COMPUTE_CLIENT_SECRET in the environment"
+            "GLOBUS_COMPUTE_CLIENT_ID and GLOBUS_COMPUTE_CLIENT_SECRET (or FUNCX_SDK_*) in the environment"
         )
     answers = dict(found)
     if credentials.CLIENT_ID in missing:

@@ -22,6 +22,7 @@ EXPECTED = "Hello World!"
 _SPINNER = "|/-\\"
 CLIENT_ID, CLIENT_SECRET = "GLOBUS_COMPUTE_CLIENT_ID", "GLOBUS_COMPUTE_CLIENT_SECRET"
 OLD_NAMES = {CLIENT_ID: "FUNCX_SDK_CLIENT_ID", CLIENT_SECRET: "FUNCX_SDK_CLIENT_SECRET"}
+COMPUTE_DIR_VAR = "GLOBUS_COMPUTE_USER_DIR"  # where the SDK keeps its token store (storage.db)
 
 
 def hello_world() -> str:
@@ -30,11 +31,17 @@ def hello_world() -> str:
 
 @click.command(
     epilog=examples(
-        "set -a; . ./client_creds.env; set +a    # GLOBUS_COMPUTE_CLIENT_ID and _SECRET",
-        "gce-values smoke --endpoint-id 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3",
+        "gce-values smoke my-conf.yaml --env-file client_creds.env",
+        "gce-values smoke --endpoint-id 2f0bd7f3-3a94-4e38-9a0c-4a50f29fd2a3    # credentials in the environment",
     )
 )
-@click.option("--endpoint-id", required=True, help="The endpoint's UUID (endpointUUID in the conf).")
+@click.argument("conf", required=False, metavar="[CONF]")
+@click.option("--endpoint-id", help="The endpoint's UUID; by default the endpointUUID of CONF.")
+@click.option(
+    "--env-file",
+    metavar="FILE",
+    help="Read the client credentials from this env file (client_creds.env) instead of the environment.",
+)
 @click.option(
     "--timeout",
     type=click.FloatRange(min=1),
@@ -43,31 +50,48 @@ def hello_world() -> str:
     help="Seconds to wait for the result (the first task also waits for a worker pod to start).",
 )
 @click.pass_context
-def smoke(ctx: click.Context, endpoint_id: str, timeout: float) -> None:
-    """Submit hello_world to the endpoint and wait for its result.
+def smoke(ctx: click.Context, conf: str | None, endpoint_id: str | None, env_file: str | None, timeout: float) -> None:
+    """Submit hello_world to the endpoint of CONF (or --endpoint-id) and wait for its result.
 
     \b
     Needs the client credentials the endpoint runs with (those in the secret
-    your conf names) in the environment:
+    your conf names): from --env-file, or in the environment as
       GLOBUS_COMPUTE_CLIENT_ID and GLOBUS_COMPUTE_CLIENT_SECRET
     The endpoint accepts tasks only from that identity. It never starts an
     interactive Globus login. FUNCX_SDK_CLIENT_ID and FUNCX_SDK_CLIENT_SECRET
     (the SLATE blog's names, which the SDK no longer reads) are used when the
-    new names are unset, with a note. Needs globus-compute-sdk:
-    pip install 'gce-values[smoke]'.
+    new names are unset, with a note. The SDK's token store goes to a temporary
+    directory, removed at the end (unless GLOBUS_COMPUTE_USER_DIR is set).
+    Needs globus-compute-sdk: pip install globus-compute-sdk (or pip install
+    'gce-values[smoke]'; in a checkout of this project, pip install '.[smoke]').
 
     \b
     Exit codes: 0 the endpoint answered "Hello World!", 1 the task failed, timed
-    out or returned something else, 2 usage error, no client credentials or
-    globus-compute-sdk missing.
+    out or returned something else, or Globus refused the credentials or could
+    not be reached (the message says which), 2 usage error, no client
+    credentials, no endpoint UUID or globus-compute-sdk missing.
     """
-    from gce_values.workflow import taskwait
+    import tempfile
 
-    if not _is_uuid(endpoint_id.strip()):
-        raise click.BadParameter("not a UUID (the endpointUUID of your conf)", param_hint="--endpoint-id")
+    endpoint = _endpoint_id(conf, endpoint_id)
+    if env_file:
+        _credentials_from_file(env_file, os.environ)
     for note in use_client_credentials(os.environ):
         click.echo(f"note: {note}", err=True)
-    executor = _make_executor(endpoint_id.strip())
+    with tempfile.TemporaryDirectory(prefix="gce-smoke-") as scratch:
+        chosen = os.environ.get(COMPUTE_DIR_VAR)
+        os.environ[COMPUTE_DIR_VAR] = chosen or scratch
+        try:
+            _submit_and_wait(ctx, endpoint, timeout)
+        finally:
+            if chosen is None:
+                del os.environ[COMPUTE_DIR_VAR]
+
+
+def _submit_and_wait(ctx: click.Context, endpoint_id: str, timeout: float) -> None:
+    from gce_values.workflow import taskwait
+
+    executor = _make_executor(endpoint_id)
     click.echo(f"submitted hello_world to endpoint {endpoint_id}; waiting up to {timeout:g}s", err=True)
     progress = _Progress(timeout) if click.get_text_stream("stderr").isatty() else None
     outcome = taskwait.run_and_wait(executor, hello_world, timeout, on_tick=progress.tick if progress else None)
@@ -89,6 +113,43 @@ def smoke(ctx: click.Context, endpoint_id: str, timeout: float) -> None:
         click.echo(f"gce-values smoke: expected {EXPECTED!r}{task}", err=True)
         ctx.exit(1)
     click.echo(f"ok after {outcome.elapsed:.0f}s{task}", err=True)
+
+
+def _endpoint_id(conf: str | None, endpoint_id: str | None) -> str:
+    """The endpoint UUID: --endpoint-id, else the endpointUUID of CONF."""
+    from gce_values.errors import InputError
+
+    if conf and endpoint_id:
+        raise click.UsageError("give CONF or --endpoint-id, not both")
+    if endpoint_id is not None:
+        if not _is_uuid(endpoint_id.strip()):
+            raise click.BadParameter("not a UUID (the endpointUUID of your conf)", param_hint="--endpoint-id")
+        return endpoint_id.strip()
+    if not conf:
+        raise click.UsageError("give CONF (its endpointUUID is used) or --endpoint-id UUID")
+    from gce_values.sources import read_source
+    from gce_values.validator import validate_sources
+
+    value = validate_sources([read_source(conf)]).values.get("endpointUUID")
+    if not isinstance(value, str) or not _is_uuid(value.strip()):
+        raise InputError("has no endpointUUID to test (run `gce-values validate` on it)", source=conf)
+    return value.strip()
+
+
+def _credentials_from_file(env_file: str, env: MutableMapping[str, str]) -> None:
+    """The client ID and secret of an env file, into ``env`` (either spelling; values never printed)."""
+    from pathlib import Path
+
+    from gce_values.errors import InputError
+    from gce_values.workflow import credentials
+
+    found = credentials.values_from_env_file(Path(env_file))
+    for name, check in ((CLIENT_ID, credentials.client_id_problem), (CLIENT_SECRET, credentials.client_secret_problem)):
+        if name not in found:
+            raise InputError(f"has no {name} (or {OLD_NAMES[name]})", source=env_file)
+        if reason := check(found[name]):
+            raise InputError(f"{reason} (`gce-values secret check {env_file}` says more)", source=env_file)
+        env[name] = found[name]
 
 
 def use_client_credentials(env: MutableMapping[str, str]) -> list[str]:
@@ -125,18 +186,29 @@ def _make_executor(endpoint_id: str) -> Any:
         from globus_compute_sdk.serialize import ComputeSerializer, PureSourceTextInspect
     except ImportError:
         raise ProgramMissing(
-            "smoke needs globus-compute-sdk: pip install 'gce-values[smoke]' (or pip install globus-compute-sdk)"
+            "smoke needs globus-compute-sdk: pip install globus-compute-sdk (or pip install 'gce-values[smoke]'; "
+            "in a checkout of this project, pip install '.[smoke]')"
         ) from None
     serializer = ComputeSerializer(strategy_code=PureSourceTextInspect())
     try:
         return Executor(endpoint_id=endpoint_id, serializer=serializer)
     except Exception as exc:  # noqa: BLE001 - login and network failures end the test, with their reason
-        click.echo(
-            f"gce-values smoke: Globus Compute refused the client credentials or cannot be reached: "
-            f"{type(exc).__name__}: {exc}",
-            err=True,
-        )
+        click.echo(f"gce-values smoke: {_why_not(exc)}: {type(exc).__name__}: {exc}", err=True)
         raise click.exceptions.Exit(1) from None
+
+
+def _why_not(exc: Exception) -> str:
+    """Whether Globus could not be reached, or answered and refused the credentials."""
+    import globus_sdk
+
+    if isinstance(exc, globus_sdk.NetworkError):
+        return "cannot reach Globus (a network problem: a proxy, a firewall, DNS, or no connection)"
+    if isinstance(exc, globus_sdk.GlobusAPIError) and exc.http_status in (400, 401, 403):
+        return (
+            "Globus refused the client credentials (check the client ID and secret, e.g. "
+            "`gce-values secret check client_creds.env`)"
+        )
+    return "Globus Compute could not be used"
 
 
 class _Progress:

@@ -128,9 +128,11 @@ def validate(
     standard input.
     """
     from gce_values import confdetect, report
-    from gce_values.errors import InputError
+    from gce_values.errors import NOT_UTF8, TOO_LARGE, InputError
     from gce_values.schema import load
     from gce_values.sources import read_source
+
+    not_text = (NOT_UTF8, TOO_LARGE)
     from gce_values.validator import validate_sources
 
     if only_confs and not confs:
@@ -138,7 +140,13 @@ def validate(
     units = _units(confs, value_files, bool(set_values or set_strings))
     for unit in units:
         try:
-            sources = [read_source(path) for path in unit.paths]
+            try:
+                sources = [read_source(path) for path in unit.paths]
+            except InputError as error:
+                if only_confs and error.rule in not_text:
+                    unit.skipped = True  # a hook is handed every file: one that is no text is no conf
+                    continue
+                raise
             unit.names = [name for name, _ in sources]
             if only_confs and not confdetect.is_conf(sources[0][1], load()):
                 unit.skipped = True
@@ -164,10 +172,11 @@ def _print(units: list[_Unit], output_format: str, color: bool | None, quiet: bo
         return
     for unit in units:
         if unit.skipped:
-            if not quiet and output_format == "text":
-                click.echo(report.skipped(unit.title), color=color)
             continue
         to_stderr = unit.input_error is not None and output_format == "text"
         show_problems(unit.problems, output_format, files=unit.names, err=to_stderr, color=color)
         if not quiet and unit.input_error is None:
             click.echo(report.summary(unit.title, unit.problems), color=color)
+    skipped = sum(unit.skipped for unit in units)
+    if skipped and not quiet and output_format == "text":
+        click.echo(report.skipped(skipped), color=color)
