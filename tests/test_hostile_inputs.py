@@ -21,6 +21,7 @@ import shutil
 import signal
 import stat
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -132,10 +133,6 @@ class ProcessRun:
     peak_memory: int
 
 
-def _limit_address_space() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_LIMIT, ADDRESS_SPACE_LIMIT))
-
-
 def _without_file_access_override() -> list[str]:
     """A prefix that runs a command as root without the capabilities that let root read any file."""
     if os.geteuid() != 0:
@@ -164,29 +161,54 @@ def run_process(args: list[str], case: Case, run_dir: Path) -> ProcessRun:
     with open(in_path, "rb") as stdin_file, open(out_path, "wb") as out, open(err_path, "wb") as err:
         stdin = writer.stdout if writer else stdin_file
 
-        def prepare_child() -> None:
-            _limit_address_space()
-            if case.stdin == "closed":
-                os.close(0)
-
+        report_read, report_write = os.pipe()
         start = time.perf_counter()
+        spawner = [sys.executable, "-S", "-c", _SPAWNER, str(ADDRESS_SPACE_LIMIT), str(int(case.stdin == "closed"))]
         child = subprocess.Popen(
-            [*prefix, *python_cli(), *args],
+            [*spawner, str(report_write), *prefix, *python_cli(), *args],
             stdin=stdin,
             stdout=out,
             stderr=err,
             env=env,
             cwd=run_dir,
-            preexec_fn=prepare_child,  # noqa: PLW1509 - only resource limits and a close, no locks taken
+            pass_fds=(report_write,),
+            start_new_session=True,
         )
+        os.close(report_write)
         if writer and writer.stdout:
             writer.stdout.close()
-        status, usage = _wait(child, deadline=start + 30)
+        status, _ = _wait(child, deadline=start + 30)
         seconds = time.perf_counter() - start
+        with os.fdopen(report_read, "rb") as report:
+            peak = int(report.read() or 0) * 1024
     if writer:
         writer.wait(timeout=10)
     ran = Ran(os.waitstatus_to_exitcode(status), out_path.read_text(errors="replace"), err_path.read_text())
-    return ProcessRun(ran, seconds, usage.ru_maxrss * 1024)
+    return ProcessRun(ran, seconds, peak)
+
+
+# The measured process is started by this small one, not forked from pytest: a child's peak resident
+# memory (ru_maxrss) counts what its parent had resident when it forked, and pytest holds hundreds of
+# MiB by the end of a full run. It limits the address space, runs the command, reports the command's
+# peak on the given descriptor and ends as the command ended (the same exit code or signal).
+_SPAWNER = """
+import os, resource, signal, sys
+limit, close_stdin, report = int(sys.argv[1]), sys.argv[2] == "1", int(sys.argv[3])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+pid = os.fork()
+if pid == 0:
+    os.close(report)
+    if close_stdin:
+        os.close(0)
+    os.execvp(sys.argv[4], sys.argv[4:])
+_, status, usage = os.wait4(pid, 0)
+os.write(report, str(usage.ru_maxrss).encode())
+code = os.waitstatus_to_exitcode(status)
+if code < 0:
+    signal.signal(-code, signal.SIG_DFL)
+    os.kill(os.getpid(), -code)
+sys.exit(code)
+"""
 
 
 def _wait(child: subprocess.Popen[bytes], deadline: float) -> tuple[int, resource.struct_rusage]:
@@ -197,7 +219,7 @@ def _wait(child: subprocess.Popen[bytes], deadline: float) -> tuple[int, resourc
             child.returncode = os.waitstatus_to_exitcode(status)
             return status, usage
         if time.perf_counter() > deadline:
-            child.send_signal(signal.SIGKILL)
+            os.killpg(child.pid, signal.SIGKILL)
             os.wait4(child.pid, 0)
             child.returncode = -signal.SIGKILL
             raise AssertionError(f"{child.args!r} did not finish: it hangs")
