@@ -20,7 +20,6 @@ process it starts: helm, kubectl) into the namespace, where the kubeconfig's 127
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
 import subprocess
@@ -35,12 +34,12 @@ from types import TracebackType
 from cluster.build import ensure_built
 from cluster.node import CONTAINERD_PACKAGES, Node, NodeLayout
 from cluster.pki import Identity, Pki
-from cluster.processes import ClusterError, Supervisor, run, tail, wait_until
+from cluster.processes import ClusterError, Supervisor, apt_install, run, tail, wait_until
+from runtime import netns
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STATE_ROOT = REPO_ROOT / "build" / "cluster"
 NETNS_DIR = Path("/var/run/netns")
-CLONE_NEWNET = 0x40000000
 
 NODE_NAME = "gce-test-node"
 NODE_IP = "10.201.0.1"
@@ -82,27 +81,6 @@ def missing_host_tools() -> list[str]:
     return missing
 
 
-def install_host_tools() -> None:
-    """apt-get install the node's Debian packages when one is missing (root only)."""
-    if not missing_host_tools():
-        return
-    if os.geteuid() != 0:
-        raise ClusterError(f"missing Debian packages {', '.join(missing_host_tools())}; installing them needs root")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for argv in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", *CONTAINERD_PACKAGES]):
-        result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=900, check=False)
-        if result.returncode != 0:
-            raise ClusterError(f"{' '.join(argv[:2])} failed: {result.stderr[-2000:]}")
-
-
-def _setns(path: Path) -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    with path.open("rb") as handle:
-        if libc.setns(handle.fileno(), CLONE_NEWNET) != 0:
-            error = ctypes.get_errno()
-            raise ClusterError(f"setns into {path}: {os.strerror(error)}")
-
-
 @dataclass(frozen=True)
 class Kubeconfigs:
     """The kubeconfig files the control plane made, one per identity."""
@@ -132,6 +110,8 @@ class ControlPlane:
         self.kubeconfigs: Kubeconfigs | None = None
         self.pki: Pki | None = None
         self.timings: dict[str, float] = {}
+        # The network namespaces there were before ours: containerd's new ``cni-*`` ones are this cluster's.
+        self._netns_before: set[str] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -154,7 +134,7 @@ class ControlPlane:
         if os.geteuid() != 0:
             raise ClusterError("the test cluster needs root (network namespace, containerd, kubelet)")
         started = time.monotonic()
-        install_host_tools()
+        apt_install(CONTAINERD_PACKAGES if missing_host_tools() else ())
         self.bin_dir = ensure_built()
         self.timings["build"] = time.monotonic() - started
         shutil.rmtree(self.state_dir, ignore_errors=True)
@@ -222,7 +202,7 @@ class ControlPlane:
 
     def _pod_namespaces(self) -> list[Path]:
         """The pod network namespaces containerd made for this cluster (new ``cni-*`` entries)."""
-        before = getattr(self, "_netns_before", None)
+        before = self._netns_before
         if before is None or not NETNS_DIR.is_dir():
             return []
         return [entry for entry in NETNS_DIR.iterdir() if entry.name.startswith("cni-") and entry.name not in before]
@@ -234,11 +214,10 @@ class ControlPlane:
         with original.open("rb") as handle:
             saved = os.dup(handle.fileno())
         try:
-            _setns(self.netns_path)
+            netns.enter(self.netns_path)
             yield
         finally:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.setns(saved, CLONE_NEWNET)
+            netns.enter(saved)
             os.close(saved)
 
     # -- components --------------------------------------------------------------------------------
@@ -403,7 +382,6 @@ class ControlPlane:
         return result.returncode == 0
 
     def _api_ready(self) -> bool:
-        assert self.pki is not None
         return self.kubectl("get", "--raw", "/readyz", check=False).strip() == "ok"
 
     def log_tail(self, program: str, lines: int = 60) -> str:

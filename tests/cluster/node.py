@@ -212,10 +212,9 @@ class Node:
         self.supervisor = supervisor
         self.bin_dir = bin_dir
 
-    def ctr(self, *args: str, timeout: float = 300, stdin: bytes | None = None) -> str:
-        return run(
-            ["ctr", "--address", str(self.layout.containerd_socket), "-n", K8S_NAMESPACE, *args], timeout, stdin=stdin
-        )
+    def ctr(self, *args: str, timeout: float = 300, stdin: bytes | None = None, check: bool = True) -> str:
+        argv = ["ctr", "--address", str(self.layout.containerd_socket), "-n", K8S_NAMESPACE, *args]
+        return run(argv, timeout, check=check, stdin=stdin)
 
     def start_containerd(self) -> None:
         layout = self.layout
@@ -233,9 +232,7 @@ class Node:
 
     def _cri_ready(self) -> bool:
         try:
-            return "ok" in run(["ctr", "--address", str(self.layout.containerd_socket), "plugins", "ls"], 10).replace(
-                "\n", " "
-            )
+            return "ok" in self.ctr("plugins", "ls", timeout=10)
         except ClusterError:
             return False
 
@@ -302,22 +299,7 @@ class Node:
         if self.layout.containerd_socket.exists():
             try:
                 for task in self.ctr("tasks", "ls", "-q", timeout=30).split():
-                    run(
-                        [
-                            "ctr",
-                            "--address",
-                            str(self.layout.containerd_socket),
-                            "-n",
-                            K8S_NAMESPACE,
-                            "tasks",
-                            "kill",
-                            "-s",
-                            "SIGKILL",
-                            task,
-                        ],
-                        30,
-                        check=False,
-                    )
+                    self.ctr("tasks", "kill", "-s", "SIGKILL", task, timeout=30, check=False)
             except ClusterError as exc:
                 problems.append(str(exc))
         self.supervisor.stop("containerd")

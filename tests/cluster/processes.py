@@ -33,6 +33,19 @@ def run(argv: Sequence[str], timeout: float = 60, check: bool = True, stdin: byt
     return out
 
 
+def apt_install(packages: Sequence[str]) -> None:
+    """apt-get install Debian packages a fresh machine lacks (root only); nothing when none is missing."""
+    if not packages:
+        return
+    if os.geteuid() != 0:
+        raise ClusterError(f"missing Debian packages {', '.join(packages)}; installing them needs root")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for argv in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", *packages]):
+        result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=900, check=False)
+        if result.returncode != 0:
+            raise ClusterError(f"{' '.join(argv[:2])} failed: {result.stderr[-2000:]}")
+
+
 def tail(path: Path, lines: int = 40) -> str:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")

@@ -40,29 +40,26 @@ def granted_rules(kubectl: Kubectl, namespace: str) -> set[tuple[str, str, tuple
     # --validate=false: client-side validation lists CRDs, which this caller may not (the server validates).
     created = kubectl.run("create", "--validate=false", "--filename=-", "--output=json", stdin=json.dumps(review))
     answer = json.loads(created.stdout)
-    rules = set()
-    for rule in answer["status"]["resourceRules"]:
-        for group in rule.get("apiGroups") or [""]:
-            for resource in rule.get("resources") or []:
-                name = f"{resource}.{group}" if group else resource
-                for verb in rule["verbs"]:
-                    rules.add((verb, name, tuple(sorted(rule.get("resourceNames") or []))))
-    return rules
+    return {triple for rule in answer["status"]["resourceRules"] for triple in rule_triples(rule)}
 
 
 def role_rules(objects: list[dict[str, Any]], namespace: str) -> set[tuple[str, str, tuple[str, ...]]]:
     """The same triples, from the chart's Roles in ``namespace`` (what the chart intends)."""
-    rules = set()
-    for role in objects:
-        if role["kind"] != "Role" or role["metadata"].get("namespace", namespace) != namespace:
-            continue
-        for rule in role.get("rules") or []:
-            for group in rule.get("apiGroups") or [""]:
-                for resource in rule.get("resources") or []:
-                    name = f"{resource}.{group}" if group else resource
-                    for verb in rule["verbs"]:
-                        rules.add((verb, name, tuple(sorted(rule.get("resourceNames") or []))))
-    return rules
+    roles = [
+        obj for obj in objects if obj["kind"] == "Role" and obj["metadata"].get("namespace", namespace) == namespace
+    ]
+    return {triple for role in roles for rule in role.get("rules") or [] for triple in rule_triples(rule)}
+
+
+def rule_triples(rule: dict[str, Any]) -> set[tuple[str, str, tuple[str, ...]]]:
+    """One RBAC rule (a Role's, or a SelfSubjectRulesReview's, which have the same fields) as triples."""
+    names = tuple(sorted(rule.get("resourceNames") or []))
+    return {
+        (verb, f"{resource}.{group}" if group else resource, names)
+        for group in rule.get("apiGroups") or [""]
+        for resource in rule.get("resources") or []
+        for verb in rule["verbs"]
+    }
 
 
 def test_the_token_is_granted_exactly_the_charts_role(

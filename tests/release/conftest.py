@@ -29,12 +29,12 @@ from pathlib import Path
 import pytest
 
 from cluster.controlplane import ControlPlane
-from cluster.processes import ClusterError
+from cluster.processes import ClusterError, apt_install
 from release.registries import (
     REGISTRY_HOST,
     USERNAME,
     RegistryFiles,
-    install_programs,
+    missing_programs,
     serve_folder,
     start_registry,
     write_simple_index,
@@ -134,7 +134,7 @@ def endpoint_image() -> str:
 @pytest.fixture(scope="session")
 def rehearsal() -> Iterator[Rehearsal]:
     try:
-        install_programs()
+        apt_install(missing_programs())
     except ClusterError as exc:
         pytest.fail(f"the registry's packages: {exc}", pytrace=False)
     assets = WORK_DIR / "assets"

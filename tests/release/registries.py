@@ -14,7 +14,6 @@ import contextlib
 import functools
 import html
 import http.server
-import os
 import re
 import secrets
 import shutil
@@ -41,20 +40,6 @@ def missing_programs() -> list[str]:
     """Debian packages the rehearsal needs that are not installed (docker-registry, htpasswd)."""
     programs = {"docker-registry": "docker-registry", "apache2-utils": "htpasswd"}
     return [package for package, program in programs.items() if shutil.which(program) is None]
-
-
-def install_programs() -> None:
-    """apt-get install what is missing, as the test cluster does for its node (a fresh machine has neither)."""
-    missing = missing_programs()
-    if not missing:
-        return
-    if os.geteuid() != 0:
-        raise ClusterError(f"missing Debian packages {', '.join(missing)}; installing them needs root")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for argv in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", *missing]):
-        result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=900, check=False)
-        if result.returncode != 0:
-            raise ClusterError(f"{' '.join(argv[:2])} failed: {result.stderr[-2000:]}")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ double can run as a thread of the test and still be reached only from within the
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import socket
@@ -19,6 +20,17 @@ from types import TracebackType
 
 CLONE_NEWNET = 0x40000000
 NETNS_DIR = Path("/var/run/netns")
+
+
+def enter(target: Path | int) -> None:
+    """Move the calling thread (and the processes it starts later) into a network namespace, given by its
+    path or an open descriptor of it."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    with contextlib.ExitStack() as stack:
+        fd = target if isinstance(target, int) else stack.enter_context(target.open("rb")).fileno()
+        if libc.setns(fd, CLONE_NEWNET) != 0:
+            error = ctypes.get_errno()
+            raise OSError(error, f"setns into {target}: {os.strerror(error)}")
 
 
 def _ip(*args: str) -> None:
@@ -69,11 +81,7 @@ class NetworkNamespace:
 
         def create() -> None:
             try:
-                libc = ctypes.CDLL(None, use_errno=True)
-                with self.path.open("rb") as handle:
-                    if libc.setns(handle.fileno(), CLONE_NEWNET) != 0:
-                        error = ctypes.get_errno()
-                        raise OSError(error, f"setns into {self.path}: {os.strerror(error)}")
+                enter(self.path)
                 server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 server.bind((host, port))
