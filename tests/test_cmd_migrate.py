@@ -384,3 +384,17 @@ def test_user_config_schema_of_an_earlier_version_is_dropped_with_the_reason(tmp
     assert dropped["action"] == "dropped" and "workerChoices" in dropped["reason"]
     assert "userConfigSchema" not in yaml.safe_load(migrated.read_text(encoding="utf-8"))
     assert report["valid"] is True, printed
+
+
+def test_the_json_report_shows_problems_as_validate_does(tmp_path: Path) -> None:
+    """A hostile value of the old conf is clipped in migrate's JSON report as `validate --format json` clips it."""
+    hostile = "a" * 3000
+    old = tmp_path / "old.yaml"
+    old.write_text(f"Instance: {hostile}\nsecrets: creds\nuseClientCredentials: true\n", encoding="utf-8")
+    _code, report, _, migrated = _migrate(tmp_path, old)
+    validated = run("validate", "--format", "json", str(migrated))
+    problems = json.loads(validated.stdout)["problems"]
+    assert report["problems"] == problems
+    hints = [problem["hint"] for problem in problems if problem["hint"] and "a" * 100 in problem["hint"]]
+    assert hints, "the release name's hint quotes the long Instance"
+    assert all(len(hint) < len(hostile) for hint in hints), "and is clipped"

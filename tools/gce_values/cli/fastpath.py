@@ -1,18 +1,13 @@
 """The fast path of `gce-values validate`: confs are checked and reported without loading click.
 
 Pre-commit hooks and CI jobs run `validate` on every commit, and importing click takes longer than
-checking a conf. For the plain form
-
-    gce-values validate [-q|--quiet] [--strict] [--only-confs] CONF...
-
-this module runs the validator the full command runs (gce_values.validator.validate_sources) on each
-CONF and prints what the full command prints: each problem as a text line, then ``CONF: valid`` or
-``CONF: invalid, N errors`` (no summary with --quiet; one ``skipped N files ...`` line for the files
-that --only-confs leaves alone), with the same exit code. Any other call -
-another option, standard input, an unreadable file, problems for a terminal (click colours those),
-output the terminal's encoding cannot take - returns None before printing anything, and the full
-click command then handles the call from the start. tests/test_validate_fastpath.py runs both paths
-and compares them byte for byte.
+checking a conf. A plain call, CONF arguments with only the flags of
+gce_values.cli.validation.PLAIN_FLAGS, is answered here by the same functions the click command
+calls (gce_values.cli.validation: check, lines, exit_code); this module only recognises the call and
+writes the lines. Any other call - another option, standard input or a pipe, a name click would
+print differently, problems for a terminal (click colours those), output a stream's encoding cannot
+take - returns None before printing anything, and the full click command then handles the call
+from the start.
 """
 
 from __future__ import annotations
@@ -22,89 +17,60 @@ import os
 import sys
 from collections.abc import Sequence
 
-_QUIET = frozenset({"-q", "--quiet"})
-_STRICT = "--strict"
-_ONLY_CONFS = "--only-confs"
+from gce_values.cli import validation
+
+_FLAGS = {decl: flag.dest for flag in validation.PLAIN_FLAGS for decl in flag.decls}
 
 
-def plain_validate(args: Sequence[str]) -> tuple[list[str], bool, bool, bool] | None:
-    """The confs, --quiet, --strict and --only-confs of a plain `validate` call, or None for any other call."""
+def plain_validate(args: Sequence[str]) -> tuple[list[str], set[str]] | None:
+    """The confs and the flags (by dest) of a plain `validate` call, or None for any other call."""
     if not args or args[0] != "validate":
         return None
     confs: list[str] = []
-    quiet = strict = only_confs = False
+    flags: set[str] = set()
     for arg in args[1:]:
-        if arg in _QUIET:
-            quiet = True
-        elif arg == _STRICT:
-            strict = True
-        elif arg == _ONLY_CONFS:
-            only_confs = True
+        if arg in _FLAGS:
+            flags.add(_FLAGS[arg])
         elif arg.startswith("-") or not _prints_as_is(arg):
             return None
         else:
             confs.append(arg)
-    return (confs, quiet, strict, only_confs) if confs else None
+    return (confs, flags) if confs else None
 
 
 def _prints_as_is(name: str) -> bool:
     """Whether click would print ``name`` unchanged: no control characters, encodable on stdout."""
-    return name.isprintable() and (name.isascii() or _utf8_stdout())
+    return name.isprintable() and (name.isascii() or _utf8(sys.stdout))
 
 
 def run(args: Sequence[str]) -> int | None:
     """Answer ``gce-values ARGS`` when it is a plain `validate` of confs in files; otherwise None."""
     call = plain_validate(args)
-    if call is None or sys.stdout is None:
+    if call is None or sys.stdout is None or sys.stderr is None:
         return None
-    confs, quiet, strict, only_confs = call
-    from gce_values import report
-    from gce_values.errors import InputError
-    from gce_values.report.reporters import text_line
-    from gce_values.sources import read_source
-    from gce_values.validator import validate_sources
-
-    lines: list[str] = []
-    code = 0
-    found = False
-    skipped = 0
-    for conf in confs:
-        if not os.path.isfile(conf):
-            return None  # a pipe such as <(...) can be read only once: the full command must be the one to read it
-        try:
-            name, text = read_source(conf)
-            if only_confs and not _is_conf(text):
-                skipped += 1
-                continue
-            problems = validate_sources([(name, text)]).problems
-        except InputError:
-            return None
-        if strict:
-            problems = report.strict(problems)
-        lines.extend(text_line(problem) for problem in problems)
-        found = found or bool(problems)
-        if not quiet:
-            lines.append(report.summary(name, problems))
-        if any(problem.is_error for problem in problems):
-            code = 1
-    if skipped and not quiet:
-        lines.append(report.skipped(skipped))
-    output = "".join(line + "\n" for line in lines)
-    if found and (sys.stdout.isatty() or not (output.isascii() or _utf8_stdout())):
-        return None  # click colours problems for a terminal and re-encodes them for other encodings
-    sys.stdout.write(output)
+    confs, flags = call
+    if not all(os.path.isfile(conf) for conf in confs):
+        return None  # a pipe such as <(...) can be read only once: the full command must be the one to read it
+    units = [validation.Unit([conf]) for conf in confs]
+    validation.check(units, strict=validation.STRICT.dest in flags, only_confs=validation.ONLY_CONFS.dest in flags)
+    lines = validation.lines(units, "text", quiet=validation.QUIET.dest in flags)
+    if not all(_writes_as_is(line, sys.stderr if line.err else sys.stdout) for line in lines):
+        return None
+    for line in lines:
+        (sys.stderr if line.err else sys.stdout).write(line.text + "\n")
     sys.stdout.flush()
-    return code
+    sys.stderr.flush()
+    return validation.exit_code(units)
 
 
-def _is_conf(text: str) -> bool:
-    """--only-confs: whether ``text`` is a conf (confdetect is imported only for this option)."""
-    from gce_values import confdetect
-    from gce_values.schema import load
+def _writes_as_is(line: validation.Line, stream: object) -> bool:
+    """Whether click would write ``line`` to ``stream`` unchanged (it colours problems for a terminal
+    and re-encodes text a stream's encoding cannot take)."""
+    if line.problem and getattr(stream, "isatty", lambda: False)():
+        return False
+    return line.text.isascii() or _utf8(stream)
 
-    return confdetect.is_conf(text, load())
 
-
-def _utf8_stdout() -> bool:
-    encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+def _utf8(stream: object) -> bool:
+    encoding = getattr(stream, "encoding", None) or "ascii"
     return codecs.lookup(encoding).name == "utf-8"

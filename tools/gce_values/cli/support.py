@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+from gce_values.cli.validation import STRICT, Flag
 
 if TYPE_CHECKING:
     from gce_values.report import Problem
     from gce_values.validator import Result
+
+FC = TypeVar("FC", bound=Callable[..., Any])
+
+
+def flag_option(flag: Flag) -> Callable[[FC], FC]:
+    """A click option for a flag declared in gce_values.cli.validation (which the fast path reads too)."""
+    return click.option(*flag.decls, flag.dest, is_flag=True, help=flag.help)
+
 
 format_option = click.option(
     "--format",
@@ -19,7 +29,7 @@ format_option = click.option(
     show_default=True,
     help="text for people, json for programs, github for GitHub Actions annotations.",
 )
-strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+strict_option = flag_option(STRICT)
 
 
 def examples(*commands: str) -> str:
@@ -42,14 +52,11 @@ def show_problems(
     files); ``always`` prints even an empty report, for commands whose report is their output;
     ``color`` False keeps the text plain even on a terminal.
     """
-    from gce_values.report.reporters import REPORTERS
-    from gce_values.sources import STDIN_NAME
+    from gce_values.cli.validation import report_lines
 
     if not problems and not always:
         return
-    real_files = frozenset(name for name in files if name != STDIN_NAME)
-    lines = REPORTERS[output_format](problems, files, real_files, color is not False)
-    for line in lines:
+    for line in report_lines(problems, output_format, files, color is not False):
         click.echo(line, err=err, color=color)
 
 

@@ -49,12 +49,17 @@ def text_line(problem: Problem, style: bool = False) -> str:
     return f"{location}: {severity}: {key}{message} {tail}"
 
 
+def json_problems(problems: Sequence[Problem]) -> list[dict[str, object]]:
+    """The problems as the JSON reports write them (every command's), each field clipped as ``shown`` does."""
+    return [shown(p)._asdict() for p in problems]
+
+
 def to_json(problems: Sequence[Problem], files: Sequence[str]) -> str:
     document = {
         "version": JSON_VERSION,
         "valid": not any(p.is_error for p in problems),
         "files": [one_line(name, LONGEST_TEXT) for name in files],
-        "problems": [shown(p)._asdict() for p in problems],
+        "problems": json_problems(problems),
     }
     import json  # only for --format json: importing json takes longer than checking a conf
 

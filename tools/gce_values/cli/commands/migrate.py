@@ -116,6 +116,8 @@ def _text_report(source: str, output: str, result: Migration, checked: Result) -
 
 
 def _json_report(source: str, output: str, result: Migration, checked: Result) -> dict[str, Any]:
+    from gce_values.report.reporters import json_problems
+
     return {
         "source": source,
         "output": output,
@@ -128,7 +130,7 @@ def _json_report(source: str, output: str, result: Migration, checked: Result) -
             if c.action != "fill-in"
         ],
         "fillIn": [{"key": c.key, "reason": c.reason} for c in result.to_fill_in],
-        "problems": [problem._asdict() for problem in checked.problems],
+        "problems": json_problems(checked.problems),
     }
 
 

@@ -3,64 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import click
 
+from gce_values.cli import validation
 from gce_values.cli.commands import EXIT_CODES_HELP
-from gce_values.cli.support import examples, format_option, strict_option
-
-if TYPE_CHECKING:
-    from gce_values.errors import InputError
-    from gce_values.report import Problem
-
-EXIT_VALID, EXIT_INVALID, EXIT_INPUT = 0, 1, 2
+from gce_values.cli.support import examples, flag_option, format_option
+from gce_values.cli.validation import Unit
 
 
-@dataclass
-class _Unit:
-    """What is validated as one: a conf, or the -f files merged with --set."""
-
-    paths: list[str]
-    names: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    input_error: InputError | None = None
-    skipped: bool = False
-
-    @property
-    def title(self) -> str:
-        return " + ".join(self.names or self.paths) or "(chart defaults)"
-
-
-def _units(confs: Sequence[str], value_files: Sequence[str], has_sets: bool) -> list[_Unit]:
+def _units(confs: Sequence[str], value_files: Sequence[str], has_sets: bool) -> list[Unit]:
     if confs and value_files:
         raise click.UsageError("give the confs as arguments (each checked alone) or with -f (merged), not both")
     if [*confs, *value_files].count("-") > 1:
         raise click.UsageError("standard input (-) can be read only once")
     if value_files:
-        return [_Unit(list(value_files))]
+        return [Unit(value_files)]
     if confs:
-        return [_Unit([conf]) for conf in confs]
+        return [Unit([conf]) for conf in confs]
     if has_sets:
-        return [_Unit([])]
+        return [Unit([])]
     raise click.UsageError("give a conf to check (or - to read it from standard input)")
-
-
-def _input_problem(error: InputError) -> Problem:
-    from gce_values.report import ERROR, Problem
-
-    return Problem(
-        file=error.source or "gce-values",
-        line=error.line or 0,
-        column=error.column or 0,
-        pointer="",
-        key="",
-        severity=ERROR,
-        rule=error.rule,
-        message=error.detail,
-        hint=None,
-    )
 
 
 @click.command(
@@ -97,14 +60,9 @@ def _input_problem(error: InputError) -> Problem:
 )
 @format_option
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: when a terminal).")
-@click.option("-q", "--quiet", is_flag=True, help="Print only the problems, no summary.")
-@strict_option
-@click.option(
-    "--only-confs",
-    is_flag=True,
-    help="Skip CONFs that are not confs for this chart (no key only this chart has, no schema line "
-    "of it): for hooks handed every YAML file of a repository. The pre-commit hook uses it.",
-)
+@flag_option(validation.QUIET)
+@flag_option(validation.STRICT)
+@flag_option(validation.ONLY_CONFS)
 @click.pass_context
 def validate(
     ctx: click.Context,
@@ -127,56 +85,18 @@ def validate(
     FILE:LINE:COL: error|warning: KEY: message, with the JSON pointer of the value; use - for
     standard input.
     """
-    from gce_values import confdetect, report
-    from gce_values.errors import NOT_UTF8, TOO_LARGE, InputError
-    from gce_values.schema import load
-    from gce_values.sources import read_source
-
-    not_text = (NOT_UTF8, TOO_LARGE)
-    from gce_values.validator import validate_sources
-
     if only_confs and not confs:
         raise click.UsageError("--only-confs sorts CONF arguments; give the files as arguments, not with -f")
     units = _units(confs, value_files, bool(set_values or set_strings))
-    for unit in units:
-        try:
-            try:
-                sources = [read_source(path) for path in unit.paths]
-            except InputError as error:
-                if only_confs and error.rule in not_text:
-                    unit.skipped = True  # a hook is handed every file: one that is no text is no conf
-                    continue
-                raise
-            unit.names = [name for name, _ in sources]
-            if only_confs and not confdetect.is_conf(sources[0][1], load()):
-                unit.skipped = True
-                continue
-            result = validate_sources(sources, set_values, set_strings, release=release, creds_file=creds_file)
-            unit.problems = report.strict(result.problems) if strict else result.problems
-        except InputError as error:
-            unit.input_error = error
-            unit.problems = [_input_problem(error)]
-    _print(units, output_format, color, quiet)
-    if any(unit.input_error for unit in units):
-        ctx.exit(EXIT_INPUT)
-    ctx.exit(EXIT_INVALID if any(p.is_error for unit in units for p in unit.problems) else EXIT_VALID)
-
-
-def _print(units: list[_Unit], output_format: str, color: bool | None, quiet: bool) -> None:
-    from gce_values import report
-    from gce_values.cli.support import show_problems
-
-    if output_format == "json":
-        files = [name for unit in units if not unit.skipped for name in (unit.names or unit.paths)]
-        show_problems([p for unit in units for p in unit.problems], "json", files=files, err=False, always=True)
-        return
-    for unit in units:
-        if unit.skipped:
-            continue
-        to_stderr = unit.input_error is not None and output_format == "text"
-        show_problems(unit.problems, output_format, files=unit.names, err=to_stderr, color=color)
-        if not quiet and unit.input_error is None:
-            click.echo(report.summary(unit.title, unit.problems), color=color)
-    skipped = sum(unit.skipped for unit in units)
-    if skipped and not quiet and output_format == "text":
-        click.echo(report.skipped(skipped), color=color)
+    validation.check(
+        units,
+        strict=strict,
+        only_confs=only_confs,
+        set_values=set_values,
+        set_strings=set_strings,
+        release=release,
+        creds_file=creds_file,
+    )
+    for line in validation.lines(units, output_format, quiet=quiet, style=color is not False):
+        click.echo(line.text, err=line.err, color=color)
+    ctx.exit(validation.exit_code(units))
