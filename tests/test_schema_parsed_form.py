@@ -137,3 +137,29 @@ def test_a_plain_validate_from_the_wheel_loads_no_heavy_module(wheel: Path, tmp_
         [sys.executable, "-I", "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
     )
     assert proc.stderr.splitlines()[-1] == f"{0 if conf == 'valid' else 1} []", proc.stdout + proc.stderr
+
+
+def test_the_wheel_builds_the_chart_it_carries(wheel: Path, tmp_path: Path) -> None:
+    """`schema build --check` from the installed wheel: every rule kind's template partial is in it."""
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(site)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            "import sys; sys.path.insert(0, sys.argv.pop(1)); from gce_values.cli import main; "
+            "sys.argv[0] = 'gce-values'; main()",
+            str(site),
+            "schema",
+            "build",
+            "--check",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr

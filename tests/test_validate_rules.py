@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from gce_values.checks import xrules as rules
+from gce_values.checks import xrules
+from gce_values.checks.rulekind import go_string
+from gce_values.checks.rulekinds.quantity_less_or_equal import quantity
 from gce_values.schema import ValuesSchema, load, release_name
 from gce_values.validator import validate_sources
 from support.cli import run
@@ -250,7 +252,7 @@ def test_rule_kinds_are_generic(text: str) -> None:
 
 def test_an_unknown_rule_kind_is_an_internal_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A schema rule this version cannot check is a bug (exit 3), never a silently skipped rule."""
-    monkeypatch.delitem(rules.KINDS, "lessOrEqual")
+    monkeypatch.delitem(xrules.kinds(), "lessOrEqual")
     path = tmp_path / "conf.yaml"
     path.write_text(SEED, encoding="utf-8")
     ran = run("validate", str(path))
@@ -264,7 +266,7 @@ def test_an_unknown_rule_kind_is_an_internal_error(monkeypatch: pytest.MonkeyPat
     [(True, "true"), (False, "false"), (None, "<nil>"), (8.0, "8"), (0.5, "0.5"), (3, "3"), ("x", "x")],
 )
 def test_go_string(value: object, expected: str) -> None:
-    assert rules.go_string(value) == expected
+    assert go_string(value) == expected
 
 
 def test_endpoint_uuid_equal_to_client_id_warns_without_showing_the_secret(tmp_path: Path) -> None:
@@ -384,4 +386,4 @@ def test_the_release_name_length_rule_counts_slates_name_for_an_empty_instance()
 )
 def test_quantities_are_read_as_kubernetes_reads_them(value: object, amount: int | None) -> None:
     """Sign, digits, one dot, a suffix or exponent, in nano-units: rounded up and capped as Kubernetes does."""
-    assert rules.quantity(value) == amount
+    assert quantity(value) == amount

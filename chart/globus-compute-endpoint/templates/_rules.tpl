@@ -73,6 +73,16 @@ WARNING: endpoint.highAssurance cannot be switched off (or on) later for the sam
 {{- end }}
 {{- end }}
 
+{{/* gce.undefinedNames: the first item of a list whose field names no item of another list. */}}
+{{- define "gce.undefinedNames" -}}
+{{- $field := index . 2 -}}
+{{- $defined := list -}}
+{{- range (index . 1) }}{{ $defined = append $defined (toString (index . "name")) }}{{ end -}}
+{{- $missing := list -}}
+{{- range (index . 0) }}{{ if not (has (toString (index . $field)) $defined) }}{{ $missing = append $missing (toString (index . $field)) }}{{ end }}{{ end -}}
+{{- if $missing }}{{ first $missing | quote }}{{ end -}}
+{{- end }}
+
 {{/* gce.quantity reads a Kubernetes quantity exactly (gce_values.checks.quantities). */}}
 {{- define "gce.quantity" -}}
 {{- $text := include "gce.scalarString" . -}}
@@ -146,16 +156,6 @@ WARNING: endpoint.highAssurance cannot be switched off (or on) later for the sam
 {{- $carry = div $sum 1000000000 -}}
 {{- end -}}
 {{- printf "%d%s" $carry $out -}}
-{{- end }}
-
-{{/* gce.undefinedNames: the first item of a list whose field names no item of another list. */}}
-{{- define "gce.undefinedNames" -}}
-{{- $field := index . 2 -}}
-{{- $defined := list -}}
-{{- range (index . 1) }}{{ $defined = append $defined (toString (index . "name")) }}{{ end -}}
-{{- $missing := list -}}
-{{- range (index . 0) }}{{ if not (has (toString (index . $field)) $defined) }}{{ $missing = append $missing (toString (index . $field)) }}{{ end }}{{ end -}}
-{{- if $missing }}{{ first $missing | quote }}{{ end -}}
 {{- end }}
 
 {{/* gce.repeatedNames: the first item of a list whose field repeats another's or a reserved one. */}}

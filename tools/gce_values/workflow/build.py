@@ -64,8 +64,8 @@ def _rule_template(rule: Rule) -> str:
 def rules_tpl(schema: ValuesSchema, _old: str = "") -> str:
     checks = [_rule_template(r) for r in schema.rules() if r.severity == "error"]
     warnings = [_rule_template(r) for r in schema.rules() if r.severity == "warning"]
-    quantities = any(r.kind == "quantityLessOrEqual" for r in schema.rules())
-    kinds = {r.kind for r in schema.rules()}
+    used = {r.kind for r in schema.rules()}
+    partials = [kind.template() for name, kind in xrules.kinds().items() if name in used and kind.template]
     return (
         "{{/* Generated from schema/values.schema.yaml (x-rules) by `gce-values schema build`; do not edit. */}}\n"
         "{{/* gce.rules fails the render when a cross-field rule is broken. */}}\n"
@@ -74,8 +74,7 @@ def rules_tpl(schema: ValuesSchema, _old: str = "") -> str:
         '{{- define "gce.warnings" -}}\n'
         + "\n".join(warnings)
         + "\n{{- end }}\n"
-        + ("\n" + xrules.quantity_template() if quantities else "")
-        + "".join("\n" + text for kind, text in xrules.HELPER_TEMPLATES.items() if kind in kinds)
+        + "".join("\n" + text for text in partials)
     )
 
 

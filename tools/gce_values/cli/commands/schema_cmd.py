@@ -25,13 +25,23 @@ def schema() -> None:
 )
 @click.pass_context
 def build(ctx: click.Context, check: bool, chart_dir: Path | None) -> None:
-    """Generate values.schema.json, conf.schema.json, values.yaml, templates/_rules.tpl and the README values table."""
+    """Generate values.schema.json, conf.schema.json, values.yaml, templates/_rules.tpl and the README values table.
+
+    First the schema's x-rules are checked against their kinds (a kind that exists, its fields and no
+    others, keys the schema names): a broken rule is one line each and exit 1, and nothing is written.
+    """
     from gce_values import resources
+    from gce_values.checks import xrules
     from gce_values.schema import load
     from gce_values.workflow import build as builder
 
     chart = chart_dir or resources.chart_dir()
     schema_doc = load()
+    broken = xrules.rule_errors(schema_doc)
+    for line in broken:
+        click.echo(f"{schema_doc.source}: {line}", err=True)
+    if broken:
+        ctx.exit(1)
     if check:
         stale = builder.stale_files(schema_doc, chart)
         for name in stale:
