@@ -1,8 +1,9 @@
 """The `gce-values` command: its entry point, its subcommands' registry and its exit codes.
 
 Start-up time matters (pre-commit hooks run it on every commit), so this module imports nothing
-heavy: a plain `gce-values validate [--quiet] CONF...` of valid confs is answered by
-gce_values.cli.fastpath without loading click; everything else goes to the click group in
+heavy: a plain `gce-values validate [--quiet] CONF...` is answered by gce_values.cli.fastpath
+without loading click (through the functions the click command calls, gce_values.cli.validation);
+everything else goes to the click group in
 gce_values.cli.group, whose subcommands (registered in gce_values.cli.commands) are loaded on demand.
 """
 
