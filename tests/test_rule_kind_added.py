@@ -180,6 +180,11 @@ def test_the_rule_tests_test_it_unchanged(added: Path, helm_bins: dict[str, Path
             "x-rules[*] (typo): key: 'endpointUUDI' is not a key of the schema",
         ),
         ("  - {id: typo, kind: requried, key: secrets, message: m}\n", "x-rules[*] (typo): unknown kind 'requried'"),
+        (
+            "  - {id: typo, kind: warnWhen, key: imagePullSecret, when: [{key: imagePullSecret, notEmtpy: true}],"
+            " message: m}\n",
+            "x-rules[*] (typo): when: a condition has no field 'notEmtpy'",
+        ),
     ],
 )
 def test_schema_build_refuses_a_rule_that_is_not_its_kinds(tmp_path: Path, rule: str, complaint: str) -> None:

@@ -85,12 +85,18 @@ def _no_examples(_rule: Rule, _schema: ValuesSchema) -> list[Example]:
     return []
 
 
+def _no_problems(_raw: dict[str, Any]) -> list[str]:
+    return []
+
+
 class Kind(Record):
     """An x-rule kind: everything about it, in one place (see the module's docstring).
 
     ``one_of``: groups of fields of which a rule gives exactly one; ``pool``: values its keys may
     take beside the common ones, for the parity test; ``template``: the helper partials its condition
-    calls (None: it calls none); ``on_release``: it looks at the release name, which Helm checks too.
+    calls (None: it calls none); ``on_release``: it looks at the release name, which Helm checks too;
+    ``spec_problems``: what else is wrong with a rule as the schema writes it, once its fields have
+    the declared shapes (checked when the schema is built).
     """
 
     name: str
@@ -103,6 +109,7 @@ class Kind(Record):
     pool: tuple[Any, ...] = ()
     template: Callable[[], str] | None = None
     on_release: bool = False
+    spec_problems: Callable[[dict[str, Any]], list[str]] = _no_problems
 
     def keys(self, rule: Rule) -> list[str]:
         """Every value path ``rule`` looks at, in field order, each once."""

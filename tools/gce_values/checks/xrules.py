@@ -120,7 +120,7 @@ def _rule_problems(raw: dict[str, Any], schema: ValuesSchema) -> list[str]:
     for name, value in raw.items():
         if name in fields:
             problems.extend(f"{name}: {problem}" for problem in _shape_problems(fields[name].shape, value, schema))
-    return problems
+    return problems or kind.spec_problems(raw)
 
 
 def _shape_problems(shape: str, value: Any, schema: ValuesSchema) -> list[str]:
@@ -133,7 +133,7 @@ def _shape_problems(shape: str, value: Any, schema: ValuesSchema) -> list[str]:
     if shape == CONDITIONS:
         if not isinstance(value, list) or not value or not all(isinstance(c, dict) and "key" in c for c in value):
             return ["must be a list of conditions, each a mapping with a key"]
-        return [problem for condition in value for problem in _condition_problems(condition, schema)]
+        return [problem for condition in value for problem in _key_problems(condition["key"], schema)]
     if shape == NAMES:
         return [] if isinstance(value, list) and value else ["must be a non-empty list"]
     if shape == NUMBER:
@@ -147,16 +147,3 @@ def _key_problems(value: Any, schema: ValuesSchema) -> list[str]:
     if not isinstance(value, str) or schema.node(tuple(value.split("."))) is None:
         return [f"{value!r} is not a key of the schema"]
     return []
-
-
-_TESTS = ("equals", "greaterThan", "notEmpty")
-
-
-def _condition_problems(condition: dict[str, Any], schema: ValuesSchema) -> list[str]:
-    problems = _key_problems(condition["key"], schema)
-    unknown = sorted(set(condition) - {"key", *_TESTS})
-    if unknown:
-        problems.append(f"a condition has no field {unknown[0]!r}; it has key and one of {', '.join(_TESTS)}")
-    elif sum(test in condition for test in _TESTS) != 1:
-        problems.append(f"a condition needs exactly one of {', '.join(_TESTS)}")
-    return problems

@@ -67,4 +67,25 @@ def breaking(rule: Rule, schema: ValuesSchema) -> list[Example]:
     return [Example(with_requirements(conf, schema))]
 
 
-KIND = Kind("warnWhen", (Field("key", KEY), Field("when", CONDITIONS)), check, go_condition, breaking)
+_TESTS = ("equals", "greaterThan", "notEmpty")
+
+
+def spec_problems(raw: dict[str, Any]) -> list[str]:
+    """Each condition has its key and exactly one test."""
+    for condition in raw["when"]:
+        unknown = sorted(set(condition) - {"key", *_TESTS})
+        if unknown:
+            return [f"when: a condition has no field {unknown[0]!r}; it has key and one of {', '.join(_TESTS)}"]
+        if sum(test in condition for test in _TESTS) != 1:
+            return [f"when: a condition needs exactly one of {', '.join(_TESTS)}"]
+    return []
+
+
+KIND = Kind(
+    "warnWhen",
+    (Field("key", KEY), Field("when", CONDITIONS)),
+    check,
+    go_condition,
+    breaking,
+    spec_problems=spec_problems,
+)
