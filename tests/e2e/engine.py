@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,17 +44,20 @@ def standin(driver_args: list[str]) -> str:
     )
 
 
-def driver_configmap(release: Release, driver_args: list[str], labels: dict[str, str]) -> dict[str, Any]:
+def driver_configmap(
+    release: Release, driver_args: list[str], labels: dict[str, str], files: Mapping[str, str]
+) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": f"{release.name}-e2e-driver", "namespace": release.namespace, "labels": labels},
-        "data": {"engine_driver.py": DRIVER.read_text(encoding="utf-8"), "standin": standin(driver_args)},
+        "data": {"engine_driver.py": DRIVER.read_text(encoding="utf-8"), "standin": standin(driver_args), **files},
     }
 
 
-def deployment_patch(release: Release) -> dict[str, Any]:
-    """A strategic merge patch: the driver's ConfigMap mounted, the stand-in first on PATH, no probes."""
+def deployment_patch(release: Release, files: Iterable[str] = ()) -> dict[str, Any]:
+    """A strategic merge patch: the driver's ConfigMap mounted (with the driver's input ``files`` next
+    to it), the stand-in first on PATH, no probes."""
     container = manifests.first_container_of(release.deployment)
     return {
         "spec": {
@@ -67,6 +71,7 @@ def deployment_patch(release: Release) -> dict[str, Any]:
                                 "items": [
                                     {"key": "engine_driver.py", "path": "engine_driver.py", "mode": 0o444},
                                     {"key": "standin", "path": "bin/globus-compute-endpoint", "mode": 0o555},
+                                    *({"key": name, "path": name, "mode": 0o444} for name in files),
                                 ],
                             },
                         }
@@ -87,16 +92,26 @@ def deployment_patch(release: Release) -> dict[str, Any]:
     }
 
 
-def run_driver(kubectl: Kubectl, release: Release, driver_args: list[str], labels: dict[str, str]) -> None:
-    """Make the release's endpoint pod run the engine driver (a new pod: the Deployment is Recreate)."""
-    kubectl.create(driver_configmap(release, driver_args, labels))
+def run_driver(
+    kubectl: Kubectl,
+    release: Release,
+    driver_args: list[str],
+    labels: dict[str, str],
+    files: Mapping[str, str] | None = None,
+) -> None:
+    """Make the release's endpoint pod run the engine driver (a new pod: the Deployment is Recreate).
+
+    ``files`` (name -> text) are put next to the driver, at ``f"{MOUNT}/{name}"``, for its arguments.
+    """
+    files = dict(files or {})
+    kubectl.create(driver_configmap(release, driver_args, labels, files))
     kubectl.run(
         "patch",
         "deployment",
         str(release.deployment["metadata"]["name"]),
         f"--namespace={release.namespace}",
         "--type=strategic",
-        f"--patch={json.dumps(deployment_patch(release))}",
+        f"--patch={json.dumps(deployment_patch(release, files))}",
     )
 
 

@@ -6,15 +6,18 @@ the part of it that matters for workers, with the endpoint's own code:
 1. lay out the endpoint directory from the ConfigMap files the pod mounts (as the chart's entrypoint
    does), load ``config.yaml`` with ``get_config`` and render ``user_config_template.yaml.j2`` with
    ``render_config_user_template`` in this process's environment (the pod's: POD_IP and the rest),
-   as the endpoint does for each user endpoint process, then load the result with ``load_config_yaml``;
+   as the endpoint does for each user endpoint process (with a submission's variables, ``--user-opts``,
+   checked against ``user_config_schema.json``), then load the result with ``load_config_yaml``;
 2. start its engine (GlobusComputeEngine with Parsl's KubernetesProvider, which talks to the
    Kubernetes API at KUBERNETES_SERVICE_HOST with the pod's service account token);
-3. submit ``hello_world`` and a function that raises, as packed Task messages through ``engine.submit``
-   (what the endpoint does with a task from Globus), and wait for their Result messages;
+3. submit ``hello_world``, any probes (``probe_worker``: what a function sees inside its worker) and a
+   function that raises, as packed Task messages through ``engine.submit`` (what the endpoint does
+   with a task from Globus), and wait for their Result messages;
 4. wait until the engine has scaled the idle worker pod in, then shut the engine down.
 
 It prints one JSON object per line on stdout (``event`` and its data, with wall-clock ``time``); the
-test reads them. Usage: ``python3 engine_driver.py [--tasks N] [--no-error-task] [--idle-wait S] [--concurrency K]``.
+test reads them. Usage: ``python3 engine_driver.py [--tasks N] [--no-error-task] [--idle-wait S] [--concurrency K]
+[--user-opts FILE] [--probe FILE ...] [--probe-in-new-worker]``.
 """
 
 from __future__ import annotations
@@ -48,6 +51,56 @@ def fail_on_purpose(text: str) -> None:
     raise ValueError(text)
 
 
+def probe_worker(actions: dict[str, list[str]]) -> dict[str, Any]:
+    """Look around the worker, from inside the function: each action's outcome, or its error.
+
+    Shipped to the worker by source, so everything it uses is imported here. Actions: ``read`` a
+    file, ``write`` text to one, ``exists``, ``env`` (the variables named), ``hostname``,
+    ``jwt_subject`` (the ``sub`` claim of a token file, never the token), ``bypass`` (whether the
+    proxy settings send a URL around the proxy) and ``get`` (an HTTP GET, as the requests package
+    does it with the environment's proxy settings: the status, or the exception's type).
+    """
+    import base64
+    import json
+    import os
+    import socket
+
+    import requests
+
+    def outcome(action: list[str]) -> Any:
+        kind, *args = action
+        if kind == "read":
+            with open(args[0], encoding="utf-8") as stream:
+                return stream.read()
+        if kind == "write":
+            with open(args[0], "w", encoding="utf-8") as stream:
+                return stream.write(args[1])
+        if kind == "exists":
+            return os.path.exists(args[0])
+        if kind == "env":
+            return {name: os.environ.get(name) for name in args}
+        if kind == "hostname":
+            return socket.gethostname()
+        if kind == "jwt_subject":
+            with open(args[0], encoding="ascii") as stream:
+                payload = stream.read().split(".")[1]
+            return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"]
+        if kind == "bypass":
+            return requests.utils.should_bypass_proxies(args[0], no_proxy=None)
+        if kind == "get":
+            # Any HTTP answer shows the request arrived; whom it reached is not what this checks.
+            return requests.get(args[0], timeout=10, verify=False).status_code
+        raise ValueError(f"unknown probe action {kind!r}")
+
+    found: dict[str, Any] = {}
+    for name, action in actions.items():
+        try:
+            found[name] = {"ok": outcome(action)}
+        except Exception as exc:  # noqa: BLE001 - the outcome is what the test asserts
+            found[name] = {"error": f"{type(exc).__name__}: {exc}"}
+    return found
+
+
 def parse_options() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tasks", type=int, default=1, help="hello_world tasks to run")
@@ -63,6 +116,25 @@ def parse_options() -> argparse.Namespace:
         help="delete the first worker pod the engine sees running, through the Kubernetes API (as kubectl)",
     )
     parser.add_argument(
+        "--user-opts",
+        type=pathlib.Path,
+        help="a JSON file of a submission's user endpoint config (the template's variables), checked against"
+        " user_config_schema.json as the endpoint checks it",
+    )
+    parser.add_argument(
+        "--probe",
+        type=pathlib.Path,
+        action="append",
+        default=[],
+        help="a JSON file of probe_worker actions, run as one task after the hello_world tasks (repeatable)",
+    )
+    parser.add_argument(
+        "--probe-in-new-worker",
+        action="store_true",
+        help="before each probe after the first, wait (up to --idle-wait) until the idle worker is scaled in,"
+        " so that the probe runs in a new worker pod",
+    )
+    parser.add_argument(
         "--endpoint-logging",
         action="store_true",
         help="log as the endpoint's user endpoint process does (to GLOBUS_COMPUTE_LOG_PATH)",
@@ -70,11 +142,13 @@ def parse_options() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def load_engine(endpoint_dir: pathlib.Path) -> Any:
-    """The engine of the user config, rendered from the chart's template as the endpoint renders it."""
+def load_engine(endpoint_dir: pathlib.Path, user_opts: dict[str, Any]) -> Any:
+    """The engine of the user config, rendered from the chart's template as the endpoint renders it for
+    a submission with these ``user_opts``, which the endpoint checks against the schema first."""
     from globus_compute_endpoint.endpoint.config.utils import (
         get_config,
         load_config_yaml,
+        load_user_config_schema,
         load_user_config_template,
         render_config_user_template,
     )
@@ -89,7 +163,8 @@ def load_engine(endpoint_dir: pathlib.Path) -> Any:
     template_path = endpoint_dir / "user_config_template.yaml.j2"
     identity = MappedPosixIdentity(pwd.getpwuid(os.getuid()), [], None)
     template = load_user_config_template(template_path)
-    rendered = render_config_user_template(core_config, template, template_path, identity)
+    schema = load_user_config_schema(endpoint_dir / "user_config_schema.json")
+    rendered = render_config_user_template(core_config, template, template_path, identity, schema, user_opts)
     emit("rendered", text=rendered)
     engine = load_config_yaml(rendered).engine
     emit("engine", type=type(engine).__name__, provider=type(engine.provider).__name__)
@@ -199,7 +274,8 @@ def main() -> int:
     endpoint_dir = pathlib.Path(os.environ["GLOBUS_COMPUTE_USER_DIR"]) / os.environ["GCE_ENDPOINT_NAME"]
     if options.endpoint_logging:
         endpoint_logging(endpoint_dir)
-    engine = load_engine(endpoint_dir)
+    user_opts = json.loads(options.user_opts.read_text(encoding="utf-8")) if options.user_opts else {}
+    engine = load_engine(endpoint_dir, user_opts)
     engine.start(endpoint_id=uuid.UUID(os.environ["GCE_ENDPOINT_UUID"]), run_dir=str(endpoint_dir))
     emit("started")
     watch_registrations(engine)
@@ -219,6 +295,10 @@ def main() -> int:
             submitter.run(hello_world)
             managers = engine.get_connected_managers()
             emit("managers", count=len(managers), blocks=sorted({str(m.get("block_id")) for m in managers}))
+        for index, probe in enumerate(options.probe):
+            if index and options.probe_in_new_worker:
+                wait_for_scale_in(engine, options.idle_wait)
+            submitter.run(probe_worker, json.loads(probe.read_text(encoding="utf-8")))
         if not options.no_error_task:
             submitter.run(fail_on_purpose, "raised on purpose in the worker")
         if options.idle_wait > 0:
