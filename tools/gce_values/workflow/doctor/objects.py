@@ -51,7 +51,7 @@ def check(kubectl: Kubectl, source: str, values: Mapping[str, Any], namespace: s
     for ref in references(values, namespace):
         where = (ref.kind, ref.namespace, ref.name)
         if where not in seen:
-            seen[where] = look_up(kubectl, *where)
+            seen[where] = look_up(kubectl, ref.kind, ref.name, ref.namespace)
         problems.extend(_judge(ref, seen[where], source, values))
     return problems
 
