@@ -57,7 +57,8 @@ def doctor(
       itself, which needs globus-compute-endpoint installed;
     - may you create every object the chart renders (kubectl auth can-i), and
       grant what its Role grants.
-    The conf is validated first, and rendered with helm as `render --manifests` does.
+    The conf is validated first (an invalid conf goes no further), then rendered
+    with helm as `render --manifests` does.
 
     \b
     Exit codes: 0 nothing stands in the way (warnings may be shown; with --strict
@@ -71,9 +72,9 @@ def doctor(
     from gce_values.workflow import helm, kubectl
     from gce_values.workflow.doctor import run
 
+    result = support.validate_or_exit(ctx, [conf], release=release, output_format=output_format, strict=strict)
     kubectl_path = kubectl.find(kubectl_bin)
     helm_path = helm.find(helm_bin)
-    result = support.validate_or_exit(ctx, [conf], release=release, output_format=output_format, strict=strict)
     client = kubectl.Kubectl(kubectl_path, kubeconfig, context)
     try:
         problems = run.diagnose(
