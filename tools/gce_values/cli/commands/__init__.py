@@ -26,5 +26,6 @@ Exit codes:
   1  the conf is invalid (or, with --strict, has warnings)
   2  usage error or unreadable input (missing file, not YAML, not a mapping)
   3  internal error (a bug: please report it)
+  4  doctor: kubectl could not ask the cluster
   130 interrupted (Ctrl-C)
 """

@@ -128,11 +128,3 @@ def _offline_kubeconfig() -> Iterator[None]:
             yield
         finally:
             kube_config.KUBE_CONFIG_DEFAULT_LOCATION = previous
-
-def service_accounts(objects: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    """(namespace, name) of each ServiceAccount the release creates."""
-    return {
-        (str(obj["metadata"].get("namespace", "")), str(obj["metadata"]["name"]))
-        for obj in objects
-        if obj.get("kind") == "ServiceAccount"
-    }
