@@ -7,6 +7,7 @@ What the cluster answers is shown on a control plane built by the tests: tests/e
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -177,6 +178,18 @@ def test_every_rendered_kind_is_asked_for_and_every_right_the_role_grants(
             for verb in rule["verbs"]:
                 for name in rule.get("resourceNames", [""]):
                     assert (verb, resource, role["metadata"]["namespace"], name) in asked
+
+
+def test_without_the_endpoint_package_the_worker_pod_cannot_be_built_and_says_what_to_install(
+    realwork_objects: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plain `pip install gce-values` has no Parsl: the worker pod is then not built, with the reason."""
+    # None in sys.modules makes Python refuse the import, as for a package that is not installed.
+    for name in [name for name in sys.modules if name == "parsl" or name.startswith("parsl.")] or ["parsl"]:
+        monkeypatch.setitem(sys.modules, name, None)
+    missing = r"needs parsl, not installed here \(pip install globus-compute-endpoint\)"
+    with pytest.raises(podshapes.ShapeUnavailable, match=missing):
+        podshapes.worker_pod(realwork_objects)
 
 
 def test_kind_to_kubectl_resource() -> None:

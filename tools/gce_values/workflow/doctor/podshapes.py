@@ -87,7 +87,7 @@ def load_provider() -> ModuleType:
         spec.loader.exec_module(module)
     except ImportError as exc:
         raise ShapeUnavailable(
-            f"the chart's worker provider needs {exc.name or 'a module'} that is not installed here "
+            f"the chart's worker provider needs {(exc.name or 'a module').partition('.')[0]}, not installed here "
             "(pip install globus-compute-endpoint)"
         ) from None
     return module
