@@ -258,6 +258,12 @@ def test_an_invalid_conf_is_exit_1_before_the_cluster_is_asked(tmp_path: Path) -
     assert "maxBlocks" in ran.stderr
 
 
+def test_a_kubeconfig_that_is_not_there_is_a_usage_error(conf: Path, tmp_path: Path) -> None:
+    ran = run("doctor", str(conf), "--namespace", NAMESPACE, "--kubeconfig", str(tmp_path / "nowhere.yaml"))
+    assert ran.code == 2, ran.output
+    assert "--kubeconfig" in ran.stderr and "does not exist" in ran.stderr
+
+
 def test_the_namespace_is_required(conf: Path) -> None:
     ran = run("doctor", str(conf))
     assert ran.code == 2

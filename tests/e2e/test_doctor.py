@@ -357,4 +357,9 @@ def test_a_cluster_that_does_not_answer_is_exit_code_4(
     assert result.code == 4, str(result)
     assert result.stdout == "", str(result)
     [line] = result.stderr.strip().splitlines()
-    assert line.startswith("gce-values doctor: kubectl cannot ask the cluster:"), str(result)
+    assert line.startswith("gce-values doctor: kubectl cannot ask the cluster: The connection to the server"), line
+
+    no_context = doctor(setup, None, "--context=no-such-context")
+    assert no_context.code == 4, str(no_context)
+    [line] = no_context.stderr.strip().splitlines()
+    assert "context was not found for specified context: no-such-context" in line, line

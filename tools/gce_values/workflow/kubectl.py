@@ -6,6 +6,7 @@ through a client library of its own, so it sees the cluster exactly as the user'
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,9 +17,13 @@ from gce_values.workflow import programs
 ENV_VAR = "GCE_KUBECTL"
 HOW_TO_GET = "install kubectl (https://kubernetes.io/docs/tasks/tools/) or name one with --kubectl or $GCE_KUBECTL"
 TIMEOUT_SECONDS = 60
+# A log line of kubectl's client library (`E1207 17:44:10.799342 ... memcache.go:381] ...`): kubectl
+# says the same in a sentence of its own after them.
+_KLOG = re.compile(r"[IWEF]\d{4} \d\d:\d\d:\d\d")
 # What kubectl prints when it never got an answer from the API server (or was not let in at all).
 _UNREACHABLE = (
     "Unable to connect to the server",
+    "The connection to the server",
     "connection refused",
     "no such host",
     "i/o timeout",
@@ -52,7 +57,7 @@ class Answer:
     def first_error(self) -> str:
         """kubectl's error in one line (the lines of a refusal joined), without its `error:` prefix."""
         lines = [line.strip() for line in self.stderr.splitlines() if line.strip()]
-        errors = [line for line in lines if not line.startswith("Warning:")] or lines
+        errors = [line for line in lines if not line.startswith("Warning:") and not _KLOG.match(line)] or lines
         text = " ".join(errors) or f"kubectl exited with code {self.code}"
         return text.removeprefix("error: ")
 

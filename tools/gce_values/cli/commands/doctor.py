@@ -19,7 +19,10 @@ EXIT_UNREACHABLE = 4
 @click.option("--namespace", required=True, help="The namespace the release will be installed in.")
 @click.option("--release", help="Release name (default: globus-compute-endpoint-<Instance>).")
 @click.option(
-    "--kubeconfig", metavar="FILE", help="kubectl's kubeconfig (default: kubectl's: $KUBECONFIG or ~/.kube/config)."
+    "--kubeconfig",
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False),
+    help="kubectl's kubeconfig (default: $KUBECONFIG or ~/.kube/config).",
 )
 @click.option("--context", help="The kubeconfig context to use (default: its current context).")
 @click.option(

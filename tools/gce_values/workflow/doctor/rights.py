@@ -14,7 +14,7 @@ from typing import Any
 
 from gce_values.report import Problem
 from gce_values.workflow.doctor import findings
-from gce_values.workflow.kubectl import Kubectl
+from gce_values.workflow.kubectl import ClusterUnreachable, Kubectl
 
 INSTALL_VERBS = ("get", "create")
 # The chart's cluster-scoped kinds (workerAdmissionPolicy).
@@ -75,7 +75,10 @@ def _can_i(kubectl: Kubectl, question: Question) -> bool:
     target = f"{question.resource}/{question.name}" if question.name else question.resource
     scope = [f"--namespace={question.namespace}"] if question.namespace else ["--all-namespaces"]
     answer = kubectl.ask("auth", "can-i", question.verb, target, *scope)
-    return answer.stdout.strip().split()[:1] == ["yes"]
+    said = answer.stdout.strip().split()[:1]
+    if said not in (["yes"], ["no"]):
+        raise ClusterUnreachable(f"kubectl cannot ask the cluster: {answer.first_error}")
+    return said == ["yes"]
 
 
 def check(kubectl: Kubectl, source: str, objects: list[dict[str, Any]], namespace: str) -> list[Problem]:
