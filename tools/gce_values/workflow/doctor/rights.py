@@ -34,6 +34,7 @@ class Question:
     namespace: str
     name: str
     because: str
+    grants: bool = False  # asked because the chart's Role grants it (RBAC: only who holds a right may grant it)
 
 
 def resource_of(kind: str, api_version: str) -> str:
@@ -68,7 +69,7 @@ def _granted(role: Mapping[str, Any], namespace: str, because: str) -> Iterable[
                 resource = f"{plural}.{group}" if group else plural
                 for verb in rule.get("verbs") or []:
                     for name in rule.get("resourceNames") or [""]:
-                        yield Question(verb, resource, namespace, name, f"{because} grants it")
+                        yield Question(verb, resource, namespace, name, f"{because} grants it", grants=True)
 
 
 def _can_i(kubectl: Kubectl, question: Question) -> bool:
@@ -84,7 +85,7 @@ def _can_i(kubectl: Kubectl, question: Question) -> bool:
 def check(kubectl: Kubectl, source: str, objects: list[dict[str, Any]], namespace: str) -> list[Problem]:
     """One finding per right the user lacks: to install an object, or to grant what the chart's Role grants."""
     asked = questions(objects, namespace)
-    escalate = {q.namespace for q in asked if q.because.endswith("grants it")}
+    escalate = {q.namespace for q in asked if q.grants}
     with ThreadPoolExecutor(max_workers=_CONCURRENT_CALLS) as pool:
         answers = list(pool.map(lambda q: _can_i(kubectl, q), asked))
         may_escalate = dict(
@@ -99,22 +100,21 @@ def check(kubectl: Kubectl, source: str, objects: list[dict[str, Any]], namespac
         )
     problems = []
     for question, allowed in zip(asked, answers, strict=True):
-        granting = question.because.endswith("grants it")
-        if allowed or (granting and may_escalate.get(question.namespace)):
+        if allowed or (question.grants and may_escalate.get(question.namespace)):
             continue
-        problems.append(_finding(question, source, granting))
+        problems.append(_finding(question, source))
     return problems
 
 
-def _finding(question: Question, source: str, granting: bool) -> Problem:
+def _finding(question: Question, source: str) -> Problem:
     target = f"{question.resource} {question.name}" if question.name else question.resource
     where = f"in namespace {question.namespace}" if question.namespace else "cluster-wide"
-    if granting:
+    if question.grants:
         message = f"you may not {question.verb} {target} {where}, so you may not create a Role that grants it"
         message += f" ({question.because})"
     else:
         message = f"you may not {question.verb} {target} {where} ({question.because})"
-    rbac = any(question.because.startswith(f"the chart's {kind} ") for kind in _RBAC_KINDS) or granting
+    rbac = any(question.because.startswith(f"the chart's {kind} ") for kind in _RBAC_KINDS) or question.grants
     if rbac:
         fix = (
             "ask the namespace's administrator for that right, or to prepare the endpoint's account: then set "
