@@ -42,8 +42,6 @@ from typing import Any
 
 # The user endpoint process's name (--name), in every event when set.
 ENGINE_NAME: dict[str, str] = {}
-# Where a worker pod of the chart mounts the workers' keys (gce_release_provider.KEYS_MOUNT).
-WORKER_KEYS = "/etc/gce-worker-keys/server.key_secret"
 
 
 def emit(event: str, **data: Any) -> None:
@@ -64,11 +62,14 @@ def fail_on_purpose(text: str) -> None:
 
 def where() -> dict[str, str]:
     """Run in a worker: its pod (the hostname Kubernetes gives it) and the interchange's public key in
-    the keys it mounted, which is the interchange it could register with."""
+    the keys it mounted, which is the interchange it could register with.
+
+    Self-contained: it is sent by value, without this module's globals."""
     import re
     import socket
 
-    with open(WORKER_KEYS, encoding="ascii") as keys:
+    # Where a worker pod of the chart mounts the workers' keys (gce_release_provider.KEYS_MOUNT).
+    with open("/etc/gce-worker-keys/server.key_secret", encoding="ascii") as keys:
         found = re.search(r'public-key = "([^"]+)"', keys.read())
     return {"pod": socket.gethostname(), "server_key": found.group(1) if found else ""}
 
