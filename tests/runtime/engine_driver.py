@@ -198,8 +198,11 @@ def watch_registrations(engine: Any) -> None:
     """Emit ``registered`` when the first worker manager has connected to the interchange."""
 
     def watch() -> None:
-        while not engine.get_connected_managers():
-            time.sleep(0.2)
+        try:
+            while not engine.get_connected_managers():
+                time.sleep(0.2)
+        except Exception:  # noqa: BLE001 - the engine shut down before any worker registered: nothing to say
+            return
         emit("registered")
 
     threading.Thread(target=watch, name="registrations", daemon=True).start()
