@@ -142,11 +142,6 @@ def signal_uep(kubectl: Kubectl, release: Release, pod: dict[str, Any], pid: int
     exec_in(kubectl, release, pod, 'kill -s "$1" "$2"', name, str(pid))
 
 
-def request_uep(kubectl: Kubectl, release: Release, pod: dict[str, Any], name: str) -> None:
-    """Ask the endpoint stand-in to start the user endpoint process ``name`` now."""
-    exec_in(kubectl, release, pod, ': >"$GLOBUS_COMPUTE_USER_DIR/uep-requests/$1"', name)
-
-
 def of_engine(events: Events, engine: str, name: str | None = None) -> Events:
     """The events of one user endpoint process (``--name``), of one kind if ``name`` is given."""
     return [e for e in events if e.get("engine") == engine and (name is None or e["event"] == name)]
