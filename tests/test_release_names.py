@@ -94,8 +94,6 @@ def test_every_install_command_in_the_readme_is_one_the_rehearsal_runs() -> None
     assert not missing, f"rehearsed commands the README's Install section does not show: {missing}"
 
 
-# No deadline: each example reads the README and renders the notes, which on a loaded machine can take
-# longer than Hypothesis's default 200 ms (speed is measured in `make bench`, never asserted).
 @settings(deadline=None)
 @given(
     st.from_regex(r"[a-z0-9][a-z0-9-]{0,20}/[a-z0-9._-]{1,30}", fullmatch=True),

@@ -430,10 +430,7 @@ def test_the_proxy_reaches_the_endpoint_and_the_function_and_spares_the_cluster(
     release = features_run.release
     pod = engine.driver_pod(cluster.kubectl, release)
     assert pod is not None
-    container = manifests.first_container_of(release.deployment)
-    printed = cluster.kubectl.run(
-        "exec", pod["metadata"]["name"], f"--namespace={release.namespace}", f"--container={container}", "--", "env"
-    ).stdout
+    printed = engine.exec_in(cluster.kubectl, release, pod, "env")
     endpoint_env = dict(line.split("=", 1) for line in printed.splitlines() if "=" in line)
     assert {name: endpoint_env.get(name) for name in expected} == expected
 
