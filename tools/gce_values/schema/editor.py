@@ -33,7 +33,7 @@ _DROPPED = frozenset({"required"})
 def url(version: str | None = None) -> str:
     """The released conf schema of chart ``version`` (default: the chart this tool carries)."""
     if version is None:
-        from gce_values.workflow import versions
+        from gce_values import versions
 
         version = versions.chart_metadata()["version"]
     return URL_TEMPLATE.format(

@@ -39,8 +39,8 @@ def helm_schema_json(schema: ValuesSchema, _old: str = "") -> str:
 
 
 def conf_schema_json(schema: ValuesSchema, _old: str = "") -> str:
+    from gce_values import versions
     from gce_values.schema import editor as editor_schema
-    from gce_values.workflow import versions
 
     document = editor_schema.conf_schema(schema, versions.chart_metadata()["version"])
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -77,10 +77,10 @@ def install(
     2 usage error, unreadable conf or slate/helm not installed; when slate or helm
     itself fails, its own exit code.
     """
-    from gce_values import resources
+    from gce_values import resources, versions
     from gce_values.cli import support
     from gce_values.schema import release_name
-    from gce_values.workflow import helm, programs, slate, versions
+    from gce_values.workflow import helm, programs, slate
 
     if use_helm and (group or cluster or dev or local_chart):
         raise click.UsageError("--group, --cluster, --dev and --local are for SLATE; leave them out with --helm")

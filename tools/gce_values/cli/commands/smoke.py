@@ -140,8 +140,8 @@ def _credentials_from_file(env_file: str, env: MutableMapping[str, str]) -> None
     """The client ID and secret of an env file, into ``env`` (either spelling; values never printed)."""
     from pathlib import Path
 
+    from gce_values.checks import credentials
     from gce_values.errors import InputError
-    from gce_values.workflow import credentials
 
     found = credentials.values_from_env_file(Path(env_file))
     for name, check in ((CLIENT_ID, credentials.client_id_problem), (CLIENT_SECRET, credentials.client_secret_problem)):
