@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import yaml
-
 from gce_values import __version__, resources
+from gce_values.pyyaml import yaml
 
 
 def chart_metadata() -> dict[str, str]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from gce_values import resources
+from gce_values import resources, versions
 from gce_values.schema import ValuesSchema
 
 FILE_NAME = "conf.schema.json"
@@ -33,8 +33,6 @@ _DROPPED = frozenset({"required"})
 def url(version: str | None = None) -> str:
     """The released conf schema of chart ``version`` (default: the chart this tool carries)."""
     if version is None:
-        from gce_values import versions
-
         version = versions.chart_metadata()["version"]
     return URL_TEMPLATE.format(
         repository=CATALOG_REPOSITORY, chart=resources.CHART_NAME, version=version, chart_dir=CATALOG_CHART_DIR
