@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import re
 
+from gce_values.helmyaml.scalars import as_template_text
 from gce_values.records import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -84,7 +85,6 @@ def times(digits: str, factor: int, carry: int = 0) -> str:
 
 def reading(value: Any) -> int | None:
     """``nano`` of a conf value as the template sees it: text, or a number as gce.scalarString prints it."""
-    from gce_values.helmyaml.scalars import as_template_text
 
     if isinstance(value, bool):
         return None
