@@ -7,6 +7,8 @@ from __future__ import annotations
 import ast
 import json
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +19,7 @@ from hypothesis import strategies as st
 from gce_values import LAYERS
 from gce_values.checks.registry import CHECKS
 from gce_values.schema import load
-from support.paths import SCHEMA_FILE, TOOLS_DIR
+from support.paths import SCHEMA_FILE, SEED_TEXT, TOOLS_DIR
 
 PACKAGE_DIR = TOOLS_DIR / "gce_values"
 
@@ -173,6 +175,49 @@ def _third_party(path: Path) -> set[str]:
 
 def test_no_module_imports_one_that_imports_it_back() -> None:
     assert _cycles(_imports()) == []
+
+
+def _function_level_importers(package_dir: Path = PACKAGE_DIR) -> set[str]:
+    """The modules that import a gce_values module inside a function."""
+    found = set()
+    for path in package_dir.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                inner = (child for statement in node.body for child in ast.walk(statement))
+                if any(
+                    (isinstance(child, ast.ImportFrom) and (child.module or "").split(".")[0] == "gce_values")
+                    or (
+                        isinstance(child, ast.Import) and any(a.name.split(".")[0] == "gce_values" for a in child.names)
+                    )
+                    for child in inner
+                ):
+                    found.add(_module_name(path, package_dir))
+    return found
+
+
+def test_imports_hide_inside_functions_only_where_validate_or_the_command_line_starts(tmp_path: Path) -> None:
+    """A function-level import keeps a module off the start-up path; anywhere else it only hides the structure.
+
+    Allowed: the command layer (click and each command load on demand) and the modules `validate`
+    loads for a valid conf, an invalid one and one the full YAML reader reads (what it imports late
+    it then loads only for some confs)."""
+    confs = {
+        "valid.yaml": SEED_TEXT,
+        "invalid.yaml": SEED_TEXT + "maxBlocks: many\n",
+        "anchors.yaml": SEED_TEXT + "workerLabels: &labels {team: ml}\nworkerAnnotations: *labels\n",
+    }
+    for name, text in confs.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    script = (
+        "import sys\nfrom gce_values.cli import fastpath\n"
+        f"code = fastpath.run(['validate', *{sorted(str(tmp_path / name) for name in confs)!r}])\n"
+        "print(code, *sorted(m for m in sys.modules if m.startswith('gce_values')), file=sys.stderr)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
+    code, *loaded = run.stderr.split()
+    assert code == "1"  # the fast path answered, and found the invalid conf
+    late = _function_level_importers()
+    assert late - set(loaded) - {name for name in late if name.split(".")[1] == "cli"} == set()
 
 
 def test_only_the_command_layer_imports_click() -> None:
