@@ -29,6 +29,13 @@ def test_the_packages_picture_is_the_declared_layer_order() -> None:
         assert all(re.search(rf"\b{name}\b", line) for name in layer), line
 
 
+def _reference_sections() -> str:
+    """The sections that describe what is there (the how-to sections also name files one creates)."""
+    parts = re.split(r"^## ", GUIDE, flags=re.MULTILINE)
+    kept = ("How the project is laid out", "Where each generated file comes from", "Running the tests")
+    return "\n".join(part for part in parts if part.startswith(kept))
+
+
 def test_every_path_named_exists() -> None:
     named = set(
         re.findall(r"`((?:schema|chart|tools|tests|images|bench|requirements|files|templates)/[^`* ]+)`", GUIDE)
