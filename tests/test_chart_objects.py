@@ -12,8 +12,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from gce_values.schema import release_name
+from gce_values.schema import load, release_name
 from support.chartrender import (
     HELM_VERSIONS,
     NAMESPACE,
@@ -384,6 +386,33 @@ def test_nothing_may_connect_to_a_worker(chart: HelmRenderer, helm: str, set_nam
         # Ingress with no rule: no connection in. Egress is not restricted (functions need the network).
         "policyTypes": ["Ingress"],
     }
+
+
+PROXY_URL = st.from_regex(load().properties["proxy"]["properties"]["httpsProxy"]["pattern"], fullmatch=True)
+
+
+def proxy_port(url: str) -> int | None:
+    """The TCP port a proxy URL names, else its scheme's; None for no proxy."""
+    if not url:
+        return None
+    authority = url.split("://", 1)[1].rstrip("/").rsplit("@", 1)[-1]
+    port = re.search(r":([0-9]+)$", authority)
+    return int(port.group(1)) if port else (443 if url.startswith("https:") else 80)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(https_proxy=PROXY_URL, http_proxy=PROXY_URL)
+@pytest.mark.parametrize("helm", HELM_VERSIONS)
+def test_a_restricted_endpoint_still_reaches_its_proxy(
+    chart: HelmRenderer, helm: str, https_proxy: str, http_proxy: str
+) -> None:
+    # Any proxy URL the schema accepts renders, and its port is opened, and nothing else is.
+    proxy = {"httpsProxy": https_proxy, "httpProxy": http_proxy, "noProxy": ""}
+    rendered = chart.render_set(helm, seed_with({"proxy": proxy, "networkPolicy": {"restrictEgress": True}}))
+    policy = endpoint_policy(rendered)
+    ports = {port["port"] for rule in policy["egress"] for port in rule["ports"]}
+    wanted = {port for port in (proxy_port(https_proxy), proxy_port(http_proxy)) if port is not None}
+    assert ports == {53, 443, 5671, 5672, 6443} | wanted
 
 
 @pytest.mark.parametrize("set_name", ["default", "full", "hardened"])

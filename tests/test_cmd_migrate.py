@@ -274,6 +274,17 @@ def test_a_conf_already_for_this_chart_is_recognised_and_copied_as_it_is(tmp_pat
     assert yaml.safe_load(migrated.read_text(encoding="utf-8"))["maxBlocks"] == 100, "the user's choice here"
 
 
+def test_a_conf_of_this_chart_with_a_key_it_no_longer_has_says_what_was_dropped(tmp_path: Path) -> None:
+    # userConfigSchema left in 1.0.0: "nothing to convert" would hide that the key is gone.
+    conf = tmp_path / "earlier.yaml"
+    conf.write_text(f'endpointUUID: {ENDPOINT_ID}\nsecrets: creds\nuserConfigSchema: \'{{"type": "object"}}\'\n')
+    ran = run("migrate", str(conf), "-o", str(tmp_path / "new.yaml"))
+    assert "is already a conf for this chart: 1 key(s) it no longer has dropped;" in ran.stderr
+    assert "nothing to convert" not in ran.stderr
+    assert "  dropped: userConfigSchema: " in ran.stderr
+    assert "userConfigSchema" not in yaml.safe_load((tmp_path / "new.yaml").read_text(encoding="utf-8"))
+
+
 def test_values_written_as_the_predecessors_took_them_are_converted_to_the_schemas_types(tmp_path: Path) -> None:
     """The old charts took numbers and booleans as text and quantities either way; the schema says what is wanted."""
     old = _edited(

@@ -8,10 +8,12 @@ section shows exactly the commands tests/release runs (tests/release/commands.py
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -92,13 +94,44 @@ def test_every_install_command_in_the_readme_is_one_the_rehearsal_runs() -> None
     assert not missing, f"rehearsed commands the README's Install section does not show: {missing}"
 
 
-def test_the_cosign_command_names_the_released_image() -> None:
+@given(
+    st.from_regex(r"[a-z0-9][a-z0-9-]{0,20}/[a-z0-9._-]{1,30}", fullmatch=True),
+    st.from_regex(r"sha256:[0-9a-f]{64}", fullmatch=True),
+)
+def test_the_readme_cosign_command_is_the_one_the_release_notes_give(repository: str, digest: str) -> None:
+    # The notes fill in what the README cannot know: the repository a release is made in, and its digest.
+    (shown,) = [line for line in install_commands() if line.startswith("cosign verify ")]
+    notes = publish.notes(repository, digest)
+    (given,) = [line.strip() for line in notes.splitlines() if line.strip().startswith("cosign verify ")]
+    assert given.replace(digest, "DIGEST").replace(f"github.com/{repository}/", "github.com/OWNER/NAME/") == shown
+    argv = shlex.split(given)
     names = real_names()
-    (verify,) = [line for line in install_commands() if line.startswith("cosign verify ")]
-    argv = shlex.split(verify)
-    assert argv[2] == f"{names['image']}:{names['image-tag']}"
-    identity = argv[argv.index("--certificate-identity-regexp") + 1]
-    assert identity.endswith(f"/.github/workflows/release.yml@refs/tags/v{names['chart-version']}$")
+    assert argv[2] == f"{names['image']}@{digest}"
+    identity = argv[argv.index("--certificate-identity") + 1]
+    assert (
+        identity == f"https://github.com/{repository}/.github/workflows/release.yml@refs/tags/v{names['chart-version']}"
+    )
+
+
+@pytest.mark.parametrize("bad", ["", "owner", "owner/name/extra", "-owner/name", "owner/na me"])
+def test_notes_refuse_a_repository_that_is_not_owner_and_name(bad: str) -> None:
+    with pytest.raises(publish.PublishError, match="not a GitHub owner/name"):
+        publish.notes(bad, "sha256:" + "0" * 64)
+
+
+def test_a_release_build_names_its_own_schema_asset(tmp_path: Path) -> None:
+    # Only the staged copy of a release names the repository; the checkout stays as it is.
+    root = publish._staged(tmp_path, "some-owner/some-repo")
+    chart = REPO_ROOT / "chart" / "globus-compute-endpoint"
+    released = json.loads((root / "chart" / "globus-compute-endpoint" / "conf.schema.json").read_text(encoding="utf-8"))
+    checkout = json.loads((chart / "conf.schema.json").read_text(encoding="utf-8"))
+    version = publish.versions()[0]
+    assert (
+        released.pop("$id") == f"https://github.com/some-owner/some-repo/releases/download/v{version}/conf.schema.json"
+    )
+    checkout.pop("$id")
+    assert released == checkout, "the release's schema differs from the checkout's only in where it lives"
+    assert "annotations" not in yaml.safe_load((chart / "Chart.yaml").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("hint_file", ["tools/gce_values/cli/commands/smoke.py", "README.md"])

@@ -44,6 +44,8 @@ from runtime.testbed import TestbedError, build_endpoint_image, ensure_base_imag
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RELEASE_DIR = Path(__file__).resolve().parent
 PUBLISH = REPO_ROOT / "tools" / "release" / "publish.py"
+# The GitHub repository the rehearsed release is made in (the tag workflow passes its own).
+RELEASE_REPOSITORY = "rehearsal-owner/globus-compute-endpoint"
 WORK_DIR = REPO_ROOT / "build" / "release-rehearsal"
 # gce-values' runtime dependencies at locked versions (the set `make bench` installs the wheel with).
 RUNTIME_LOCK = REPO_ROOT / "requirements" / "bench.txt"
@@ -141,7 +143,7 @@ def rehearsal() -> Iterator[Rehearsal]:
     for folder in (assets, WORK_DIR / "registry", WORK_DIR / "index"):
         shutil.rmtree(folder, ignore_errors=True)
     helm4 = os.environ.get("HELM4", str(REPO_ROOT / ".tools" / "bin" / "helm4"))
-    publish("assets", "--helm", helm4, "--out", str(assets))
+    publish("assets", "--helm", helm4, "--out", str(assets), "--repository", RELEASE_REPOSITORY)
     names = parse_names(publish("names", "--registry", REGISTRY_HOST))
     files = RegistryFiles.make(WORK_DIR / "registry")
     image = endpoint_image()

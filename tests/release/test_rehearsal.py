@@ -26,7 +26,7 @@ import yaml
 from e2e import manifests
 from e2e.settings import Credentials
 from release.commands import HELM_INSTALL, INIT, PIP_INSTALL, TOOL_VERSION, render
-from release.conftest import REPO_ROOT, Rehearsal, publish
+from release.conftest import RELEASE_REPOSITORY, REPO_ROOT, Rehearsal, publish
 from release.registries import REGISTRY_HOST, USERNAME
 
 T = TypeVar("T")
@@ -201,6 +201,9 @@ def test_pip_installs_gce_values_from_the_index_and_its_schema_url_is_the_releas
     )
     conf_text = (tmp_path / "my-conf.yaml").read_text(encoding="utf-8")
     url = next(line.split("$schema=", 1)[1].strip() for line in conf_text.splitlines() if "$schema=" in line)
+    # The release's own asset, so the editor line resolves from the day of the release.
+    release = f"https://github.com/{RELEASE_REPOSITORY}/releases/download/v{names['chart-version']}/"
+    assert url == release + "conf.schema.json"
     asset = rehearsal.assets / url.rsplit("/", 1)[1]
     assert asset.is_file(), f"the release has no asset named like {url}"
     assert json.loads(asset.read_text(encoding="utf-8"))["$id"] == url

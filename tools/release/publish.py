@@ -8,11 +8,16 @@ host, so the rehearsal's registry receives the same paths the real one does.
 Subcommands (stdlib only; run with the project's .venv python so ``build`` is there):
   names      print image=, chart= and the versions, as ``key=value`` lines (for $GITHUB_OUTPUT)
   assets     package the chart, build the wheel and sdist, copy conf.schema.json and tar the SLATE
-             catalog folder, all into one folder: what the GitHub release and the package index get
+             catalog folder, all into one folder: what the GitHub release and the package index get.
+             They are built from a copy of this checkout whose Chart.yaml names the GitHub repository
+             the release is made in (--repository), so conf.schema.json's URL, which `gce-values init`
+             writes into every conf, is the release's own asset
+  notes      the release notes: the image's digest and the exact `cosign verify` command
   push-chart ``helm registry login`` (password on stdin), then ``helm push`` of the packaged chart
 
 usage: python3 tools/release/publish.py names [--registry HOST]
-       python3 tools/release/publish.py assets --helm HELM --out DIR
+       python3 tools/release/publish.py assets --helm HELM --out DIR --repository OWNER/NAME
+       python3 tools/release/publish.py notes --repository OWNER/NAME --digest sha256:...
        python3 tools/release/publish.py push-chart --helm HELM --chart TGZ --registry HOST
                  --username USER [--ca-file CA]   (password on stdin)
 """
@@ -34,6 +39,12 @@ CHART_DIR = REPO_ROOT / "chart" / "globus-compute-endpoint"
 CHART_NAME = "globus-compute-endpoint"
 CATALOG_TARBALL = "slate-catalog-globus-compute.tar.gz"
 SCHEMA_ASSET = "conf.schema.json"
+RELEASE_REPOSITORY_ANNOTATION = "gce-values/release-repository"  # read by gce_values.versions
+GITHUB_REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
+# What a staged copy of the checkout leaves out: tools, caches and earlier builds.
+NOT_STAGED = shutil.ignore_patterns(
+    ".git", ".venv", ".tools", "build", "dist", "*.egg-info", "__pycache__", "*.pyc", ".*_cache", ".hypothesis"
+)
 
 
 class PublishError(RuntimeError):
@@ -87,24 +98,63 @@ def _run(argv: list[str], *, env: dict[str, str] | None = None, stdin: str | Non
     return result.stdout
 
 
-def assets(helm: str, out: Path) -> list[Path]:
-    """Everything a release attaches or uploads, built from this checkout into ``out``."""
+def _staged(scratch: Path, repository: str) -> Path:
+    """A copy of this checkout whose chart names ``repository``, its conf.schema.json regenerated."""
+    if not GITHUB_REPOSITORY.fullmatch(repository):
+        raise PublishError(f"--repository {repository!r} is not a GitHub owner/name")
+    root = scratch / "tree"
+    shutil.copytree(REPO_ROOT, root, ignore=NOT_STAGED, symlinks=True)
+    chart_yaml = root / "chart" / CHART_NAME / "Chart.yaml"
+    text = chart_yaml.read_text(encoding="utf-8")
+    if re.search(r"^annotations:", text, re.MULTILINE):
+        raise PublishError("Chart.yaml already has annotations: publish.py adds the release repository itself")
+    chart_yaml.write_text(text + f'annotations:\n  {RELEASE_REPOSITORY_ANNOTATION}: "{repository}"\n', encoding="utf-8")
+    # The staged copy's own package regenerates the staged chart's files (it finds them beside itself).
+    _run(
+        [sys.executable, "-c", "from gce_values.cli import console; console()", "schema", "build"],
+        env={**os.environ, "PYTHONPATH": str(root / "tools")},
+        cwd=root,
+    )
+    return root
+
+
+def assets(helm: str, out: Path, repository: str) -> list[Path]:
+    """Everything a release attaches or uploads, built for the release in ``repository`` into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     chart_version, _ = versions()
-    _run([helm, "package", str(CHART_DIR), "-d", str(out)])
     with tempfile.TemporaryDirectory() as scratch:
-        # build/ may hold modules of an older tree; the wheel must hold only this one.
-        shutil.rmtree(REPO_ROOT / "build" / "lib", ignore_errors=True)
-        _run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(REPO_ROOT)])
-        shutil.copyfile(CHART_DIR / SCHEMA_ASSET, out / SCHEMA_ASSET)
+        root = _staged(Path(scratch), repository)
+        chart_dir = root / "chart" / CHART_NAME
+        _run([helm, "package", str(chart_dir), "-d", str(out)])
+        _run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(root)], cwd=root)
+        shutil.copyfile(chart_dir / SCHEMA_ASSET, out / SCHEMA_ASSET)
         catalog = Path(scratch) / "catalog"
-        _run([sys.executable, str(REPO_ROOT / "tools" / "export_slate_catalog.py"), str(CHART_DIR), str(catalog)])
+        _run([sys.executable, str(root / "tools" / "export_slate_catalog.py"), str(chart_dir), str(catalog)])
         with tarfile.open(out / CATALOG_TARBALL, "w:gz") as tar:
             tar.add(catalog / "charts", arcname="charts")
     made = sorted(p for p in out.iterdir() if p.is_file())
     if not any(p.name == f"{CHART_NAME}-{chart_version}.tgz" for p in made):
         raise PublishError(f"helm package made no {CHART_NAME}-{chart_version}.tgz in {out}")
     return made
+
+
+def notes(repository: str, digest: str) -> str:
+    """The release notes: where the image is, and the one command that checks its signature."""
+    if not GITHUB_REPOSITORY.fullmatch(repository):
+        raise PublishError(f"--repository {repository!r} is not a GitHub owner/name")
+    if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+        raise PublishError(f"--digest {digest!r} is not a sha256 image digest")
+    place = names()
+    identity = f"https://github.com/{repository}/.github/workflows/release.yml@refs/tags/v{place['chart-version']}"
+    return (
+        f"image.repository: {place['image']}\n"
+        f"image.tag: {place['image-tag']}\n"
+        f"image.digest: {digest}\n\n"
+        "Verify the image's signature (keyless, made by this release's workflow):\n\n"
+        f"    cosign verify {place['image']}@{digest} "
+        "--certificate-oidc-issuer https://token.actions.githubusercontent.com "
+        f"--certificate-identity {identity}\n"
+    )
 
 
 def helm_tls(helm: str, ca_file: str | None) -> tuple[list[str], dict[str, str]]:
@@ -145,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     assets_cmd = commands.add_parser("assets")
     assets_cmd.add_argument("--helm", required=True)
     assets_cmd.add_argument("--out", type=Path, required=True)
+    assets_cmd.add_argument("--repository", required=True, help="the GitHub owner/name the release is made in")
+    notes_cmd = commands.add_parser("notes")
+    notes_cmd.add_argument("--repository", required=True)
+    notes_cmd.add_argument("--digest", required=True)
     push_cmd = commands.add_parser("push-chart")
     push_cmd.add_argument("--helm", required=True)
     push_cmd.add_argument("--chart", type=Path, required=True)
@@ -157,8 +211,10 @@ def main(argv: list[str] | None = None) -> int:
             for key, value in names(options.registry).items():
                 print(f"{key}={value}")
         elif options.command == "assets":
-            for path in assets(options.helm, options.out):
+            for path in assets(options.helm, options.out, options.repository):
                 print(path)
+        elif options.command == "notes":
+            sys.stdout.write(notes(options.repository, options.digest))
         else:
             password = sys.stdin.read().strip()
             if not password:

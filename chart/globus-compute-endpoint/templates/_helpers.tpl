@@ -81,6 +81,23 @@ the endpoint's NetworkPolicy can name them; Parsl's own default is any of 54000-
 {{- define "gce.workerPortLast" -}}54063{{- end }}
 
 {{/*
+The TCP ports of the configured proxies, comma-separated: each URL's own port, else 443 for https://
+and 80 for http://. With networkPolicy.restrictEgress the endpoint must still reach its proxy.
+*/}}
+{{- define "gce.proxyPorts" -}}
+{{- $ports := list -}}
+{{- range $url := list .Values.proxy.httpsProxy .Values.proxy.httpProxy -}}
+{{- if $url -}}
+{{- $parsed := urlParse $url -}}
+{{- $port := regexFind "[0-9]+$" (regexFind ":[0-9]+$" $parsed.host) -}}
+{{- if not $port -}}{{- $port = ternary "443" "80" (eq $parsed.scheme "https") -}}{{- end -}}
+{{- $ports = append $ports $port -}}
+{{- end -}}
+{{- end -}}
+{{- $ports | uniq | join "," -}}
+{{- end }}
+
+{{/*
 "true" when the SLATE server renders the chart: it sets SLATE.Instance.ID (and SLATE.Cluster) at
 install, which plain Helm leaves at the default "untagged". SLATE groups may not create cluster-scoped
 objects, so those are never rendered then.

@@ -7,11 +7,15 @@ the same source, requires only what the user must set (the x-rules of kind ``req
 must not be empty), keeps every description, default and example for hover text and completion, and
 still rejects unknown keys, so a typo is marked where it is.
 
-Conf files point at it with a ``# yaml-language-server: $schema=URL`` line. The URL names the file
-in the SLATE catalog repository at the tag its release workflow (helm/chart-releaser) gives this
-chart version, ``globus-compute-endpoint-<version>``: it is versioned, so a conf keeps the schema of
-the chart it was written for, and it still resolves after the conf is committed elsewhere and the
-virtual environment that wrote it is gone. (A path into the installed package would not.)
+Conf files point at it with a ``# yaml-language-server: $schema=URL`` line. The URL is versioned, so
+a conf keeps the schema of the chart it was written for, and it still resolves after the conf is
+committed elsewhere and the virtual environment that wrote it is gone (a path into the installed
+package would not). A released build names the asset its own GitHub release carries,
+``https://github.com/<repository>/releases/download/v<version>/conf.schema.json``: the release
+workflow writes the repository it runs in into the chart's Chart.yaml (annotation
+``gce-values/release-repository``, see tools/release/publish.py), so the line resolves from the day
+of the release. A build from a checkout names the copy the SLATE catalog export ships, in the
+catalog repository at the tag its chart-releaser gives this version (``globus-compute-endpoint-<version>``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ FILE_NAME = "conf.schema.json"
 CATALOG_REPOSITORY = "slateci/slate-catalog-stable"
 CATALOG_CHART_DIR = "charts/globus-compute"
 URL_TEMPLATE = "https://raw.githubusercontent.com/{repository}/{chart}-{version}/{chart_dir}/" + FILE_NAME
+RELEASE_URL_TEMPLATE = "https://github.com/{repository}/releases/download/v{version}/" + FILE_NAME
 # Only true after Helm's merge, which fills in the defaults of keys a conf leaves out.
 _DROPPED = frozenset({"required"})
 
@@ -34,6 +39,9 @@ def url(version: str | None = None) -> str:
     """The released conf schema of chart ``version`` (default: the chart this tool carries)."""
     if version is None:
         version = versions.chart_metadata()["version"]
+    repository = versions.release_repository()
+    if repository is not None:
+        return RELEASE_URL_TEMPLATE.format(repository=repository, version=version)
     return URL_TEMPLATE.format(
         repository=CATALOG_REPOSITORY, chart=resources.CHART_NAME, version=version, chart_dir=CATALOG_CHART_DIR
     )

@@ -93,9 +93,11 @@ def _text_report(source: str, output: str, result: Migration, checked: Result) -
     target = "standard output" if output == "-" else output
     echo = _stderr_echo
     if result.predecessor == migration.THIS_CHART:
+        dropped = sum(1 for change in result.changes if change.action == "dropped")
+        what = f"{dropped} key(s) it no longer has dropped" if dropped else "nothing to convert"
         echo(
-            f"{one_line(source, 1000)} is already a conf for this chart: nothing to convert; "
-            f"migrated as it is to {one_line(target, 1000)}"
+            f"{one_line(source, 1000)} is already a conf for this chart: {what}; "
+            f"migrated{'' if dropped else ' as it is'} to {one_line(target, 1000)}"
         )
     else:
         echo(f"migrated {one_line(source, 1000)} (a conf for {result.predecessor}) to {one_line(target, 1000)}")
