@@ -136,7 +136,8 @@ TEMPLATE = (
 {{- $kept = substr 0 (int (sub (len $digits) $cut)) $digits -}}
 {{- $dropped = substr (int (sub (len $digits) $cut)) -1 $digits -}}
 {{- end -}}
-{{- $amount = regexReplaceAll "^0+" (include "gce.digitsTimes" (list $kept 1 (ternary 1 0 (regexMatch "[1-9]" $dropped)))) "" -}}
+{{- $rounded := include "gce.digitsTimes" (list $kept 1 (ternary 1 0 (regexMatch "[1-9]" $dropped))) -}}
+{{- $amount = regexReplaceAll "^0+" $rounded "" -}}
 {{- end -}}
 {{- $amount = printf "%s%s" (repeat (int (sub WIDTH (min WIDTH (len $amount)))) "0") $amount -}}
 {{- if or (gt (len $amount) WIDTH) (gt $amount "CAP") -}}
