@@ -234,7 +234,7 @@ def test_each_shared_pattern_is_written_once_in_the_schema_and_nowhere_in_the_co
     schema_text = SCHEMA_FILE.read_text(encoding="utf-8")
     code = "\n".join(path.read_text(encoding="utf-8") for path in PACKAGE_DIR.rglob("*.py"))
     patterns = load().document["x-patterns"]
-    assert set(patterns) == {"uuid", "uuidLowercase", "dnsSubdomain", "quantity", "memoryQuantity"}
+    assert set(patterns) == {"uuid", "uuidLowercase", "dnsSubdomain", "quantity", "memoryQuantity", "proxyURL"}
     for pattern in patterns.values():
         body = pattern.removeprefix("^$|^")  # the part that is not "or empty"
         written = json.dumps(pattern)  # as the YAML source writes it: double-quoted, backslashes doubled
