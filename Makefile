@@ -68,7 +68,7 @@ TEST_ENV := HELM38=$(abspath $(HELM38)) HELM3=$(abspath $(HELM3)) HELM4=$(abspat
 # Main targets
 # ---------------------------------------------------------------------------
 
-.PHONY: help setup lint test fuzz test-runtime clean demo
+.PHONY: help setup lint test fuzz test-runtime clean demo generate
 
 help: ## List the main targets.
 	@grep -E '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -83,6 +83,11 @@ lint: $(VENV)/.done ## ruff (lint + format check) and mypy on tools/ and tests/.
 
 test: setup lint ## Lint, then run pytest with the real tools (PYTEST_ARGS=... passes options).
 	$(TEST_ENV) $(VENV_BIN)/pytest $(PYTEST_ARGS)
+
+# The chart files derived from schema/values.schema.yaml (values.schema.json, conf.schema.json, values.yaml,
+# templates/_rules.tpl, the README values table); `make test` fails while any of them is stale.
+generate: $(VENV)/.done ## Regenerate the chart files derived from schema/values.schema.yaml (gce-values schema build).
+	$(VENV_BIN)/gce-values schema build
 
 # The generative tests of `make test` with many more examples (FUZZ_EXAMPLES of each, against live Helm
 # 3.8.1 and 4): tens of minutes. A conf it finds wrong becomes an @example in the test and a fixed test.

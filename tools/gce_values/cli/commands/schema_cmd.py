@@ -6,7 +6,10 @@ from pathlib import Path
 
 import click
 
+from gce_values import resources
 from gce_values.cli.support import examples
+from gce_values.schema import load
+from gce_values.workflow import build as builder
 
 
 @click.group(hidden=True, epilog=examples("gce-values schema build", "gce-values schema build --check"))
@@ -26,9 +29,6 @@ def schema() -> None:
 @click.pass_context
 def build(ctx: click.Context, check: bool, chart_dir: Path | None) -> None:
     """Generate values.schema.json, conf.schema.json, values.yaml, templates/_rules.tpl and the README values table."""
-    from gce_values import resources
-    from gce_values.schema import load
-    from gce_values.workflow import build as builder
 
     chart = chart_dir or resources.chart_dir()
     schema_doc = load()
