@@ -27,6 +27,9 @@ VENV_BIN := $(VENV)/bin
 
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k schema -x"`.
 PYTEST_ARGS ?=
+# A tier's own folder, unless PYTEST_ARGS names tests of its own (`make e2e PYTEST_ARGS=tests/e2e/test_x.py`
+# runs that file only, not the whole tier and that file again).
+tier_tests = $(if $(filter tests/%,$(PYTEST_ARGS)),,$(1))
 
 # Quiet, non-interactive pip that does not nag about its version or about
 # running as root (CI runs as root).
@@ -65,7 +68,7 @@ TEST_ENV := HELM38=$(abspath $(HELM38)) HELM3=$(abspath $(HELM3)) HELM4=$(abspat
 # Main targets
 # ---------------------------------------------------------------------------
 
-.PHONY: help setup lint test fuzz test-runtime clean demo
+.PHONY: help setup lint test fuzz test-runtime clean demo generate
 
 help: ## List the main targets.
 	@grep -E '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -81,6 +84,11 @@ lint: $(VENV)/.done ## ruff (lint + format check) and mypy on tools/ and tests/.
 test: setup lint ## Lint, then run pytest with the real tools (PYTEST_ARGS=... passes options).
 	$(TEST_ENV) $(VENV_BIN)/pytest $(PYTEST_ARGS)
 
+# The chart files derived from schema/values.schema.yaml (values.schema.json, conf.schema.json, values.yaml,
+# templates/_rules.tpl, the README values table); `make test` fails while any of them is stale.
+generate: $(VENV)/.done ## Regenerate the chart files derived from schema/values.schema.yaml (gce-values schema build).
+	$(VENV_BIN)/gce-values schema build
+
 # The generative tests of `make test` with many more examples (FUZZ_EXAMPLES of each, against live Helm
 # 3.8.1 and 4): tens of minutes. A conf it finds wrong becomes an @example in the test and a fixed test.
 FUZZ_EXAMPLES ?= 3000
@@ -91,7 +99,7 @@ fuzz: setup ## Long run of the generative differential tests against live Helm (
 # As root: installs podman and the rest if missing, builds a base image and the endpoint image, starts
 # the endpoint and runs functions in containers (tests/runtime/README.md). A missing podman fails here.
 test-runtime: $(VENV)/.done $(HELM4) $(CHECKOV_VENV)/.done ## Runtime tests: build the image, start the endpoint, run functions (root, podman).
-	GCE_RUNTIME_TESTS=1 $(TEST_ENV) $(VENV_BIN)/pytest tests/runtime $(PYTEST_ARGS)
+	GCE_RUNTIME_TESTS=1 $(TEST_ENV) $(VENV_BIN)/pytest $(call tier_tests,tests/runtime) $(PYTEST_ARGS)
 
 # The main job, end to end: a new conf, its validation, the chart rendered from it.
 DEMO := build/demo
@@ -305,10 +313,10 @@ E2E_KUBECONFIG = $(if $(KUBECONFIG),$(abspath $(patsubst ~/%,$(HOME)/%,$(KUBECON
 e2e: $(VENV)/.done $(HELM38) $(HELM3) $(HELM4) ## Live-cluster tests on a control plane built here (root), or on KUBECONFIG=... [E2E_NAMESPACE=ns] [E2E_IMAGE=repo:tag]
 ifeq ($(E2E_KUBECONFIG),)
 	$(PY) tests/cluster/build.py
-	E2E_RUN=1 $(TEST_ENV) $(VENV_BIN)/pytest tests/e2e $(PYTEST_ARGS)
+	E2E_RUN=1 $(TEST_ENV) $(VENV_BIN)/pytest $(call tier_tests,tests/e2e) $(PYTEST_ARGS)
 else
 	@test -f "$(E2E_KUBECONFIG)" || { echo "make e2e: KUBECONFIG $(E2E_KUBECONFIG) is not a file" >&2; exit 2; }
-	E2E_RUN=1 KUBECONFIG=$(E2E_KUBECONFIG) $(TEST_ENV) $(VENV_BIN)/pytest tests/e2e $(PYTEST_ARGS)
+	E2E_RUN=1 KUBECONFIG=$(E2E_KUBECONFIG) $(TEST_ENV) $(VENV_BIN)/pytest $(call tier_tests,tests/e2e) $(PYTEST_ARGS)
 endif
 
 # The control plane's programs, built from the pinned Go module tests/cluster/kube (go.mod, go.sum)
@@ -336,4 +344,4 @@ bench-cluster: $(VENV)/.done $(HELM4) cluster ## Time the test control plane, an
 .PHONY: release-rehearsal
 
 release-rehearsal: $(VENV)/.done $(HELM38) $(HELM4) cluster ## Publish a release to local registries and install it as a user would (root).
-	RELEASE_REHEARSAL=1 $(TEST_ENV) $(VENV_BIN)/pytest tests/release $(PYTEST_ARGS)
+	RELEASE_REHEARSAL=1 $(TEST_ENV) $(VENV_BIN)/pytest $(call tier_tests,tests/release) $(PYTEST_ARGS)

@@ -89,8 +89,7 @@ def test_dry_run_local_uploads_the_carried_chart(conf: Path, bin_dir: Path) -> N
 
 def test_the_chart_the_dry_run_names_is_the_chart_validation_used(conf: Path, bin_dir: Path) -> None:
     """The pinned version is the version of the chart whose schema checked the conf."""
-    from gce_values import resources
-    from gce_values.workflow import versions
+    from gce_values import resources, versions
 
     assert resources.chart_dir().resolve() == CHART_DIR.resolve()
     assert versions.chart_metadata()["version"] == CHART_VERSION

@@ -16,6 +16,8 @@ NOT_CONFS = {
     "GitHub workflow": "name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n",
     "Kubernetes manifest": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  minBlocks: '3'\n",
     "another chart's values": "replicaCount: 2\nimage:\n  repository: nginx\nresources: {}\nInstance: web\n",
+    "a chart's values with affinity": "replicaCount: 1\naffinity: {}\ntolerations: []\n",
+    "JupyterHub's values": "proxy:\n  secretToken: abc\nsingleuser:\n  memory:\n    limit: 1G\n",
     "a conf quoted inside a block scalar": "script: |\n  endpointUUID: x\n",
     "empty": "",
 }
@@ -42,4 +44,4 @@ def test_confs_are_recognised(text: str) -> None:
 def test_generic_helm_keys_do_not_count() -> None:
     own = set(confdetect.own_keys(load()))
     assert {"endpointUUID", "minBlocks", "workerInit", "funcXServiceAddress"} <= own
-    assert not own & {"image", "resources", "replicaCount", "Instance", "secrets", "nodeSelector"}
+    assert not own & {"image", "resources", "replicaCount", "Instance", "secrets", "nodeSelector", "affinity", "proxy"}

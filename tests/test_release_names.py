@@ -18,7 +18,7 @@ from types import ModuleType
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from release.commands import USER_COMMANDS, render
@@ -94,6 +94,7 @@ def test_every_install_command_in_the_readme_is_one_the_rehearsal_runs() -> None
     assert not missing, f"rehearsed commands the README's Install section does not show: {missing}"
 
 
+@settings(deadline=None)
 @given(
     st.from_regex(r"[a-z0-9][a-z0-9-]{0,20}/[a-z0-9._-]{1,30}", fullmatch=True),
     st.from_regex(r"sha256:[0-9a-f]{64}", fullmatch=True),

@@ -40,15 +40,20 @@ def _admins(items: list[str]) -> str:
     return SEED_TEXT + f"endpoint:\n  subscriptionId: {_UUIDS[0]}\n  admins:\n{rows}"
 
 
-def _timed(text: str) -> tuple[float, list[str]]:
-    """CPU seconds to validate ``text`` and print its problems as text, and the lines printed.
+def _timed(text: str, runs: int = 3) -> tuple[float, list[str]]:
+    """CPU seconds to validate ``text`` and print its problems as text (the least of ``runs``), and the lines.
 
-    CPU time of this process, not wall time: other work on a shared 2-core machine must not decide it.
+    CPU time of this process, not wall time, and the least of a few runs: other work on a shared 2-core
+    machine only ever adds time, so the minimum is the measurement least disturbed by it.
     """
-    started = time.process_time()
-    result = validate_sources([("big.yaml", text)])
-    lines = REPORTERS["text"](result.problems, ["big.yaml"], ["big.yaml"], False)
-    return time.process_time() - started, lines
+    best = float("inf")
+    lines: list[str] = []
+    for _ in range(runs):
+        started = time.process_time()
+        result = validate_sources([("big.yaml", text)])
+        lines = REPORTERS["text"](result.problems, ["big.yaml"], ["big.yaml"], False)
+        best = min(best, time.process_time() - started)
+    return best, lines
 
 
 @pytest.fixture(autouse=True, scope="module")

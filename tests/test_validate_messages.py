@@ -477,3 +477,11 @@ def test_a_set_expression_is_located_by_its_number_alone(tmp_path: Path) -> None
     ran = run("validate", str(conf), "--set", "maxBlocks=2", "--set", "minBlocks=-1")
     assert "--set #2: error: minBlocks:" in ran.stdout, ran.stdout
     assert "--set #2:1:1" not in ran.stdout
+
+
+def test_a_rule_shows_a_large_number_as_it_was_written() -> None:
+    """The comparison follows Helm's float64 text (toString: 2e+06); the message shows what the user wrote."""
+    conf = "".join(line for line in SEED_TEXT.splitlines(keepends=True) if not line.startswith("maxBlocks:"))
+    result = _check(conf + "initBlocks: 2000000\nmaxBlocks: 3\n")
+    (hint,) = [p.hint for p in result.problems if p.rule == "init-blocks-within-max"]
+    assert hint == "now initBlocks is 2000000 and maxBlocks is 3"

@@ -31,3 +31,9 @@ def import_endpoint_image(node: Node) -> str:
         raise ClusterError(f"the endpoint image: {exc}") from exc
     node.import_image(archive)
     return built.reference
+
+
+def add_image_name(node: Node, image: str, name: str) -> None:
+    """Give an image on the node a second name (``ctr images tag``): the same image under another
+    reference, for a conf that lets submissions choose between two worker images the node has."""
+    node.ctr("images", "tag", "--force", image, name)

@@ -8,6 +8,7 @@ with KUBECONFIG, it uses that cluster.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import secrets
@@ -166,14 +167,14 @@ def _remove_release(cluster: E2eCluster, release: Release) -> None:
         cluster.helm.uninstall(release.name, release.namespace)
 
 
-@pytest.fixture
-def install_release(
-    cluster: E2eCluster, namespace: str, run_labels: dict[str, str], tmp_path: Path
+@contextlib.contextmanager
+def release_installer(
+    cluster: E2eCluster, namespace: str, run_labels: dict[str, str], values_dir: Path
 ) -> Iterator[InstallRelease]:
     """Install the chart; afterwards uninstall every release still there and delete what the test made.
 
     Teardown tries every step even when one fails, each bounded by a timeout, and then reports all
-    failures at once.
+    failures at once. (A context manager, so that a module's tests can share one release.)
     """
     installed: list[Release] = []
     helm, kubectl = cluster.helm, cluster.kubectl
@@ -189,7 +190,7 @@ def install_release(
         installed.append(release)  # from here on, teardown cleans up after it
         if credentials is not None:
             kubectl.create(manifests.credentials_secret(release.secret_name, namespace, credentials, run_labels))
-        values_file = tmp_path / f"{name}.yaml"
+        values_file = values_dir / f"{name}.yaml"
         values = {
             **e2e_values(cluster.settings, release.endpoint_uuid, release.secret_name, worker_namespace),
             **(extra_values or {}),
@@ -199,8 +200,13 @@ def install_release(
         release.objects = manifests.parse_objects(helm.manifest(name, namespace))
         return release
 
-    yield install
+    try:
+        yield install
+    finally:
+        _clean_up(cluster, namespace, run_labels, installed)
 
+
+def _clean_up(cluster: E2eCluster, namespace: str, run_labels: dict[str, str], installed: list[Release]) -> None:
     if not installed:
         return
     errors: list[str] = []
@@ -214,8 +220,17 @@ def install_release(
     selector = ",".join(f"{key}={value}" for key, value in run_labels.items())
     for ns in sorted(namespaces):
         try:
-            kubectl.delete("pods,secrets", ns, selector, wait=False)
+            cluster.kubectl.delete("pods,secrets", ns, selector, wait=False)
         except CommandFailed as exc:
             errors.append(str(exc))
     if errors:
         pytest.fail("cleanup after the test failed:\n" + "\n".join(errors), pytrace=False)
+
+
+@pytest.fixture
+def install_release(
+    cluster: E2eCluster, namespace: str, run_labels: dict[str, str], tmp_path: Path
+) -> Iterator[InstallRelease]:
+    """Install the chart under a fresh release name; the test's releases go when it ends."""
+    with release_installer(cluster, namespace, run_labels, tmp_path) as install:
+        yield install

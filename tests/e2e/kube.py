@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,49 @@ class Kubectl:
     def can_i(self, check: AccessCheck) -> bool:
         result = self.run(*check.kubectl_args(), check=False)
         return parse_can_i(result.returncode, result.stdout, result.stderr)
+
+
+@dataclass
+class PodWatch:
+    """`kubectl get pods --watch` in the background: every pod that matched while it ran, even one that
+    is gone by the time the test looks, in the order the API server first showed each."""
+
+    kubectl: Kubectl
+    namespace: str
+    selector: str
+    seen: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _process: subprocess.Popen[str] | None = None
+    _reader: threading.Thread | None = None
+
+    def __enter__(self) -> PodWatch:
+        argv = [str(self.kubectl.binary), f"--kubeconfig={self.kubectl.kubeconfig}", "get", "pods"]
+        argv += [f"--namespace={self.namespace}", f"--selector={self.selector}", "--watch", "--output=json"]
+        self._process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self._reader = threading.Thread(target=self._read, args=(self._process,), daemon=True)
+        self._reader.start()
+        return self
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        """kubectl prints each object as indented JSON; a top-level one ends with a line '}'."""
+        assert process.stdout is not None
+        text = ""
+        for line in process.stdout:
+            text += line
+            if line.rstrip("\n") == "}":
+                pod = json.loads(text)
+                text = ""
+                self.seen.setdefault(pod["metadata"]["name"], pod)
+
+    def pods(self) -> list[dict[str, Any]]:
+        """The pods seen so far, first seen first (as each looked then)."""
+        return list(self.seen.values())
+
+    def __exit__(self, *_: object) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=30)
+        if self._reader is not None:
+            self._reader.join(timeout=30)
 
 
 @dataclass(frozen=True)

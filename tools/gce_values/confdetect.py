@@ -4,7 +4,7 @@ A pre-commit hook is handed every YAML file that changed: CI workflows, the pre-
 Kubernetes manifests, other charts' values. A file is taken for a conf when its first lines carry
 the editor schema line `init` and `migrate` write, or when one of its top-level keys is a key only
 this chart (or one of its predecessors) has: endpointUUID, minBlocks, workerInit, ... Keys that any
-Helm chart's values may have (image, resources, replicaCount, Instance, secrets, ...) do not count.
+Helm chart's values may have (image, resources, affinity, proxy, Instance, secrets, ...) do not count.
 The check reads the text only; it does not parse YAML, so it costs next to nothing per file.
 """
 
@@ -21,6 +21,7 @@ GENERIC_KEYS = frozenset(
     {
         "Instance",
         "SLATE",
+        "affinity",
         "cleanup",
         "endpoint",
         "image",
@@ -32,6 +33,7 @@ GENERIC_KEYS = frozenset(
         "nodeSelector",
         "podAnnotations",
         "podSecurity",
+        "proxy",
         "rbacEnabled",
         "replicaCount",
         "resources",

@@ -39,7 +39,7 @@ CHART_DIR = REPO_ROOT / "chart" / "globus-compute-endpoint"
 CHART_NAME = "globus-compute-endpoint"
 CATALOG_TARBALL = "slate-catalog-globus-compute.tar.gz"
 SCHEMA_ASSET = "conf.schema.json"
-RELEASE_REPOSITORY_ANNOTATION = "gce-values/release-repository"  # read by gce_values.workflow.versions
+RELEASE_REPOSITORY_ANNOTATION = "gce-values/release-repository"  # read by gce_values.versions
 GITHUB_REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
 # What a staged copy of the checkout leaves out: tools, caches and earlier builds.
 NOT_STAGED = shutil.ignore_patterns(

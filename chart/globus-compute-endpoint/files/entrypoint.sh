@@ -243,8 +243,8 @@ check_endpoint_name() {
 #   endpoint: a signal to the whole process group must not stop it before the endpoint's last lines.
 # - a relay that keeps failing (cat dies at once, five times in a row) gives up and says so, and the
 #   liveness probe, which checks the relay's process, then fails: the kubelet restarts the container.
-# - in the pod's own PID namespace the kernel stops the relay when the endpoint (PID 1) exits; the
-#   chart's sitecustomize.py therefore makes a Python process holding LOG_RELAY_FD wait, at its exit,
+# - in the pod's own PID namespace the kernel stops the relay when PID 1 (the image's dumb-init, which
+#   exits with the endpoint) exits; the chart's sitecustomize.py therefore makes a Python process holding LOG_RELAY_FD wait, at its exit,
 #   until the relay has copied what is left in the FIFO.
 LOG_RELAY_FD=3
 relay_engine_log() {

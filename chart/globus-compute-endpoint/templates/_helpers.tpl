@@ -163,7 +163,8 @@ instance: {{ include "gce.scalarString" .Values.Instance | quote }}
 {{/*
 A value the SLATE server may have turned from a quoted string into a number (x-slate-coerce), as the
 string the user wrote: Helm reads every number as a float, and toString would write 1000000 as 1e+06.
-(Nested ifs: Helm 3.8's Go templates evaluate both sides of `and`.)
+(Nested ifs: Helm 3.8's Go templates evaluate both sides of `and`.) Its Python twin is
+gce_values.helmyaml.scalars.as_template_text; tests/test_template_twins.py holds the two equal.
 */}}
 {{- define "gce.scalarString" -}}
 {{- $text := toString . -}}

@@ -118,7 +118,8 @@ WARNING: endpoint.highAssurance cannot be switched off (or on) later for the sam
 {{- $kept = substr 0 (int (sub (len $digits) $cut)) $digits -}}
 {{- $dropped = substr (int (sub (len $digits) $cut)) -1 $digits -}}
 {{- end -}}
-{{- $amount = include "gce.digitsTimes" (list $kept 1 (ternary 1 0 (regexMatch "[1-9]" $dropped))) -}}
+{{- $rounded := include "gce.digitsTimes" (list $kept 1 (ternary 1 0 (regexMatch "[1-9]" $dropped))) -}}
+{{- $amount = regexReplaceAll "^0+" $rounded "" -}}
 {{- end -}}
 {{- $amount = printf "%s%s" (repeat (int (sub 28 (min 28 (len $amount)))) "0") $amount -}}
 {{- if or (gt (len $amount) 28) (gt $amount "9223372036854775807000000000") -}}

@@ -13,7 +13,7 @@ def check(run: Run) -> None:
         return
     from pathlib import Path
 
-    from gce_values.workflow import credentials
+    from gce_values.checks import credentials
 
     creds_file = run.creds_file
     client = credentials.values_from_env_file(Path(creds_file)).get(credentials.CLIENT_ID)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import re
 
+from gce_values.helmyaml.scalars import as_template_text
 from gce_values.records import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -84,7 +85,6 @@ def times(digits: str, factor: int, carry: int = 0) -> str:
 
 def reading(value: Any) -> int | None:
     """``nano`` of a conf value as the template sees it: text, or a number as gce.scalarString prints it."""
-    from gce_values.helmyaml.scalars import as_template_text
 
     if isinstance(value, bool):
         return None
@@ -136,7 +136,8 @@ TEMPLATE = (
 {{- $kept = substr 0 (int (sub (len $digits) $cut)) $digits -}}
 {{- $dropped = substr (int (sub (len $digits) $cut)) -1 $digits -}}
 {{- end -}}
-{{- $amount = include "gce.digitsTimes" (list $kept 1 (ternary 1 0 (regexMatch "[1-9]" $dropped))) -}}
+{{- $rounded := include "gce.digitsTimes" (list $kept 1 (ternary 1 0 (regexMatch "[1-9]" $dropped))) -}}
+{{- $amount = regexReplaceAll "^0+" $rounded "" -}}
 {{- end -}}
 {{- $amount = printf "%s%s" (repeat (int (sub WIDTH (min WIDTH (len $amount)))) "0") $amount -}}
 {{- if or (gt (len $amount) WIDTH) (gt $amount "CAP") -}}

@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable
 
 from gce_values import pointer as ptr
+from gce_values.helmyaml.scalars import as_template_text
 from gce_values.records import TYPE_CHECKING, Record
 from gce_values.schema import Rule, ValuesSchema, nodes
 
@@ -143,7 +144,12 @@ def go_string(value: Any) -> str:
 
 
 def shown(value: Any) -> str:
-    return "not set" if value is MISSING or value is None else go_string(value)
+    """A value in a message: a number as the chart writes it (2000000, not toString's 2e+06)."""
+    if value is MISSING or value is None:
+        return "not set"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return as_template_text(value)
+    return go_string(value)
 
 
 def go_empty(value: Any) -> bool:

@@ -36,7 +36,7 @@ class LazyGroup(click.Group):
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    from gce_values.workflow import versions
+    from gce_values import versions
 
     click.echo(versions.describe())
     ctx.exit(0)

@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from gce_values.cli.validation import STRICT, Flag
+from gce_values import report
+from gce_values.cli.validation import STRICT, Flag, report_lines
+from gce_values.schema import load
+from gce_values.schema.goregex import go_regex
+from gce_values.sources import read_source
+from gce_values.validator import validate_sources
 
 if TYPE_CHECKING:
     from gce_values.report import Problem
@@ -52,7 +57,6 @@ def show_problems(
     files); ``always`` prints even an empty report, for commands whose report is their output;
     ``color`` False keeps the text plain even on a terminal.
     """
-    from gce_values.cli.validation import report_lines
 
     if not problems and not always:
         return
@@ -92,9 +96,6 @@ def check_option(check: Callable[[str], str], value: str, option: str) -> str:
 
 
 def _matches_schema(key: str, value: str) -> bool:
-    from gce_values.schema import load
-    from gce_values.schema.goregex import go_regex
-
     node = load().node((key,)) or {}
     limit = int(node.get("maxLength", len(value)))
     return len(value) <= limit and go_regex(str(node.get("pattern", ""))).search(value) is not None
@@ -116,9 +117,6 @@ def validate_or_exit(
     Warnings of a valid conf are printed too, and count as errors with ``strict``; ``always`` prints
     the report (on standard error) even when there is nothing in it.
     """
-    from gce_values import report
-    from gce_values.sources import read_source
-    from gce_values.validator import validate_sources
 
     sources = [read_source(path) for path in paths]
     result = validate_sources(sources, set_values=set_values, set_strings=set_strings, release=release)

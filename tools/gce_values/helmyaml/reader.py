@@ -33,7 +33,7 @@ from gce_values.report import ERROR, WARNING
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
+    from typing import Any, NoReturn
 
     import yaml
 
@@ -234,45 +234,59 @@ class _Builder:
             self._check_escapes(event, line, column)
         plain = tag is None and event.implicit[0]
         if plain and "?" in event.value and self.flows and self.flows[-1]:
-            # go-yaml ends a plain scalar at ? in a flow collection (libyaml reads on), then fails on the rest
-            raise self.fail(
-                "not valid YAML: a ? inside a plain value in {...} or [...] ends the value for Helm; quote it",
-                line,
-                column + event.value.index("?") if "\n" not in event.value else column,
-            )
+            self._reject_flow_question_mark(event.value, line, column)
         if at_key and ((plain and event.value == "<<") or tag == _MERGE):
             self._set_key("<<", line, column, is_merge=True)
             return
         kind, value = resolve_plain(event.value) if plain else self._scalar_value(event, line, column)
         node: _Node | None = None  # a key is not a value of its own
         if at_key:
-            text = key_string(value)
-            if text is None:
-                raise self.fail("a key must not be null", line, column)
-            if kind == "int" and value > INT64_MAX:
-                raise self.fail(
-                    f"Helm cannot use the number {event.value} as a key (integer keys stop at 2^63-1); quote it",
-                    line,
-                    column,
-                )
-            self._set_key(text, line, column, is_merge=False)
+            self._scalar_key(event.value, kind, value, line, column)
         else:
-            node = _Node(_json_number(kind, value), 1, kind, line, column)
-            _check_finite(node, self, line, column)
+            node = self._scalar_node(kind, value, line, column)
         if event.anchor:
             self.anchors[event.anchor] = node if node is not None else _Node(value, 1, kind, line, column)
-        if plain and kind == "bool" and event.value not in PLAIN_BOOLS:
-            self.notes.append(ScalarNote(self._pointer_here(), "bool-word", event.value, value, at_key=at_key))
-        elif plain and kind == "int" and _is_octal_surprise(event.value, value):
-            self.notes.append(ScalarNote(self._pointer_here(), "octal", event.value, value, at_key=at_key))
-        elif plain and not at_key and kind in ("int", "float") and as_template_text(value) != event.value:
-            self.notes.append(ScalarNote(self._pointer_here(), "number", event.value, value))
+        self._note_surprise(event.value, kind, value, plain=plain, at_key=at_key)
+        if node is not None:
+            self._attach(node)
+
+    def _reject_flow_question_mark(self, text: str, line: int, column: int) -> NoReturn:
+        """go-yaml ends a plain scalar at ? in a flow collection (libyaml reads on), then fails on the rest."""
+        raise self.fail(
+            "not valid YAML: a ? inside a plain value in {...} or [...] ends the value for Helm; quote it",
+            line,
+            column + text.index("?") if "\n" not in text else column,
+        )
+
+    def _scalar_key(self, written: str, kind: str, value: Any, line: int, column: int) -> None:
+        """A scalar read as a key: Helm's key text for it, or the error Helm would give."""
+        text = key_string(value)
+        if text is None:
+            raise self.fail("a key must not be null", line, column)
+        if kind == "int" and value > INT64_MAX:
+            raise self.fail(
+                f"Helm cannot use the number {written} as a key (integer keys stop at 2^63-1); quote it", line, column
+            )
+        self._set_key(text, line, column, is_merge=False)
+
+    def _scalar_node(self, kind: str, value: Any, line: int, column: int) -> _Node:
+        """A scalar read as a value: its node, numbers as JSON carries them, infinities and NaN refused."""
+        node = _Node(_json_number(kind, value), 1, kind, line, column)
+        _check_finite(node, self, line, column)
+        return node
+
+    def _note_surprise(self, written: str, kind: str, value: Any, *, plain: bool, at_key: bool) -> None:
+        """A note when Helm reads ``written`` otherwise than its author likely meant (yaml-notes warnings)."""
+        if plain and kind == "bool" and written not in PLAIN_BOOLS:
+            self.notes.append(ScalarNote(self._pointer_here(), "bool-word", written, value, at_key=at_key))
+        elif plain and kind == "int" and _is_octal_surprise(written, value):
+            self.notes.append(ScalarNote(self._pointer_here(), "octal", written, value, at_key=at_key))
+        elif plain and not at_key and kind in ("int", "float") and as_template_text(value) != written:
+            self.notes.append(ScalarNote(self._pointer_here(), "number", written, value))
         elif not plain and kind == "str" and not at_key and value != "":
             unquoted_kind, unquoted = resolve_plain(value)
             if unquoted_kind != "str":
                 self.notes.append(ScalarNote(self._pointer_here(), "quoted", value, unquoted))
-        if node is not None:
-            self._attach(node)
 
     def alias(self, event: Any) -> None:
         line, column = event.start_mark.line + 1, event.start_mark.column + 1

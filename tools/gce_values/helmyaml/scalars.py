@@ -96,7 +96,10 @@ def resolve_plain(text: str) -> tuple[str, Any]:
 
 def as_template_text(value: float) -> str:
     """A number as the chart's templates write it back as text (gce.scalarString: whole numbers in full,
-    others as Go prints a float64): 4.10 -> "4.1", 1e3 -> "1000", 0x10 -> "16", 1000000.5 -> "1.0000005e+06"."""
+    others as Go prints a float64): 4.10 -> "4.1", 1e3 -> "1000", 0x10 -> "16", 1000000.5 -> "1.0000005e+06".
+
+    The twin of the template helper gce.scalarString (chart templates/_helpers.tpl), which names this
+    function back; tests/test_template_twins.py renders the helper with real Helm and compares."""
     number = float(value)
     if number.is_integer():
         return f"{number:.0f}"

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 
 from gce_values import resources
+from gce_values.helmyaml.scalars import as_template_text
 from gce_values.records import TYPE_CHECKING, Record
 from gce_values.schema.goregex import go_regex
 from gce_values.schema.nodes import go_string, node_at
@@ -122,8 +123,14 @@ class ValuesSchema:
 
 def release_name(instance: Any) -> str:
     """The release name SLATE gives a conf: ``<chart>-<Instance>``, or ``<chart>`` when Instance is empty
-    or null (SLATE adds no dash then); a number is written as Helm writes it (12.0 reads as 12)."""
-    tag = "" if instance is None else go_string(instance)
+    or null (SLATE adds no dash then); a number is written as the chart's ``instance`` label writes it
+    (gce.scalarString: 1000000 stays 1000000, 12.0 is 12)."""
+    if instance is None:
+        tag = ""
+    elif isinstance(instance, (int, float)) and not isinstance(instance, bool):
+        tag = as_template_text(instance)
+    else:
+        tag = go_string(instance)
     return f"{resources.CHART_NAME}-{tag}" if tag else resources.CHART_NAME
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from gce_values import resources
+from gce_values import resources, versions
 from gce_values.schema import ValuesSchema
 
 FILE_NAME = "conf.schema.json"
@@ -37,8 +37,6 @@ _DROPPED = frozenset({"required"})
 
 def url(version: str | None = None) -> str:
     """The released conf schema of chart ``version`` (default: the chart this tool carries)."""
-    from gce_values.workflow import versions
-
     if version is None:
         version = versions.chart_metadata()["version"]
     repository = versions.release_repository()

@@ -13,7 +13,7 @@ whenever this module finds nothing although the quick check said "invalid".
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from gce_values.records import TYPE_CHECKING, Record
 from gce_values.schema.fastcheck import all_different, is_number, is_type, json_equal, known_valid
@@ -53,35 +53,46 @@ def errors(node: Any, value: Any, path: Path = (), schema_path: Path = ()) -> It
         return
     for keyword, limit in node.items():
         here = (*schema_path, keyword)
-        if keyword == "properties":
-            if isinstance(value, dict):
-                for key, sub in limit.items():
-                    # A value the quick check passes has no errors: only the others are walked.
-                    if key in value and not known_valid(sub, value[key]):
-                        yield from errors(sub, value[key], (*path, key), (*here, key))
-        elif keyword == "patternProperties":
-            if isinstance(value, dict):
-                for pattern, sub in limit.items():
-                    for key, item in value.items():
-                        if re.search(pattern, key):
-                            yield from errors(sub, item, (*path, key), (*here, pattern))
-        elif keyword == "additionalProperties":
-            yield from _additional(node, limit, value, path, here)
-        elif keyword == "propertyNames":
-            if isinstance(value, dict):
-                for key in value:
-                    yield from errors(limit, key, path, here)
-        elif keyword == "items":
-            if isinstance(value, list):
-                for index, item in enumerate(value):
-                    yield from errors(limit, item, (*path, index), (*here, index))
-        elif keyword == "required":
-            if isinstance(value, dict):
-                for key in limit:
-                    if key not in value:
-                        yield SchemaError(keyword, limit, value, node, path, here)
+        walk = _SUBSCHEMA_WALKS.get(keyword)
+        if walk is not None:
+            yield from walk(node, limit, value, path, here)
         elif _fails(keyword, limit, value):
             yield SchemaError(keyword, limit, value, node, path, here)
+
+
+def _properties(node: dict[str, Any], limit: Any, value: Any, path: Path, here: Path) -> Iterator[SchemaError]:
+    if isinstance(value, dict):
+        for key, sub in limit.items():
+            # A value the quick check passes has no errors: only the others are walked.
+            if key in value and not known_valid(sub, value[key]):
+                yield from errors(sub, value[key], (*path, key), (*here, key))
+
+
+def _pattern_properties(node: dict[str, Any], limit: Any, value: Any, path: Path, here: Path) -> Iterator[SchemaError]:
+    if isinstance(value, dict):
+        for pattern, sub in limit.items():
+            for key, item in value.items():
+                if re.search(pattern, key):
+                    yield from errors(sub, item, (*path, key), (*here, pattern))
+
+
+def _property_names(node: dict[str, Any], limit: Any, value: Any, path: Path, here: Path) -> Iterator[SchemaError]:
+    if isinstance(value, dict):
+        for key in value:
+            yield from errors(limit, key, path, here)
+
+
+def _items(node: dict[str, Any], limit: Any, value: Any, path: Path, here: Path) -> Iterator[SchemaError]:
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from errors(limit, item, (*path, index), (*here, index))
+
+
+def _required(node: dict[str, Any], limit: Any, value: Any, path: Path, here: Path) -> Iterator[SchemaError]:
+    if isinstance(value, dict):
+        for key in limit:
+            if key not in value:
+                yield SchemaError("required", limit, value, node, path, here)
 
 
 def _additional(node: dict[str, Any], extra: Any, value: Any, path: Path, here: Path) -> Iterator[SchemaError]:
@@ -95,6 +106,17 @@ def _additional(node: dict[str, Any], extra: Any, value: Any, path: Path, here: 
             yield from errors(extra, value[key], (*path, key), here)
     elif extra is False and extras:
         yield SchemaError("additionalProperties", False, value, node, path, here)
+
+
+# The keywords whose errors lie in subschemas or in the keys of a mapping, each walked by its own part.
+_SUBSCHEMA_WALKS: dict[str, Callable[[dict[str, Any], Any, Any, Path, Path], Iterator[SchemaError]]] = {
+    "properties": _properties,
+    "patternProperties": _pattern_properties,
+    "additionalProperties": _additional,
+    "propertyNames": _property_names,
+    "items": _items,
+    "required": _required,
+}
 
 
 def _fails(keyword: str, limit: Any, value: Any) -> bool:

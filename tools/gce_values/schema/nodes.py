@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from gce_values.helmyaml.scalars import go_float_text
 from gce_values.records import TYPE_CHECKING
 from gce_values.schema.goregex import go_regex
 
@@ -77,11 +78,12 @@ def type_name(kind: str) -> str:
 
 
 def go_string(value: Any) -> str:
-    """Sprig's ``toString`` for values Helm has read (numbers are float64 there: 12.0 is "12")."""
+    """Sprig's ``toString`` of a scalar Helm has read: Go's ``%v``, every number a float64 there, so 12 is "12"
+    and 1000000 is "1e+06". The template function's twin: tests/test_template_twins.py renders both."""
     if value is None:
         return "<nil>"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
+    if isinstance(value, (int, float)):
+        return go_float_text(float(value))
     return str(value)

@@ -15,8 +15,9 @@ from collections.abc import Iterable, Iterator
 
 from gce_values import jsontext
 from gce_values import pointer as ptr
+from gce_values.helmyaml.scalars import resolve_plain
 from gce_values.records import TYPE_CHECKING, Record
-from gce_values.schema import Removed
+from gce_values.schema import Removed, fastcheck, fasterrors
 from gce_values.schema.goregex import go_regex
 from gce_values.schema.nodes import type_name
 
@@ -244,7 +245,6 @@ class _Translator:
             return "a null deletes only keys that have a default; remove the line or give a value"
         if not isinstance(value, str):
             return None
-        from gce_values.helmyaml.scalars import resolve_plain
 
         kind, _ = resolve_plain(value)
         numeric = kind in ("int", "float") and wanted & {"integer", "number"}
@@ -293,7 +293,6 @@ def explain(
     document: dict[str, Any], values: dict[str, Any], facts: Facts, removed: dict[str, Removed]
 ) -> list[Finding]:
     """Every schema violation in ``values``, found without jsonschema when the schema allows it."""
-    from gce_values.schema import fastcheck, fasterrors
 
     errors: list[Any] = []
     if fastcheck.compiled(document) is not None:

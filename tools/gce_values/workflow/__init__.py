@@ -1,1 +1,1 @@
-"""What the commands do besides validating: conf files, credentials, helm, slate, migration, generated files."""
+"""What the commands do besides validating: conf files, helm, slate, migration, generated files."""

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gce_values import resources
+from gce_values.schema import load
 from gce_values.workflow import programs
 
 ENV_VAR = "GCE_SLATE"
@@ -97,7 +98,6 @@ def before_install(values: Mapping[str, Any], *, version: str, from_catalog: boo
             f"SLATE installs {resources.CHART_NAME} {version} only once its {catalog} has that version; "
             "until it is published there (README, Status) SLATE answers 'Application not found': use --helm"
         )
-    from gce_values.schema import load
 
     default_image = load().defaults()["image"]["repository"]
     image = values.get("image")

@@ -6,6 +6,7 @@ Each command is a module here, imported only when it runs (see gce_values.cli.gr
 # name -> (module under gce_values.cli.commands, attribute, one-line help shown by --help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "completion": ("completion", "completion", "Print a shell completion script (bash, zsh or fish)."),
+    "doctor": ("doctor", "doctor", "Before a plain-Helm install, check what only the cluster knows (needs kubectl)."),
     "init": ("init", "init", "Write a new, commented conf with a fresh endpoint UUID."),
     "install": ("install", "install", "Validate a conf, then install it with slate (or helm)."),
     "migrate": ("migrate", "migrate", "Convert a conf for a predecessor chart, reporting every change."),
@@ -25,5 +26,6 @@ Exit codes:
   1  the conf is invalid (or, with --strict, has warnings)
   2  usage error or unreadable input (missing file, not YAML, not a mapping)
   3  internal error (a bug: please report it)
+  4  doctor: kubectl could not ask the cluster
   130 interrupted (Ctrl-C)
 """

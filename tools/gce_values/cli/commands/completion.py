@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from gce_values.cli.group import cli
 from gce_values.cli.support import examples
 
 PROG = "gce-values"
@@ -26,8 +27,6 @@ def completion(shell: str) -> None:
     fish: gce-values completion fish > ~/.config/fish/completions/gce-values.fish
     """
     from click.shell_completion import get_completion_class
-
-    from gce_values.cli.group import cli
 
     completion_class = get_completion_class(shell)
     if completion_class is None:

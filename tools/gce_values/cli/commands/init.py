@@ -7,7 +7,12 @@ from pathlib import Path
 
 import click
 
+from gce_values.cli import support
 from gce_values.cli.support import examples
+from gce_values.schema import editor as editor_schema
+from gce_values.schema import load
+from gce_values.validator import validate_sources
+from gce_values.workflow import conffile, fileio
 
 DEFAULT_INSTANCE = "default"
 SUGGESTED_SECRET = "globus-compute-creds"
@@ -78,11 +83,6 @@ def init(
     Exit codes: 0 written, 1 the answers make an invalid conf, 2 usage error or
     the output file exists.
     """
-    from gce_values.cli import support
-    from gce_values.schema import editor as editor_schema
-    from gce_values.schema import load
-    from gce_values.validator import validate_sources
-    from gce_values.workflow import conffile, fileio
 
     if output != "-":
         fileio.refuse_existing(Path(output), force)
@@ -134,6 +134,4 @@ def init(
 
 
 def _is_uuid(text: str) -> bool:
-    from gce_values.schema import load
-
     return load().matches("uuid", text)

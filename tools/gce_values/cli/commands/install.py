@@ -7,7 +7,11 @@ import shlex
 
 import click
 
+from gce_values import resources, versions
+from gce_values.cli import support
 from gce_values.cli.support import examples, format_option, strict_option
+from gce_values.schema import release_name
+from gce_values.workflow import helm, programs, slate
 
 
 @click.command(
@@ -77,36 +81,11 @@ def install(
     2 usage error, unreadable conf or slate/helm not installed; when slate or helm
     itself fails, its own exit code.
     """
-    from gce_values import resources
-    from gce_values.cli import support
-    from gce_values.schema import release_name
-    from gce_values.workflow import helm, programs, slate, versions
-
-    if use_helm and (group or cluster or dev or local_chart):
-        raise click.UsageError("--group, --cluster, --dev and --local are for SLATE; leave them out with --helm")
-    if use_helm and not namespace:
-        raise click.UsageError("--namespace is required with --helm: the namespace to install into")
-    if namespace and not use_helm:
-        raise click.UsageError("--namespace is for --helm; SLATE installs into slate-group-<group>")
-    if dev and local_chart:
-        raise click.UsageError("--dev picks a catalog and --local uploads the chart instead: use one of them")
-    if not use_helm:
-        missing = [name for name, value in (("--group", group), ("--cluster", cluster)) if not value]
-        if missing:
-            raise click.UsageError(f"{' and '.join(missing)} required (or use --helm to install with plain Helm)")
-    if conf == "-":
-        raise click.UsageError("CONF must be a file: slate and helm read it themselves")
+    _check_options(conf, group, cluster, dev=dev, local_chart=local_chart, use_helm=use_helm, namespace=namespace)
     result = support.validate_or_exit(
         ctx, [conf], release=release if use_helm else None, output_format=output_format, strict=strict
     )
-    tool = "helm" if use_helm else "slate"
-    try:
-        program = helm.find(helm_bin) if use_helm else slate.find(slate_bin)
-    except programs.ProgramMissing:
-        if not dry_run:
-            raise
-        program = tool
-        click.echo(f"note: {tool} is not installed here; the command is shown as it would run", err=True)
+    program = _program(use_helm, helm_bin if use_helm else slate_bin, dry_run=dry_run)
     version = versions.chart_metadata()["version"]
     if use_helm:
         argv = helm.upgrade_argv(program, release or release_name(result.values.get("Instance")), conf, str(namespace))
@@ -122,13 +101,60 @@ def install(
         click.echo(f"note: {note}", err=True)
     code, errors = programs.run_keeping_errors(argv)
     if code != 0:
-        click.echo(f"gce-values install: `{shlex.join(argv[:3])} ...` failed with exit code {code}", err=True)
-        if not use_helm and (
-            hint := slate.failure_hint(errors, version=version, group=str(group), cluster=str(cluster), dev=dev)
-        ):
-            click.echo(f"hint: {hint}", err=True)
-        ctx.exit(code)
+        hint = (
+            None
+            if use_helm
+            else slate.failure_hint(errors, version=version, group=str(group), cluster=str(cluster), dev=dev)
+        )
+        _report_failure(ctx, argv, code, hint)
     click.echo(f"installed; when the endpoint is up, test it with `gce-values smoke {shlex.quote(conf)}`", err=True)
+
+
+def _check_options(
+    conf: str,
+    group: str | None,
+    cluster: str | None,
+    *,
+    dev: bool,
+    local_chart: bool,
+    use_helm: bool,
+    namespace: str | None,
+) -> None:
+    """Usage errors (exit 2) for options that do not go together, before the conf is even read."""
+    if use_helm and (group or cluster or dev or local_chart):
+        raise click.UsageError("--group, --cluster, --dev and --local are for SLATE; leave them out with --helm")
+    if use_helm and not namespace:
+        raise click.UsageError("--namespace is required with --helm: the namespace to install into")
+    if namespace and not use_helm:
+        raise click.UsageError("--namespace is for --helm; SLATE installs into slate-group-<group>")
+    if dev and local_chart:
+        raise click.UsageError("--dev picks a catalog and --local uploads the chart instead: use one of them")
+    if not use_helm:
+        missing = [name for name, value in (("--group", group), ("--cluster", cluster)) if not value]
+        if missing:
+            raise click.UsageError(f"{' and '.join(missing)} required (or use --helm to install with plain Helm)")
+    if conf == "-":
+        raise click.UsageError("CONF must be a file: slate and helm read it themselves")
+
+
+def _program(use_helm: bool, explicit: str | None, *, dry_run: bool) -> str:
+    """The helm or slate binary; with --dry-run a missing one is only named, so the command can still be shown."""
+    tool = "helm" if use_helm else "slate"
+    try:
+        return helm.find(explicit) if use_helm else slate.find(explicit)
+    except programs.ProgramMissing:
+        if not dry_run:
+            raise
+        click.echo(f"note: {tool} is not installed here; the command is shown as it would run", err=True)
+        return tool
+
+
+def _report_failure(ctx: click.Context, argv: list[str], code: int, hint: str | None) -> None:
+    """slate or helm failed: say which command, the likely cause if known, and exit with its code."""
+    click.echo(f"gce-values install: `{shlex.join(argv[:3])} ...` failed with exit code {code}", err=True)
+    if hint:
+        click.echo(f"hint: {hint}", err=True)
+    ctx.exit(code)
 
 
 def _show_dry_run(argv: list[str], notes: list[str], output_format: str) -> None:

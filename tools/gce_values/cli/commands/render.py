@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import click
 
+from gce_values.cli import support
 from gce_values.cli.support import examples, format_option, strict_option
+from gce_values.schema import editor, load, release_name
+from gce_values.sources import read_source
+from gce_values.workflow import conffile, fileio, helm
 
 
 @click.command(
@@ -71,11 +75,6 @@ def render(
     unreadable input, existing output file or no helm.
     """
     from pathlib import Path
-
-    from gce_values.cli import support
-    from gce_values.schema import editor, load, release_name
-    from gce_values.sources import read_source
-    from gce_values.workflow import conffile, fileio, helm
 
     paths = [*confs, *value_files]
     if not paths:

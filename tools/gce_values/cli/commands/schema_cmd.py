@@ -6,7 +6,11 @@ from pathlib import Path
 
 import click
 
+from gce_values import resources
+from gce_values.checks import xrules
 from gce_values.cli.support import examples
+from gce_values.schema import load
+from gce_values.workflow import build as builder
 
 
 @click.group(hidden=True, epilog=examples("gce-values schema build", "gce-values schema build --check"))
@@ -30,11 +34,6 @@ def build(ctx: click.Context, check: bool, chart_dir: Path | None) -> None:
     First the schema's x-rules are checked against their kinds (a kind that exists, its fields and no
     others, keys the schema names): a broken rule is one line each and exit 1, and nothing is written.
     """
-    from gce_values import resources
-    from gce_values.checks import xrules
-    from gce_values.schema import load
-    from gce_values.workflow import build as builder
-
     chart = chart_dir or resources.chart_dir()
     schema_doc = load()
     broken = xrules.rule_errors(schema_doc)

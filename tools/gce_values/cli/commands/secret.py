@@ -9,7 +9,12 @@ from pathlib import Path
 
 import click
 
+from gce_values import report
+from gce_values.checks import credentials
+from gce_values.cli import support
 from gce_values.cli.support import examples, format_option, strict_option
+from gce_values.errors import InputError
+from gce_values.workflow import fileio, slate
 
 
 @click.group(
@@ -63,8 +68,6 @@ def create(
     Exit codes: 0 written, 1 the client ID is not a UUID or the secret is empty,
     2 usage error, unreadable --from-env file or existing output file.
     """
-    from gce_values.cli import support
-    from gce_values.workflow import credentials, fileio, slate
 
     if output == "-":
         raise click.UsageError("-o - would print the secret; give a file name")
@@ -106,8 +109,6 @@ def create(
 
 def _ask_for_missing(found: dict[str, str], from_env: str | None, source: str) -> dict[str, str]:
     """Prompt (on a terminal only) for what the file or environment did not provide."""
-    from gce_values.errors import InputError
-    from gce_values.workflow import credentials
 
     missing = [key for key in (credentials.CLIENT_ID, credentials.CLIENT_SECRET) if key not in found]
     if from_env:
@@ -157,9 +158,6 @@ def check(ctx: click.Context, env_file: str, output_format: str, strict: bool) -
     Exit codes: 0 fine (warnings allowed unless --strict), 1 problems found
     (or a world-readable file), 2 the file cannot be read.
     """
-    from gce_values import report
-    from gce_values.cli import support
-    from gce_values.workflow import credentials
 
     found = credentials.check(Path(env_file))
     problems = report.strict(found) if strict else found

@@ -16,7 +16,14 @@ from typing import Any
 
 import click
 
+from gce_values.checks import credentials
 from gce_values.cli.support import examples
+from gce_values.errors import InputError
+from gce_values.schema import load
+from gce_values.sources import read_source
+from gce_values.validator import validate_sources
+from gce_values.workflow import taskwait
+from gce_values.workflow.programs import ProgramMissing
 
 EXPECTED = "Hello World!"
 _SPINNER = "|/-\\"
@@ -89,8 +96,6 @@ def smoke(ctx: click.Context, conf: str | None, endpoint_id: str | None, env_fil
 
 
 def _submit_and_wait(ctx: click.Context, endpoint_id: str, timeout: float) -> None:
-    from gce_values.workflow import taskwait
-
     executor = _make_executor(endpoint_id)
     click.echo(f"submitted hello_world to endpoint {endpoint_id}; waiting up to {timeout:g}s", err=True)
     progress = _Progress(timeout) if click.get_text_stream("stderr").isatty() else None
@@ -117,7 +122,6 @@ def _submit_and_wait(ctx: click.Context, endpoint_id: str, timeout: float) -> No
 
 def _endpoint_id(conf: str | None, endpoint_id: str | None) -> str:
     """The endpoint UUID: --endpoint-id, else the endpointUUID of CONF."""
-    from gce_values.errors import InputError
 
     if conf and endpoint_id:
         raise click.UsageError("give CONF or --endpoint-id, not both")
@@ -127,8 +131,6 @@ def _endpoint_id(conf: str | None, endpoint_id: str | None) -> str:
         return endpoint_id.strip()
     if not conf:
         raise click.UsageError("give CONF (its endpointUUID is used) or --endpoint-id UUID")
-    from gce_values.sources import read_source
-    from gce_values.validator import validate_sources
 
     value = validate_sources([read_source(conf)]).values.get("endpointUUID")
     if not isinstance(value, str) or not _is_uuid(value.strip()):
@@ -139,9 +141,6 @@ def _endpoint_id(conf: str | None, endpoint_id: str | None) -> str:
 def _credentials_from_file(env_file: str, env: MutableMapping[str, str]) -> None:
     """The client ID and secret of an env file, into ``env`` (either spelling; values never printed)."""
     from pathlib import Path
-
-    from gce_values.errors import InputError
-    from gce_values.workflow import credentials
 
     found = credentials.values_from_env_file(Path(env_file))
     for name, check in ((CLIENT_ID, credentials.client_id_problem), (CLIENT_SECRET, credentials.client_secret_problem)):
@@ -158,7 +157,6 @@ def use_client_credentials(env: MutableMapping[str, str]) -> list[str]:
     An old FUNCX_SDK_* value fills a new name that is unset. Without both credentials this raises
     an InputError (exit 2) naming what is missing, never printing a value.
     """
-    from gce_values.errors import InputError
 
     notes = []
     for name, old in OLD_NAMES.items():
@@ -179,7 +177,6 @@ def use_client_credentials(env: MutableMapping[str, str]) -> list[str]:
 
 def _make_executor(endpoint_id: str) -> Any:
     """A Globus Compute executor that sends functions as source text (the workers lack this package)."""
-    from gce_values.workflow.programs import ProgramMissing
 
     try:
         from globus_compute_sdk import Executor
@@ -230,6 +227,4 @@ class _Progress:
 
 
 def _is_uuid(text: str) -> bool:
-    from gce_values.schema import load
-
     return load().matches("uuid", text)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from gce_values import __version__, resources
+from gce_values.pyyaml import yaml
 
 RELEASE_REPOSITORY_ANNOTATION = "gce-values/release-repository"
 
