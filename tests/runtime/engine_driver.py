@@ -40,6 +40,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -269,18 +270,32 @@ def wait_for_managers(engine: Any, count: int, timeout: float) -> None:
     emit("managers", count=len(engine.get_connected_managers()), blocks=[])
 
 
-def watch_registrations(engine: Any) -> None:
-    """Emit ``registered`` when the first worker manager has connected to the interchange."""
+def watch_registrations(engine: Any) -> Callable[[], None]:
+    """Emit ``registered`` when the first worker manager has connected to the interchange.
+
+    Returns what stops the watch: it must end before the engine shuts down, since it asks through the
+    engine's command client, a ZMQ socket, which two threads must not use at once (libzmq aborts the
+    process when the shutdown closes the socket under a question).
+    """
+    stop = threading.Event()
 
     def watch() -> None:
         try:
-            while not engine.get_connected_managers():
-                time.sleep(0.2)
+            while not stop.is_set() and not engine.get_connected_managers():
+                stop.wait(0.2)
         except Exception:  # noqa: BLE001 - the engine shut down before any worker registered: nothing to say
             return
-        emit("registered")
+        if not stop.is_set():
+            emit("registered")
 
-    threading.Thread(target=watch, name="registrations", daemon=True).start()
+    thread = threading.Thread(target=watch, name="registrations", daemon=True)
+    thread.start()
+
+    def stopped() -> None:
+        stop.set()
+        thread.join()
+
+    return stopped
 
 
 def delete_first_running_pod(engine: Any) -> None:
@@ -377,7 +392,7 @@ def main() -> int:
     engine.start(endpoint_id=endpoint_id, run_dir=str(endpoint_dir))
     emit("started", pid=os.getpid(), **key_identity(engine))
     signals = Signals() if options.batches_on_signal else None
-    watch_registrations(engine)
+    stop_watching = watch_registrations(engine)
     if options.delete_running_pod:
         delete_first_running_pod(engine)
     completed = False
@@ -390,6 +405,7 @@ def main() -> int:
             run_batch(engine, submitter, options)
         completed = True
     finally:
+        stop_watching()
         engine.shutdown()
         emit("shutdown")
         # The last line this process logs, as a user endpoint process logs its end.
